@@ -1,0 +1,3 @@
+"""Storyforge: write illustrated stories scene by scene."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Headless commands: the same services as the window, driven from the command line."""

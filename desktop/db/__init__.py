@@ -1,0 +1,1 @@
+"""Postgres: the pool, migrations, the embedded server and the repositories."""

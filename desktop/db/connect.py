@@ -1,0 +1,77 @@
+"""Opening the pool: TLS for remote hosts, and failures turned into one sentence a writer can act on."""
+
+from __future__ import annotations
+
+import ssl as ssl_module
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+
+from desktop.db.migrate import migrate
+
+MIN_SERVER_VERSION = 13
+_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be used; the message says why and what to do, and never holds a password."""
+
+
+def database_host(dsn: str) -> str:
+    """The host a writer may see: never the user or password."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
+    if not host or host.startswith("/"):
+        return "local socket"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _is_local(dsn: str) -> bool:
+    parts = urlsplit(dsn)
+    host = parts.hostname or ""
+    socket_host = parse_qs(parts.query).get("host", [""])[0]
+    return host in _LOCAL_HOSTS or host.startswith("/") or socket_host.startswith("/")
+
+
+def _ssl_for(dsn: str) -> ssl_module.SSLContext | str | bool | None:
+    if "sslmode=" in urlsplit(dsn).query:
+        return None  # the URL says what it wants; asyncpg reads it
+    return False if _is_local(dsn) else "require"
+
+
+async def open_pool(dsn: str, *, timeout: float = 15.0, max_size: int = 8) -> asyncpg.Pool:
+    """Connect, check the server, migrate; raise DatabaseUnavailable with a plain reason."""
+    where = database_host(dsn)
+    try:
+        pool = await asyncpg.create_pool(
+            dsn, ssl=_ssl_for(dsn), min_size=1, max_size=max_size, timeout=timeout, command_timeout=60
+        )
+    except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
+        raise DatabaseUnavailable(
+            f"The database at {where} refused the user or password — check them in Settings."
+        ) from exc
+    except asyncpg.InvalidCatalogNameError as exc:
+        raise DatabaseUnavailable(f"The database named in the URL does not exist at {where}.") from exc
+    except TimeoutError as exc:
+        raise DatabaseUnavailable(
+            f"The database at {where} did not answer within {timeout:.0f} s — check the address and your network."
+        ) from exc
+    except (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError) as exc:
+        raise DatabaseUnavailable(
+            f"Cannot reach the database at {where} — check that it is running and the address is right."
+        ) from exc
+    except asyncpg.PostgresError as exc:
+        raise DatabaseUnavailable(f"The database at {where} refused the connection: {exc.args[0]}") from exc
+    try:
+        async with pool.acquire() as conn:
+            version = conn.get_server_version()
+            if version.major < MIN_SERVER_VERSION:
+                raise DatabaseUnavailable(
+                    f"The database at {where} runs PostgreSQL {version.major}; "
+                    f"Storyforge needs {MIN_SERVER_VERSION} or newer."
+                )
+            await migrate(conn)
+    except BaseException:
+        await pool.close()
+        raise
+    return pool

@@ -1,0 +1,630 @@
+"""Run the app's own PostgreSQL cluster, reachable only through a Unix socket.
+
+Everything here blocks: callers run `EmbeddedPostgres.start()` and friends on a worker thread.
+
+Layout:
+- As a normal user the cluster is `<data_dir>/cluster`.
+- As root (PostgreSQL refuses to run as root) the server runs as an unprivileged user, and the cluster
+  lives in `/var/lib/storyforge/clusters/<hash of data_dir>`, because `data_dir` may sit in a folder that
+  user cannot enter (such as /root). `<data_dir>/cluster-location.txt` points there.
+- The socket folder is `<cluster>/socket`, or `/tmp/storyforge-<hash>` when that path would be too long for a
+  Unix socket name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "storyforge"
+DB_USER = "storyforge"
+SERVICE_USER = "storyforge-db"
+ROOT_HOME = Path("/var/lib/storyforge")
+SYSTEM_PG_ROOT = Path("/usr/lib/postgresql")
+SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
+SETTINGS_FILE = "storyforge.conf"
+SERVER_LOG = "server.log"
+POINTER_FILE = "cluster-location.txt"
+INITDB_LOG = "initdb.log"
+# sun_path holds 108 bytes on Linux; stay clearly below it.
+MAX_SOCKET_PATH_BYTES = 100
+START_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 30
+COMMAND_TIMEOUT_S = 120
+MAX_SERVER_LOG_BYTES = 10 * 1024 * 1024
+LOG_TAIL_LINES = 30
+
+# One lock for the whole process: start/stop of a cluster must not interleave.
+_lock = threading.Lock()
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """A failure the user can read; technical details are in `__cause__` and the log."""
+
+
+class _CommandFailed(Exception):
+    """Output of a failed command, chained as the cause of an EmbeddedPostgresError."""
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    uid: int
+    gid: int
+    name: str
+
+    @property
+    def is_other_user(self) -> bool:
+        return self.uid != os.geteuid()
+
+
+@dataclass(frozen=True)
+class _Binaries:
+    bin_dir: Path
+    major: str
+
+    def __call__(self, name: str) -> str:
+        return str(self.bin_dir / name)
+
+
+@dataclass(frozen=True)
+class _PidFile:
+    pid: int
+    port: int
+    socket_dir: str
+    status: str
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    """The PostgreSQL cluster kept for the app in `data_dir`. Construction does no I/O."""
+
+    data_dir: Path
+
+    @property
+    def cluster_dir(self) -> Path:
+        if os.geteuid() == 0:
+            return ROOT_HOME / "clusters" / self._key
+        return self.data_dir / "cluster"
+
+    @property
+    def log_file(self) -> Path:
+        return self.cluster_dir / SERVER_LOG
+
+    @property
+    def dsn(self) -> str:
+        pid_file = _live_pid_file(self.cluster_dir)
+        if pid_file is not None and pid_file.socket_dir:
+            return _make_dsn(pid_file.socket_dir, pid_file.port)
+        settings = _read_settings(self.cluster_dir / SETTINGS_FILE)
+        if "port" in settings and "unix_socket_directories" in settings:
+            return _make_dsn(settings["unix_socket_directories"], int(settings["port"]))
+        raise EmbeddedPostgresError("The database has not been set up yet; start it first.")
+
+    def start(self) -> str:
+        """Create the cluster if needed, start the server (or reuse a running one) and return its DSN."""
+        with _lock:
+            cluster = self.cluster_dir
+            self._prepare_folders()
+            user = _server_user(cluster)
+            pid_file = _wait_until_settled(cluster)
+            version = _cluster_version(cluster)
+            binaries = _choose_binaries(version, user)
+            if pid_file is not None and _pg_ctl_status(binaries, cluster, user):
+                log.info("Reusing the PostgreSQL server running for %s (pid %d)", cluster, pid_file.pid)
+                return self.dsn
+            _remove_stale_lock_files(cluster)
+            if version is None:
+                self._init_cluster(binaries, user)
+            self._write_settings(user)
+            self._start_server(binaries, user)
+            return self.dsn
+
+    def stop(self) -> None:
+        """Fast shutdown of the server running this cluster; does nothing if none is running."""
+        with _lock:
+            cluster = self.cluster_dir
+            if _live_pid_file(cluster) is None:
+                return
+            user = _server_user(cluster)
+            binaries = _choose_binaries(_cluster_version(cluster), user)
+            log.info("Stopping the PostgreSQL server for %s", cluster)
+            started = time.monotonic()
+            command = [binaries("pg_ctl"), "stop", "-D", str(cluster), "-m", "fast", "-w"]
+            command += ["-t", str(STOP_TIMEOUT_S)]
+            result = _run(command, user, timeout=STOP_TIMEOUT_S + 15)
+            if result.returncode != 0 and _live_pid_file(cluster) is not None:
+                raise EmbeddedPostgresError(
+                    f"The database server did not stop; see the server log at {self.log_file}."
+                ) from _CommandFailed(_describe(result) + _tail(self.log_file))
+            log.info("PostgreSQL stopped in %.2f s", time.monotonic() - started)
+
+    def is_running(self) -> bool:
+        cluster = self.cluster_dir
+        if _live_pid_file(cluster) is None:
+            return False
+        user = _server_user(cluster)
+        return _pg_ctl_status(_choose_binaries(_cluster_version(cluster), user), cluster, user)
+
+    @property
+    def _key(self) -> str:
+        return hashlib.sha256(str(self.data_dir.expanduser().resolve()).encode()).hexdigest()[:16]
+
+    def _prepare_folders(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0:
+            return
+        _make_dir(ROOT_HOME, 0o755)
+        _make_dir(ROOT_HOME / "clusters", 0o755)
+        pointer = self.data_dir / POINTER_FILE
+        text = f"The PostgreSQL cluster for this folder is in {self.cluster_dir}\n"
+        if not pointer.is_file() or pointer.read_text(encoding="utf-8") != text:
+            pointer.write_text(text, encoding="utf-8")
+
+    def _init_cluster(self, binaries: _Binaries, user: _RunAs) -> None:
+        cluster = self.cluster_dir
+        # Build the cluster next to its final place and rename it at the end, so an interrupted
+        # setup never leaves a half-made cluster behind.
+        staging = cluster.with_name(cluster.name + ".init")
+        if staging.exists():
+            log.info("Removing an unfinished cluster setup at %s", staging)
+            shutil.rmtree(staging)
+        _make_dir(staging, 0o700, user)
+        log.info("Creating a PostgreSQL %s cluster at %s with %s", binaries.major, cluster, binaries.bin_dir)
+        started = time.monotonic()
+        initdb = _run(
+            [
+                binaries("initdb"),
+                "-D",
+                str(staging),
+                "-U",
+                DB_USER,
+                "--auth-local=trust",
+                "--auth-host=reject",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--lc-ctype=C.UTF-8",
+                "--no-instructions",
+            ],
+            user,
+            timeout=COMMAND_TIMEOUT_S,
+        )
+        self._check_setup_step(initdb, "initdb")
+        create_db = _run(
+            [binaries("postgres"), "--single", "-D", str(staging), "-c", "listen_addresses=", "postgres"],
+            user,
+            timeout=COMMAND_TIMEOUT_S,
+            stdin_text=f"CREATE DATABASE {DB_NAME};\n",
+        )
+        # Single-user mode exits 0 even when a statement fails, so look at what it printed too.
+        if "ERROR:" in create_db.stderr or "FATAL:" in create_db.stderr:
+            create_db = subprocess.CompletedProcess(create_db.args, 1, create_db.stdout, create_db.stderr)
+        self._check_setup_step(create_db, "CREATE DATABASE")
+        with (staging / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write(f"\n# Storyforge settings\ninclude_if_exists '{SETTINGS_FILE}'\n")
+        staging.rename(cluster)
+        log.info("Cluster created in %.2f s", time.monotonic() - started)
+
+    def _check_setup_step(self, result: subprocess.CompletedProcess[str], step: str) -> None:
+        if result.returncode == 0:
+            return
+        details = _describe(result)
+        log_path = self.data_dir / INITDB_LOG
+        log_path.write_text(details, encoding="utf-8")
+        log.error("%s failed:\n%s", step, details)
+        raise EmbeddedPostgresError(f"Setting up the database failed; details are in {log_path}.") from _CommandFailed(
+            details
+        )
+
+    def _write_settings(self, user: _RunAs) -> None:
+        cluster = self.cluster_dir
+        settings_path = cluster / SETTINGS_FILE
+        old_port = _read_settings(settings_path).get("port")
+        port = int(old_port) if old_port else _pick_port()
+        socket_dir = self._socket_dir(port)
+        _make_dir(socket_dir, 0o700, user, must_be_private=True)
+        text = (
+            "# Written by Storyforge on every start; edits are overwritten.\n"
+            "listen_addresses = ''\n"
+            f"port = {port}\n"
+            f"unix_socket_directories = '{_conf_quote(str(socket_dir))}'\n"
+            "max_connections = 40\n"
+            "shared_buffers = 32MB\n"
+        )
+        if not settings_path.is_file() or settings_path.read_text(encoding="utf-8") != text:
+            _write_owned(settings_path, text, user)
+
+    def _socket_dir(self, port: int) -> Path:
+        inside = self.cluster_dir / "socket"
+        socket_path = inside / f".s.PGSQL.{port}"
+        # A comma would split the folder list in the server settings and the host list in the DSN.
+        if len(str(socket_path).encode()) <= MAX_SOCKET_PATH_BYTES and "," not in str(inside):
+            return inside
+        return Path(f"/tmp/storyforge-{self._key}")
+
+    def _start_server(self, binaries: _Binaries, user: _RunAs) -> None:
+        log_file = self.log_file
+        _rotate_log(log_file)
+        log.info("Starting PostgreSQL %s for %s", binaries.major, self.cluster_dir)
+        started = time.monotonic()
+        result = _run(
+            [
+                binaries("pg_ctl"),
+                "start",
+                "-D",
+                str(self.cluster_dir),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "-l",
+                str(log_file),
+            ],
+            user,
+            timeout=START_TIMEOUT_S + 15,
+            # Keep the server out of the app's process group so a Ctrl+C aimed at the app does not reach it.
+            new_session=True,
+        )
+        if result.returncode != 0:
+            details = _describe(result) + _tail(log_file)
+            log.error("PostgreSQL did not start:\n%s", details)
+            raise EmbeddedPostgresError(
+                f"The database server did not start; see the server log at {log_file}."
+            ) from _CommandFailed(details)
+        log.info("PostgreSQL started in %.2f s", time.monotonic() - started)
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+
+def _run(
+    command: Sequence[str],
+    user: _RunAs,
+    *,
+    timeout: float,
+    stdin_text: str | None = None,
+    new_session: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    # PG* variables (PGDATA, PGPORT, ...) from the user's shell would override what we pass.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    try:
+        return subprocess.run(
+            list(command),
+            input=stdin_text,
+            stdin=None if stdin_text is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd="/",
+            env=env,
+            start_new_session=new_session,
+            check=False,
+            user=user.uid if user.is_other_user else None,
+            group=user.gid if user.is_other_user else None,
+            extra_groups=[] if user.is_other_user else None,
+        )
+    except subprocess.TimeoutExpired as exc:
+        name = Path(command[0]).name
+        raise EmbeddedPostgresError(f"The database command {name} did not finish in time.") from exc
+    except OSError as exc:
+        raise EmbeddedPostgresError(f"The database command {command[0]} could not be run.") from exc
+
+
+def _describe(result: subprocess.CompletedProcess[str]) -> str:
+    command = " ".join(map(str, result.args))
+    return f"$ {command}\nexit code {result.returncode}\n{result.stdout}{result.stderr}"
+
+
+def _tail(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return f"\nlast lines of {path}:\n" + "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def _pg_ctl_status(binaries: _Binaries, cluster: Path, user: _RunAs) -> bool:
+    result = _run([binaries("pg_ctl"), "status", "-D", str(cluster)], user, timeout=COMMAND_TIMEOUT_S)
+    return result.returncode == 0
+
+
+# --- server user ----------------------------------------------------------------------------------
+
+
+def _server_user(cluster: Path) -> _RunAs:
+    if os.geteuid() != 0:
+        return _RunAs(os.geteuid(), os.getegid(), pwd.getpwuid(os.geteuid()).pw_name)
+    # An existing cluster keeps running as whoever owns it.
+    try:
+        owner = cluster.stat().st_uid
+    except FileNotFoundError:
+        owner = 0
+    if owner != 0:
+        entry = pwd.getpwuid(owner)
+        return _RunAs(entry.pw_uid, entry.pw_gid, entry.pw_name)
+    for name in ("postgres", SERVICE_USER):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return _RunAs(entry.pw_uid, entry.pw_gid, entry.pw_name)
+    return _create_service_user()
+
+
+_USERADD_FAILED = f"Could not create the system user {SERVICE_USER} to run the database."
+
+
+def _create_service_user() -> _RunAs:
+    log.info("Creating the system user %s to run PostgreSQL", SERVICE_USER)
+    command = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EmbeddedPostgresError(_USERADD_FAILED) from exc
+    try:
+        entry = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        raise EmbeddedPostgresError(_USERADD_FAILED) from _CommandFailed(_describe(result))
+    return _RunAs(entry.pw_uid, entry.pw_gid, entry.pw_name)
+
+
+# --- binaries -------------------------------------------------------------------------------------
+
+
+def _has_server_binaries(bin_dir: Path) -> bool:
+    return all((bin_dir / name).is_file() for name in SERVER_BINARIES)
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split("."))
+
+
+def _system_bin_dirs() -> list[Path]:
+    dirs: list[Path] = []
+    if SYSTEM_PG_ROOT.is_dir():
+        versions = [p for p in SYSTEM_PG_ROOT.iterdir() if re.fullmatch(r"\d+(\.\d+)?", p.name)]
+        dirs = [p / "bin" for p in sorted(versions, key=lambda p: _version_key(p.name), reverse=True)]
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            result = None
+        if result is not None and result.returncode == 0 and result.stdout.strip():
+            bin_dir = Path(result.stdout.strip())
+            if bin_dir not in dirs:
+                dirs.append(bin_dir)
+    return [d for d in dirs if _has_server_binaries(d)]
+
+
+def _pgserver_bin_dir() -> Path | None:
+    # find_spec locates the package without importing it; importing pgserver has side effects.
+    try:
+        spec = importlib.util.find_spec("pgserver")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        bin_dir = Path(location) / "pginstall" / "bin"
+        if _has_server_binaries(bin_dir):
+            return bin_dir
+    return None
+
+
+def _server_major(bin_dir: Path, user: _RunAs) -> str | None:
+    """Major version of `bin_dir/postgres`, or None if `user` cannot run it."""
+    try:
+        result = _run([str(bin_dir / "postgres"), "--version"], user, timeout=30)
+    except EmbeddedPostgresError:
+        return None
+    match = re.search(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?", result.stdout)
+    if result.returncode != 0 or match is None:
+        return None
+    major = int(match.group(1))
+    return str(major) if major >= 10 else f"{major}.{match.group(2)}"
+
+
+def _choose_binaries(cluster_version: str | None, user: _RunAs) -> _Binaries:
+    bundled = _pgserver_bin_dir()
+    candidates = _system_bin_dirs() + ([bundled] if bundled else [])
+    if not candidates:
+        raise EmbeddedPostgresError(
+            "No PostgreSQL server was found; install the PostgreSQL server package (for example "
+            "'apt install postgresql') or the 'pgserver' Python package."
+        )
+    for bin_dir in candidates:
+        major = _server_major(bin_dir, user)
+        if major is None:
+            log.info("Skipping %s: user %s cannot run its postgres", bin_dir, user.name)
+        elif cluster_version is None or major == cluster_version:
+            return _Binaries(bin_dir, major)
+    if cluster_version is not None:
+        raise EmbeddedPostgresError(
+            f"The database was created with PostgreSQL {cluster_version}, which is not installed or cannot "
+            f"be run; install the PostgreSQL {cluster_version} server package."
+        )
+    raise EmbeddedPostgresError(
+        f"None of the PostgreSQL servers found can be run by user {user.name}; install the PostgreSQL server "
+        "package (for example 'apt install postgresql')."
+    )
+
+
+# --- cluster state --------------------------------------------------------------------------------
+
+
+def _cluster_version(cluster: Path) -> str | None:
+    """PG_VERSION of the cluster; wipes a cluster folder that never finished being set up."""
+    version_file = cluster / "PG_VERSION"
+    if version_file.is_file():
+        return version_file.read_text(encoding="utf-8").strip()
+    if cluster.exists():
+        log.info("Removing the unfinished cluster at %s", cluster)
+        shutil.rmtree(cluster)
+    return None
+
+
+def _read_pid_file(cluster: Path) -> _PidFile | None:
+    try:
+        lines = (cluster / "postmaster.pid").read_text(encoding="utf-8").splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    # Lines: pid, data dir, start time, port, socket dir, listen address, shared memory key, status.
+    fields = lines + [""] * (8 - len(lines))
+    port = int(fields[3]) if fields[3].strip().isdigit() else 0
+    return _PidFile(pid=pid, port=port, socket_dir=fields[4].strip(), status=fields[7].strip())
+
+
+def _is_our_postmaster(pid: int, cluster: Path) -> bool:
+    """Whether `pid` is a live (not zombie) postgres process whose working folder is `cluster`."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        stat = (proc / "stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return _pid_alive(pid)
+    if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+        return False
+    if stat[stat.find("(") + 1 : stat.rfind(")")] != "postgres":
+        return False
+    try:
+        # The postmaster runs inside its data folder; this rules out a reused PID.
+        return os.path.samefile(os.readlink(proc / "cwd"), cluster)
+    except OSError:
+        return True
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _live_pid_file(cluster: Path) -> _PidFile | None:
+    pid_file = _read_pid_file(cluster)
+    if pid_file is None or not _is_our_postmaster(pid_file.pid, cluster):
+        return None
+    return pid_file
+
+
+def _wait_until_settled(cluster: Path) -> _PidFile | None:
+    """The live server's pid file once it is ready, or None if none runs; waits while one starts or stops."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        pid_file = _live_pid_file(cluster)
+        if pid_file is None or pid_file.status == "ready" or time.monotonic() > deadline:
+            return pid_file
+        time.sleep(0.05)
+
+
+def _remove_stale_lock_files(cluster: Path) -> None:
+    """Remove the lock files of a server that is gone (killed, or a zombie nobody reaped)."""
+    stale = _read_pid_file(cluster)
+    if stale is None or _live_pid_file(cluster) is not None:
+        return
+    # Postgres clears these itself only when their PID is gone; a zombie or a reused PID blocks the start.
+    socket_lock = Path(stale.socket_dir) / f".s.PGSQL.{stale.port}.lock" if stale.socket_dir else None
+    if socket_lock is not None and _lock_file_pid(socket_lock) == stale.pid:
+        log.info("Removing the stale %s", socket_lock)
+        socket_lock.unlink(missing_ok=True)
+    log.info("Removing the stale %s", cluster / "postmaster.pid")
+    (cluster / "postmaster.pid").unlink(missing_ok=True)
+
+
+def _lock_file_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="utf-8").split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+# --- files and settings ---------------------------------------------------------------------------
+
+
+def _make_dir(path: Path, mode: int, owner: _RunAs | None = None, *, must_be_private: bool = False) -> None:
+    """Create `path` with `mode` (and `owner`); an existing folder is never changed, only checked if asked."""
+    try:
+        path.mkdir(mode=mode)
+    except FileExistsError:
+        if must_be_private:
+            _check_private_dir(path, owner)
+        return
+    path.chmod(mode)  # mkdir's mode is filtered by the umask
+    if owner is not None and os.geteuid() == 0:
+        os.chown(path, owner.uid, owner.gid)
+
+
+def _check_private_dir(path: Path, owner: _RunAs | None) -> None:
+    info = path.lstat()
+    expected_uid = owner.uid if owner is not None else os.geteuid()
+    if not path.is_dir() or path.is_symlink() or info.st_uid != expected_uid or info.st_mode & 0o077:
+        raise EmbeddedPostgresError(
+            f"The database socket folder {path} is not a private folder of user {expected_uid}; "
+            "remove it and try again."
+        )
+
+
+def _write_owned(path: Path, text: str, owner: _RunAs) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    if os.geteuid() == 0:
+        os.chown(path, owner.uid, owner.gid)
+
+
+def _read_settings(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    settings: dict[str, str] = {}
+    for line in lines:
+        match = re.fullmatch(r"\s*(\w+)\s*=\s*(?:'((?:[^']|'')*)'|(\S+))\s*", line)
+        if match:
+            value = match.group(2).replace("''", "'") if match.group(2) is not None else match.group(3)
+            settings[match.group(1)] = value
+    return settings
+
+
+def _conf_quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def _pick_port() -> int:
+    # Only the socket name uses the port, but a number no one else uses keeps things unambiguous.
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    except OSError:
+        return 5432
+
+
+def _rotate_log(log_file: Path) -> None:
+    try:
+        if log_file.stat().st_size > MAX_SERVER_LOG_BYTES:
+            log_file.replace(log_file.with_name(log_file.name + ".1"))
+    except FileNotFoundError:
+        pass
+
+
+def _make_dsn(socket_dir: str, port: int) -> str:
+    return f"postgresql://{DB_USER}@/{DB_NAME}?host={quote(socket_dir, safe='/')}&port={port}"

@@ -1,0 +1,6 @@
+"""One repository per table; every query parametrised, every row returned as a model."""
+
+from desktop.db.repositories.scenes import SceneRepository
+from desktop.db.repositories.stories import StoryRepository
+
+__all__ = ["SceneRepository", "StoryRepository"]

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from desktop.models import ImageStatus, Scene, utc_now
+
+_COLUMNS = (
+    "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, created_at, updated_at"
+)
+_UPSERT = f"""
+    INSERT INTO scenes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (story_id, index) DO UPDATE SET
+        title = excluded.title, text = excluded.text, image_prompt = excluded.image_prompt,
+        image_status = excluded.image_status, image_path = excluded.image_path,
+        image_error = excluded.image_error, updated_at = excluded.updated_at
+    RETURNING {_COLUMNS}"""
+
+
+def _args(scene: Scene) -> tuple[object, ...]:
+    return (
+        scene.id,
+        scene.story_id,
+        scene.index,
+        scene.title,
+        scene.text,
+        scene.image_prompt,
+        scene.image_status.value,
+        scene.image_path,
+        scene.image_error,
+        scene.created_at,
+        scene.updated_at,
+    )
+
+
+class SceneRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def save(self, scene: Scene) -> Scene:
+        """Insert or replace the scene at its index; a replaced scene keeps its first id."""
+        row = await self._pool.fetchrow(_UPSERT, *_args(scene))
+        return Scene.model_validate(dict(row))
+
+    async def save_many(self, scenes: Sequence[Scene]) -> list[Scene]:
+        """All or nothing: a story's scenes are saved in one transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = [await conn.fetchrow(_UPSERT, *_args(scene)) for scene in scenes]
+        return [Scene.model_validate(dict(row)) for row in rows]
+
+    async def get(self, scene_id: uuid.UUID) -> Scene | None:
+        row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM scenes WHERE id = $1", scene_id)
+        return Scene.model_validate(dict(row)) if row else None
+
+    async def for_story(self, story_id: uuid.UUID) -> list[Scene]:
+        rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM scenes WHERE story_id = $1 ORDER BY index", story_id)
+        return [Scene.model_validate(dict(row)) for row in rows]
+
+    async def update_text(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
+        row = await self._pool.fetchrow(
+            f"""UPDATE scenes SET title = $2, text = $3, updated_at = greatest($4, updated_at)
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            scene_id,
+            title,
+            text,
+            utc_now(),
+        )
+        if row is None:
+            raise LookupError(f"scene {scene_id} does not exist")
+        return Scene.model_validate(dict(row))
+
+    async def set_image(
+        self, scene_id: uuid.UUID, status: ImageStatus, *, path: str | None = None, error: str = ""
+    ) -> Scene:
+        row = await self._pool.fetchrow(
+            f"""UPDATE scenes SET image_status = $2, image_path = coalesce($3, image_path), image_error = $4,
+                   updated_at = greatest($5, updated_at)
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            scene_id,
+            status.value,
+            path,
+            error,
+            utc_now(),
+        )
+        if row is None:
+            raise LookupError(f"scene {scene_id} does not exist")
+        return Scene.model_validate(dict(row))

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from desktop.db.repositories.search import prefix_tsquery
+from desktop.models import Story, StoryStatus, StorySummary, utc_now
+
+_COLUMNS = (
+    "id, user_id, title, prompt, scene_count, style, characters, status, "
+    "text_provider, image_provider, error, created_at, updated_at"
+)
+
+
+def _where(query: str | None) -> str:
+    # Two statements rather than "$1 IS NULL OR …": a generic plan for that could never use the search index.
+    return "s.search @@ to_tsquery('simple', $1)" if query else "$1::text IS NULL"
+
+
+class StoryRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def create(self, story: Story) -> Story:
+        await self._pool.execute(
+            f"INSERT INTO stories ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            story.id,
+            story.user_id,
+            story.title,
+            story.prompt,
+            story.scene_count,
+            story.style,
+            story.characters,
+            story.status.value,
+            story.text_provider,
+            story.image_provider,
+            story.error,
+            story.created_at,
+            story.updated_at,
+        )
+        return story
+
+    async def get(self, story_id: uuid.UUID) -> Story | None:
+        row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM stories WHERE id = $1", story_id)
+        return Story.model_validate(dict(row)) if row else None
+
+    async def update(self, story: Story) -> Story:
+        """Write the editable fields of `story` back; returns it as stored."""
+        row = await self._pool.fetchrow(
+            f"""UPDATE stories SET title = $2, prompt = $3, scene_count = $4, style = $5, characters = $6,
+                   status = $7, text_provider = $8, image_provider = $9, error = $10, updated_at = $11
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            story.id,
+            story.title,
+            story.prompt,
+            story.scene_count,
+            story.style,
+            story.characters,
+            story.status.value,
+            story.text_provider,
+            story.image_provider,
+            story.error,
+            story.updated_at,
+        )
+        if row is None:
+            raise LookupError(f"story {story.id} does not exist")
+        return Story.model_validate(dict(row))
+
+    async def set_status(self, story_id: uuid.UUID, status: StoryStatus, error: str = "") -> Story | None:
+        row = await self._pool.fetchrow(
+            f"""UPDATE stories SET status = $2, error = $3, updated_at = greatest($4, updated_at)
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            story_id,
+            status.value,
+            error,
+            utc_now(),
+        )
+        return Story.model_validate(dict(row)) if row else None
+
+    async def mark_interrupted(self) -> list[uuid.UUID]:
+        """Stories left `generating` by an app that died; they can be resumed."""
+        rows = await self._pool.fetch(
+            """UPDATE stories SET status = 'interrupted', updated_at = greatest($1, updated_at)
+               WHERE status = 'generating' RETURNING id""",
+            utc_now(),
+        )
+        return [row["id"] for row in rows]
+
+    async def delete(self, story_id: uuid.UUID) -> bool:
+        result = await self._pool.execute("DELETE FROM stories WHERE id = $1", story_id)
+        return result.endswith(" 1")
+
+    async def list(self, search: str = "", *, limit: int = 100, offset: int = 0) -> list[StorySummary]:
+        """Newest first; `search` matches word prefixes in the title and the prompt."""
+        query = prefix_tsquery(search)
+        rows = await self._pool.fetch(
+            f"""SELECT s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at,
+                       (SELECT count(*) FROM scenes c WHERE c.story_id = s.id) AS scenes_written
+                FROM stories s
+                WHERE {_where(query)}
+                ORDER BY s.created_at DESC, s.id DESC
+                LIMIT $2 OFFSET $3""",
+            query,
+            limit,
+            offset,
+        )
+        return [StorySummary.model_validate(dict(row)) for row in rows]
+
+    async def count(self, search: str = "") -> int:
+        query = prefix_tsquery(search)
+        value = await self._pool.fetchval(f"SELECT count(*) FROM stories s WHERE {_where(query)}", query)
+        return int(value)

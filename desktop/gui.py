@@ -1,0 +1,45 @@
+"""The windowed app's life on the loop: window first, database behind it, an orderly quit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from desktop.config import Settings
+from desktop.secrets import SecretStore
+from desktop.selftest import run_self_test
+from desktop.services.runtime import Runtime
+from desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, started_at: float) -> int:
+    runtime = Runtime(settings, secrets)
+    window = MainWindow(runtime)
+    window.show()
+    window_ms = (time.monotonic() - started_at) * 1000
+    log.info("window shown %.0f ms after start", window_ms)
+
+    if self_test:
+        code = await run_self_test(runtime, window, started_at=started_at, window_ms=window_ms)
+        window.deleteLater()
+        return code
+
+    quit_done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def quit_app() -> None:
+        try:
+            await runtime.shutdown()
+        finally:
+            window.deleteLater()
+            if not quit_done.done():
+                quit_done.set_result(0)
+
+    window.close_requested.connect(lambda: runtime.tasks.start(quit_app(), "Quitting"))
+    runtime.database_ready.connect(
+        lambda _: log.info("database ready %.0f ms after start", (time.monotonic() - started_at) * 1000)
+    )
+    runtime.tasks.start(runtime.start_database(), "Starting the database")
+    return await quit_done

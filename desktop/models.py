@@ -1,0 +1,261 @@
+"""The shared vocabulary: stories, scenes, uploads and their states. Imports nothing of the project."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+TITLE_MAX = 200
+PROMPT_MAX = 8_000
+EXTRA_MAX = 2_000
+SCENES_MAX = 50
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX)]
+Extra = Annotated[str, StringConstraints(strip_whitespace=True, max_length=EXTRA_MAX)]
+SceneCount = Annotated[int, Field(ge=1, le=SCENES_MAX)]
+
+
+class StoryStatus(StrEnum):
+    generating = "generating"
+    complete = "complete"
+    partial = "partial"
+    failed = "failed"
+    cancelled = "cancelled"
+    interrupted = "interrupted"
+
+    @property
+    def is_running(self) -> bool:
+        return self is StoryStatus.generating
+
+    @property
+    def can_resume(self) -> bool:
+        return self in (StoryStatus.interrupted, StoryStatus.cancelled, StoryStatus.partial, StoryStatus.failed)
+
+
+class ImageStatus(StrEnum):
+    pending = "pending"
+    painting = "painting"
+    painted = "painted"
+    failed = "failed"
+
+
+class UploadStatus(StrEnum):
+    queued = "queued"
+    uploading = "uploading"
+    uploaded = "uploaded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def is_pending(self) -> bool:
+        return self in (UploadStatus.queued, UploadStatus.uploading)
+
+    @property
+    def can_retry(self) -> bool:
+        return self in (UploadStatus.failed, UploadStatus.cancelled)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self in (UploadStatus.queued, UploadStatus.failed)
+
+
+class FailureKind(StrEnum):
+    """Why an upload failed; the first group heals by itself, the rest waits for the writer."""
+
+    timeout = "timeout"
+    connection = "connection"
+    server_error = "server_error"
+    rate_limited = "rate_limited"
+    key_rejected = "key_rejected"
+    access_refused = "access_refused"
+    bucket_missing = "bucket_missing"
+    too_large = "too_large"
+    type_refused = "type_refused"
+    invalid_path = "invalid_path"
+    file_missing = "file_missing"
+    disk_full = "disk_full"
+    unknown = "unknown"
+
+    @property
+    def is_transient(self) -> bool:
+        return self in (
+            FailureKind.timeout,
+            FailureKind.connection,
+            FailureKind.server_error,
+            FailureKind.rate_limited,
+        )
+
+
+class StoryRequest(BaseModel):
+    """What the writer asks for; validated before anything is stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: Title
+    prompt: Prompt
+    scene_count: SceneCount = 6
+    style: Extra = ""
+    characters: Extra = ""
+
+
+class Timestamped(BaseModel):
+    """Rows carry both timestamps; a model without them does not validate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+    def changed(self, **changes: Any) -> Self:
+        """A copy with `changes` applied, validated, and `updated_at` moved to now."""
+        data = self.model_dump()
+        data.update(changes)
+        data["updated_at"] = max(utc_now(), self.updated_at)
+        return self.__class__.model_validate(data)
+
+
+def _timestamps() -> dict[str, datetime]:
+    now = utc_now()
+    return {"created_at": now, "updated_at": now}
+
+
+class Story(Timestamped):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    title: Title
+    prompt: Prompt
+    scene_count: SceneCount
+    style: Extra = ""
+    characters: Extra = ""
+    status: StoryStatus = StoryStatus.generating
+    text_provider: str = ""
+    image_provider: str = ""
+    error: str = ""
+
+    @classmethod
+    def create(cls, request: StoryRequest, user_id: uuid.UUID, **fields: Any) -> Story:
+        return cls(id=uuid.uuid4(), user_id=user_id, **{**request.model_dump(), **fields}, **_timestamps())
+
+    def as_request(self) -> StoryRequest:
+        return StoryRequest(
+            title=self.title,
+            prompt=self.prompt,
+            scene_count=self.scene_count,
+            style=self.style,
+            characters=self.characters,
+        )
+
+
+class StorySummary(BaseModel):
+    """One row of the library: enough to list a story without loading its scenes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    title: str
+    status: StoryStatus
+    scene_count: int
+    scenes_written: int
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class Scene(Timestamped):
+    id: uuid.UUID
+    story_id: uuid.UUID
+    index: int = Field(ge=0, lt=SCENES_MAX)
+    title: str = Field(max_length=TITLE_MAX)
+    text: str
+    image_prompt: str = ""
+    image_status: ImageStatus = ImageStatus.pending
+    image_path: str = ""
+    image_error: str = ""
+
+    @classmethod
+    def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:
+        return cls(
+            id=uuid.uuid4(),
+            story_id=story_id,
+            index=index,
+            title=title,
+            text=text,
+            image_prompt=image_prompt,
+            **_timestamps(),
+        )
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+
+class Upload(Timestamped):
+    """An outbox row: one scene image on its way to storage."""
+
+    id: uuid.UUID
+    story_id: uuid.UUID
+    scene_id: uuid.UUID
+    scene_index: int = Field(ge=0)
+    local_path: str
+    object_path: str
+    content_type: str
+    backend: str
+    status: UploadStatus = UploadStatus.queued
+    attempts: int = Field(default=0, ge=0)
+    error_kind: FailureKind | None = None
+    error_message: str = ""
+    next_attempt_at: UtcDatetime | None = None
+    url: str = ""
+
+    @field_validator("object_path")
+    @classmethod
+    def _no_dot_segments(cls, value: str) -> str:
+        if not value or any(part in ("", ".", "..") for part in value.split("/")):
+            raise ValueError(f"invalid object path {value!r}")
+        return value
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        story_id: uuid.UUID,
+        scene_id: uuid.UUID,
+        scene_index: int,
+        local_path: str,
+        object_path: str,
+        content_type: str,
+        backend: str,
+    ) -> Upload:
+        return cls(
+            id=uuid.uuid4(),
+            story_id=story_id,
+            scene_id=scene_id,
+            scene_index=scene_index,
+            local_path=local_path,
+            object_path=object_path,
+            content_type=content_type,
+            backend=backend,
+            **_timestamps(),
+        )

@@ -1,0 +1,1 @@
+"""The two doors between Qt and asyncio (QtCore only, no widgets)."""

@@ -1,0 +1,125 @@
+"""A concurrent.futures.Executor over a dedicated QThreadPool that reports back through Qt signals.
+
+`loop.run_in_executor(executor, fn)` and `asyncio.wrap_future(executor.submit(fn))` both work; the signals
+object lives on the GUI thread, so worker emits arrive there as queued calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any, ParamSpec, TypeVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class JobSignals(QObject):
+    """Tracked jobs report here: (key), (key, done, total), (key, result), (key, exception)."""
+
+    started = Signal(object)
+    progress = Signal(object, int, int)
+    succeeded = Signal(object, object)
+    failed = Signal(object, object)
+
+
+class _Job(QRunnable):
+    def __init__(
+        self, executor: QThreadPoolExecutor, future: Future[Any], call: Callable[[], Any], key: object | None
+    ) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._executor = executor
+        self.future = future
+        self._call = call
+        self._key = key
+
+    def run(self) -> None:
+        try:
+            if not self.future.set_running_or_notify_cancel():
+                return
+            self._executor._emit("started", self._key)
+            try:
+                result = self._call()
+            except BaseException as exc:
+                self.future.set_exception(exc)
+                self._executor._emit("failed", self._key, exc)
+            else:
+                self.future.set_result(result)
+                self._executor._emit("succeeded", self._key, result)
+        finally:
+            self._executor._forget(self)
+
+
+class QThreadPoolExecutor(Executor):
+    def __init__(self, max_workers: int = 4, name: str = "storyforge-worker") -> None:
+        self._pool = QThreadPool()
+        self._pool.setMaxThreadCount(max_workers)
+        self._pool.setObjectName(name)
+        self.signals = JobSignals()
+        self._lock = threading.Lock()
+        self._jobs: set[_Job] = set()
+        self._closed = False
+
+    @property
+    def max_workers(self) -> int:
+        return self._pool.maxThreadCount()
+
+    def set_max_workers(self, count: int) -> None:
+        self._pool.setMaxThreadCount(max(1, count))
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        return self._start(None, lambda: fn(*args, **kwargs))
+
+    def submit_tracked(self, key: object, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Like submit, and the job's start, end and progress are emitted on `signals` with `key`."""
+        return self._start(key, lambda: fn(*args, **kwargs))
+
+    def report_progress(self, key: object, done: int, total: int) -> None:
+        """Callable from a worker: emits `progress` on the GUI thread."""
+        self._emit("progress", key, done, total)
+
+    def _start(self, key: object | None, call: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        job = _Job(self, future, call, key)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the executor is shut down and takes no new work")
+            self._jobs.add(job)
+        self._pool.start(job)
+        return future
+
+    def _forget(self, job: _Job) -> None:
+        with self._lock:
+            self._jobs.discard(job)
+
+    def _emit(self, name: str, key: object | None, *payload: object) -> None:
+        if key is None or self._closed:
+            return  # after shutdown nobody listens, and the receivers may be gone
+        getattr(self.signals, name).emit(key, *payload)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, timeout: float | None = None) -> bool:
+        """Take queued jobs back (when asked), then wait up to `timeout` s for running ones.
+
+        Returns True when every job finished in time.
+        """
+        with self._lock:
+            self._closed = True
+            queued = list(self._jobs)
+        if cancel_futures:
+            for job in queued:
+                if self._pool.tryTake(job):
+                    job.future.cancel()
+                    self._forget(job)
+        if not wait:
+            return not self._jobs
+        finished = self._pool.waitForDone(-1 if timeout is None else int(timeout * 1000))
+        if not finished:
+            log.warning("%d worker job(s) still running at shutdown", len(self._jobs))
+        return bool(finished)

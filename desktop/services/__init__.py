@@ -1,0 +1,1 @@
+"""State and orchestration: services emit Qt signals, views listen."""

@@ -1,0 +1,103 @@
+"""What the app runs on: settings, the executor, the task runner and the database, started and stopped in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+import asyncpg
+from PySide6.QtCore import QObject, Signal
+
+from desktop.config import Settings
+from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
+from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.qt.aio import TaskRunner
+from desktop.qt.executor import QThreadPoolExecutor
+from desktop.secrets import SecretStore
+from desktop.services.story_service import StoryService
+from desktop.services.upload_manager import UploadManager
+
+log = logging.getLogger(__name__)
+
+# Running uploads get this long to finish when the app quits; what is left resumes at the next start.
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+class Service(Protocol):
+    async def shutdown(self) -> None: ...
+
+
+class Runtime(QObject):
+    """Owns the long-lived pieces; `database_ready`/`database_failed` tell the window how start-up went."""
+
+    database_ready = Signal(str)
+    database_failed = Signal(str)
+
+    def __init__(self, settings: Settings, secrets: SecretStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.secrets = secrets
+        self.executor = QThreadPoolExecutor(max_workers=settings.upload_concurrency + 1)
+        self.tasks = TaskRunner(self)
+        self.pool: asyncpg.Pool | None = None
+        self.stories: StoryRepository | None = None
+        self.scenes: SceneRepository | None = None
+        self.uploads: UploadManager | None = None
+        self.story_service: StoryService | None = None
+        self.database_label = (
+            "embedded PostgreSQL"
+            if settings.uses_embedded_database
+            else (f"PostgreSQL at {database_host(settings.database_url)}")
+        )
+        self.database_error = ""
+        self.services: list[Service] = []
+        self._embedded: EmbeddedPostgres | None = None
+        self._ready = asyncio.Event()
+
+    async def start_database(self) -> bool:
+        """Start (or reach) the database and migrate it; False with `database_error` set when it cannot."""
+        try:
+            dsn = await self._dsn()
+            self.pool = await open_pool(dsn)
+        except (DatabaseUnavailable, EmbeddedPostgresError) as exc:
+            self.database_error = str(exc)
+            log.error("database unavailable: %s", exc, exc_info=exc.__cause__)
+            self.database_failed.emit(self.database_error)
+            return False
+        self.stories = StoryRepository(self.pool)
+        self.scenes = SceneRepository(self.pool)
+        self.uploads = UploadManager(settings=self.settings, pool=self.pool, executor=self.executor, parent=self)
+        self.story_service = StoryService(
+            settings=self.settings, pool=self.pool, executor=self.executor, uploads=self.uploads, parent=self
+        )
+        # Generation stops first on quit; uploads after it, since they may still be finishing.
+        self.services = [self.story_service, self.uploads]
+        await self.story_service.recover()
+        await self.uploads.start()
+        self._ready.set()
+        self.database_ready.emit(self.database_label)
+        return True
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    async def _dsn(self) -> str:
+        if not self.settings.uses_embedded_database:
+            return self.settings.database_dsn()
+        self._embedded = EmbeddedPostgres(self.settings.postgres_dir)
+        return await asyncio.wrap_future(self.executor.submit(self._embedded.start))
+
+    async def shutdown(self) -> None:
+        """Cancel work, let services settle, close the pool, stop the embedded server, stop the executor."""
+        for service in self.services:
+            await service.shutdown()
+        await self.tasks.cancel_all()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+        if self._embedded is not None:
+            await asyncio.wrap_future(self.executor.submit(self._embedded.stop))
+            self._embedded = None
+        self.executor.shutdown(wait=True, cancel_futures=True, timeout=SHUTDOWN_GRACE_SECONDS)

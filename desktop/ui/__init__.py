@@ -1,0 +1,1 @@
+"""Widgets and windows: they listen to services' signals and call services' coroutines."""

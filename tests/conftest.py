@@ -1,0 +1,138 @@
+"""One qasync loop for the session, a real PostgreSQL started by the session, and a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from desktop.db.connect import open_pool
+from desktop.db.embedded import EmbeddedPostgres
+from desktop.db.migrate import migrate
+from desktop.db.repositories import SceneRepository, StoryRepository
+
+T = TypeVar("T")
+Run = Callable[..., Any]
+TEMPLATE_DB = "storyforge_template"
+
+pytest_plugins = ["tests.support.generation_fixtures", "tests.support.storage_fixtures", "tests.support.ui_fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real settings, log folder, data folder or keyring."""
+    for name in [key for key in os.environ if key.startswith("STORYFORGE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("STORYFORGE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("STORYFORGE_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("STORYFORGE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+@pytest.fixture(scope="session")
+def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """The session's one loop: Qt's, driven by qtbot.waitUntil / waitSignal while a test waits."""
+    event_loop = qasync.QEventLoop(qapp, already_running=True)
+    yield event_loop
+
+
+@pytest.fixture
+def run(qtbot: Any, loop: asyncio.AbstractEventLoop) -> Run:
+    """Run a coroutine on the session loop and return its result, waiting at most `timeout` seconds."""
+
+    def run_coroutine(coro: Coroutine[Any, Any, T] | Awaitable[T], timeout: float = 30.0) -> T:
+        task = asyncio.ensure_future(coro, loop=loop)
+        try:
+            qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        except BaseException:
+            task.cancel()
+            qtbot.waitUntil(task.done, timeout=5000)
+            raise
+        return task.result()
+
+    return run_coroutine
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL for the whole session; tests copy their databases from a migrated template."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
+    admin_dsn = server.start()
+    try:
+        yield admin_dsn
+    finally:
+        server.stop()
+        if server.cluster_dir.exists():
+            shutil.rmtree(server.cluster_dir, ignore_errors=True)
+
+
+_templates_made: set[str] = set()
+
+
+async def _create_template(admin_dsn: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    finally:
+        await conn.close()
+    template = await asyncpg.connect(_with_database(admin_dsn, TEMPLATE_DB))
+    try:
+        await migrate(template)
+    finally:
+        await template.close()
+
+
+def _with_database(dsn: str, name: str) -> str:
+    head, _, query = dsn.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+def database_url(postgres_server: str, run: Run) -> Iterator[str]:
+    """A fresh, migrated database of its own for each test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(postgres_server)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    if postgres_server not in _templates_made:
+        run(_create_template(postgres_server))
+        _templates_made.add(postgres_server)
+    run(admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+    yield _with_database(postgres_server, name)
+    run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def pool(database_url: str, run: Run) -> Iterator[asyncpg.Pool]:
+    db_pool = run(open_pool(database_url))
+    yield db_pool
+    run(db_pool.close())
+
+
+@pytest.fixture
+def stories(pool: asyncpg.Pool) -> StoryRepository:
+    return StoryRepository(pool)
+
+
+@pytest.fixture
+def scenes(pool: asyncpg.Pool) -> SceneRepository:
+    return SceneRepository(pool)

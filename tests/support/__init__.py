@@ -1,0 +1,1 @@
+"""Loopback servers and fixtures the tests share."""

@@ -1,0 +1,61 @@
+"""The entry point as a writer meets it: the app starts, shows its window, reaches the database and quits cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def storyforge(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_version() -> None:
+    result = storyforge("--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"storyforge \d+\.\d+\.\d+\n", result.stdout)
+
+
+def test_self_test_passes_on_the_embedded_database_and_prints_nothing_on_stderr(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = storyforge("--self-test", "--data-dir", str(data))
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""
+    assert "self-test passed" in first.stdout
+    again = storyforge("--self-test", "--data-dir", str(data))  # warm: the cluster is reused
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == ""
+
+
+def test_self_test_names_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    result = storyforge(
+        "--self-test", env={"STORYFORGE_DATABASE_URL": "postgresql://writer:secret-pw@127.0.0.1:1/stories"}
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "Cannot reach the database at 127.0.0.1:1" in result.stderr
+    assert "secret-pw" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("forbidden", ["asyncio.run(", "run_until_complete(", "new_event_loop("])
+def test_the_loop_is_started_only_in_the_entry_point(forbidden: str) -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "desktop").rglob("*.py")
+        if path.name != "app.py" and forbidden in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
