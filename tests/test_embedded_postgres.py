@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
 import select
@@ -23,26 +22,36 @@ from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 MakeServer = Callable[..., EmbeddedPostgres]
 
 
-def query(dsn: str, sql: str) -> list[Any]:
-    async def run() -> list[Any]:
-        connection = await asyncpg.connect(dsn)
-        try:
-            return [tuple(row) for row in await connection.fetch(sql)]
-        finally:
-            await connection.close()
+class Db:
+    """SQL through asyncpg on the session's loop."""
 
-    return asyncio.run(run())
+    def __init__(self, run: Callable[..., Any]) -> None:
+        self._run = run
+
+    def query(self, dsn: str, sql: str) -> list[Any]:
+        async def fetch() -> list[Any]:
+            connection = await asyncpg.connect(dsn)
+            try:
+                return [tuple(row) for row in await connection.fetch(sql)]
+            finally:
+                await connection.close()
+
+        return list(self._run(fetch()))
+
+    def execute(self, dsn: str, sql: str) -> None:
+        async def execute() -> None:
+            connection = await asyncpg.connect(dsn)
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        self._run(execute())
 
 
-def execute(dsn: str, sql: str) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
+@pytest.fixture
+def db(run: Callable[..., Any]) -> Db:
+    return Db(run)
 
 
 def postmaster_pid(server: EmbeddedPostgres) -> int:
@@ -87,7 +96,7 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
             shutil.rmtree(sockets, ignore_errors=True)
 
 
-def test_cold_start_creates_the_cluster_and_the_dsn_connects(make_server: MakeServer, tmp_path: Path) -> None:
+def test_cold_start_creates_the_cluster_and_the_dsn_connects(db: Db, make_server: MakeServer, tmp_path: Path) -> None:
     # A long path: as a normal user the socket cannot live inside the cluster folder.
     server = make_server(tmp_path / ("d" * 80) / "postgres")
     assert not server.is_running()
@@ -97,8 +106,8 @@ def test_cold_start_creates_the_cluster_and_the_dsn_connects(make_server: MakeSe
     assert server.is_running()
     assert (server.cluster_dir / "PG_VERSION").is_file()
     assert len(str(socket_dir(dsn) / ".s.PGSQL.65535").encode()) <= 100
-    assert query(dsn, "SELECT current_database(), current_user") == [("storyforge", "storyforge")]
-    settings = query(
+    assert db.query(dsn, "SELECT current_database(), current_user") == [("storyforge", "storyforge")]
+    settings = db.query(
         dsn,
         "SELECT current_setting('listen_addresses'), current_setting('max_connections'),"
         " current_setting('fsync'), current_setting('server_encoding')",
@@ -107,21 +116,24 @@ def test_cold_start_creates_the_cluster_and_the_dsn_connects(make_server: MakeSe
     assert stat.S_IMODE(socket_dir(dsn).stat().st_mode) == 0o700
 
 
-def test_warm_start_keeps_the_data_and_starting_twice_is_harmless(make_server: MakeServer) -> None:
-    server = make_server()
+def test_warm_start_keeps_the_data_and_starting_twice_is_harmless(
+    db: Db, make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    server = make_server(Path("relative") / "postgres")
     dsn = server.start()
     assert server.start() == dsn
-    execute(dsn, "CREATE TABLE note (body text); INSERT INTO note VALUES ('kept')")
+    db.execute(dsn, "CREATE TABLE note (body text); INSERT INTO note VALUES ('kept')")
 
     server.stop()
     assert not server.is_running()
     server.stop()
     assert server.start() == dsn
 
-    assert query(dsn, "SELECT body FROM note") == [("kept",)]
+    assert db.query(dsn, "SELECT body FROM note") == [("kept",)]
 
 
-def test_a_server_left_running_is_reused_and_then_stopped(make_server: MakeServer, tmp_path: Path) -> None:
+def test_a_server_left_running_is_reused_and_then_stopped(db: Db, make_server: MakeServer, tmp_path: Path) -> None:
     first = make_server()
     dsn = first.start()
     pid = postmaster_pid(first)
@@ -131,32 +143,32 @@ def test_a_server_left_running_is_reused_and_then_stopped(make_server: MakeServe
     assert second.is_running()
     assert second.start() == dsn
     assert postmaster_pid(second) == pid
-    assert query(dsn, "SELECT 1") == [(1,)]
+    assert db.query(dsn, "SELECT 1") == [(1,)]
 
     second.stop()
     assert not first.is_running()
 
 
-def test_start_recovers_after_the_server_was_killed(make_server: MakeServer) -> None:
+def test_start_recovers_after_the_server_was_killed(db: Db, make_server: MakeServer) -> None:
     server = make_server()
     dsn = server.start()
-    execute(dsn, "CREATE TABLE note (body text); INSERT INTO note VALUES ('committed')")
+    db.execute(dsn, "CREATE TABLE note (body text); INSERT INTO note VALUES ('committed')")
     kill_and_wait(postmaster_pid(server))
     assert not server.is_running()
 
     assert server.start() == dsn
 
-    assert query(dsn, "SELECT body FROM note") == [("committed",)]
+    assert db.query(dsn, "SELECT body FROM note") == [("committed",)]
 
 
-def test_an_interrupted_setup_is_redone(make_server: MakeServer) -> None:
+def test_an_interrupted_setup_is_redone(db: Db, make_server: MakeServer) -> None:
     server = make_server()
     server.cluster_dir.mkdir(parents=True)
     (server.cluster_dir / "base").mkdir()
 
     dsn = server.start()
 
-    assert query(dsn, "SELECT current_database()") == [("storyforge",)]
+    assert db.query(dsn, "SELECT current_database()") == [("storyforge",)]
 
 
 def test_a_server_that_cannot_start_names_its_log(make_server: MakeServer) -> None:
@@ -176,19 +188,18 @@ def test_a_server_that_cannot_start_names_its_log(make_server: MakeServer) -> No
 
 @pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver is not installed")
 def test_pgserver_binaries_are_used_without_system_ones(
-    make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    db: Db, make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
     server = make_server()
+    with monkeypatch.context() as patch:
+        patch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
+        patch.setenv("PATH", str(tmp_path / "empty-path"))
+        dsn = server.start()
 
-    dsn = server.start()
-
-    assert query(dsn, "SHOW server_version")[0][0].startswith("16.")
-    monkeypatch.undo()
+    assert db.query(dsn, "SHOW server_version")[0][0].startswith("16.")
     # With the system's binaries back, the cluster still gets the version that made it.
     server.stop()
-    assert query(server.start(), "SHOW server_version")[0][0].startswith("16.")
+    assert db.query(server.start(), "SHOW server_version")[0][0].startswith("16.")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")

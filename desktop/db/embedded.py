@@ -13,6 +13,7 @@ Layout:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import logging
@@ -24,7 +25,8 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -49,8 +51,10 @@ COMMAND_TIMEOUT_S = 120
 MAX_SERVER_LOG_BYTES = 10 * 1024 * 1024
 LOG_TAIL_LINES = 30
 
-# One lock for the whole process: start/stop of a cluster must not interleave.
-_lock = threading.Lock()
+LOCK_FILE = ".embedded-postgres.lock"
+
+# start() and stop() must not interleave, neither between threads nor between app instances.
+_thread_lock = threading.Lock()
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -99,7 +103,7 @@ class EmbeddedPostgres:
     def cluster_dir(self) -> Path:
         if os.geteuid() == 0:
             return ROOT_HOME / "clusters" / self._key
-        return self.data_dir / "cluster"
+        return self._data_dir / "cluster"
 
     @property
     def log_file(self) -> Path:
@@ -117,7 +121,8 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Create the cluster if needed, start the server (or reuse a running one) and return its DSN."""
-        with _lock:
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        with _thread_lock, _file_lock(self._data_dir / LOCK_FILE):
             cluster = self.cluster_dir
             self._prepare_folders()
             user = _server_user(cluster)
@@ -136,7 +141,9 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Fast shutdown of the server running this cluster; does nothing if none is running."""
-        with _lock:
+        if _live_pid_file(self.cluster_dir) is None:
+            return
+        with _thread_lock, _file_lock(self._data_dir / LOCK_FILE):
             cluster = self.cluster_dir
             if _live_pid_file(cluster) is None:
                 return
@@ -162,15 +169,19 @@ class EmbeddedPostgres:
 
     @property
     def _key(self) -> str:
-        return hashlib.sha256(str(self.data_dir.expanduser().resolve()).encode()).hexdigest()[:16]
+        return hashlib.sha256(str(self._data_dir.resolve()).encode()).hexdigest()[:16]
+
+    @property
+    def _data_dir(self) -> Path:
+        # Commands run with "/" as their working folder, so every path handed to them must be absolute.
+        return Path(self.data_dir).expanduser().absolute()
 
     def _prepare_folders(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() != 0:
             return
         _make_dir(ROOT_HOME, 0o755)
         _make_dir(ROOT_HOME / "clusters", 0o755)
-        pointer = self.data_dir / POINTER_FILE
+        pointer = self._data_dir / POINTER_FILE
         text = f"The PostgreSQL cluster for this folder is in {self.cluster_dir}\n"
         if not pointer.is_file() or pointer.read_text(encoding="utf-8") != text:
             pointer.write_text(text, encoding="utf-8")
@@ -223,12 +234,11 @@ class EmbeddedPostgres:
         if result.returncode == 0:
             return
         details = _describe(result)
-        log_path = self.data_dir / INITDB_LOG
+        log_path = self._data_dir / INITDB_LOG
         log_path.write_text(details, encoding="utf-8")
         log.error("%s failed:\n%s", step, details)
-        raise EmbeddedPostgresError(f"Setting up the database failed; details are in {log_path}.") from _CommandFailed(
-            details
-        )
+        message = f"Setting up the database failed; details are in {log_path}."
+        raise EmbeddedPostgresError(message) from _CommandFailed(details)
 
     def _write_settings(self, user: _RunAs) -> None:
         cluster = self.cluster_dir
@@ -321,6 +331,16 @@ def _run(
         raise EmbeddedPostgresError(f"The database command {name} did not finish in time.") from exc
     except OSError as exc:
         raise EmbeddedPostgresError(f"The database command {command[0]} could not be run.") from exc
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _describe(result: subprocess.CompletedProcess[str]) -> str:
