@@ -97,6 +97,7 @@ class FailureKind(StrEnum):
     invalid_path = "invalid_path"
     file_missing = "file_missing"
     disk_full = "disk_full"
+    not_configured = "not_configured"
     unknown = "unknown"
 
     @property

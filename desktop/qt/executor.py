@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -63,9 +64,11 @@ class QThreadPoolExecutor(Executor):
         self._pool.setMaxThreadCount(max_workers)
         self._pool.setObjectName(name)
         self.signals = JobSignals()
-        self._lock = threading.Lock()
+        # Re-entrant: a receiver connected directly (same thread) may submit from inside an emit.
+        self._lock = threading.RLock()
         self._jobs: set[_Job] = set()
         self._closed = False
+        self.finished_in_time = True
 
     @property
     def max_workers(self) -> int:
@@ -73,6 +76,16 @@ class QThreadPoolExecutor(Executor):
 
     def set_max_workers(self, count: int) -> None:
         self._pool.setMaxThreadCount(max(1, count))
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        with self._lock:
+            return len(self._jobs)
+
+    @property
+    def is_shut_down(self) -> bool:
+        return self._closed
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         return self._start(None, lambda: fn(*args, **kwargs))
@@ -100,26 +113,31 @@ class QThreadPoolExecutor(Executor):
             self._jobs.discard(job)
 
     def _emit(self, name: str, key: object | None, *payload: object) -> None:
-        if key is None or self._closed:
-            return  # after shutdown nobody listens, and the receivers may be gone
-        getattr(self.signals, name).emit(key, *payload)
+        if key is None:
+            return
+        # Checked and emitted under the lock, so nothing is emitted once shutdown() has begun: by then the
+        # receivers may be on their way to deletion.
+        with self._lock:
+            if self._closed:
+                return
+            getattr(self.signals, name).emit(key, *payload)
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, timeout: float | None = None) -> bool:
-        """Take queued jobs back (when asked), then wait up to `timeout` s for running ones.
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, timeout: float | None = None) -> None:
+        """Stop taking work; take queued jobs back (when asked); wait up to `timeout` s for running ones.
 
-        Returns True when every job finished in time.
+        `finished_in_time` says afterwards whether every job ended within the wait.
         """
         with self._lock:
             self._closed = True
-            queued = list(self._jobs)
+            jobs = list(self._jobs)
         if cancel_futures:
-            for job in queued:
+            for job in jobs:
                 if self._pool.tryTake(job):
                     job.future.cancel()
                     self._forget(job)
         if not wait:
-            return not self._jobs
-        finished = self._pool.waitForDone(-1 if timeout is None else int(timeout * 1000))
-        if not finished:
-            log.warning("%d worker job(s) still running at shutdown", len(self._jobs))
-        return bool(finished)
+            self.finished_in_time = self.pending == 0
+            return
+        self.finished_in_time = bool(self._pool.waitForDone(-1 if timeout is None else int(timeout * 1000)))
+        if not self.finished_in_time:
+            log.warning("%d worker job(s) still running at shutdown", self.pending)

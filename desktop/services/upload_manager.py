@@ -1,24 +1,45 @@
 """UploadManager: the outbox, run on the executor, with automatic and manual retry.
 
-Skeleton: the uploads issue fills it in. The signals and method signatures are the contract the window uses.
+Every image has a row in `uploads` before anything is sent, and its local file stays. The UploadQueue claims due
+rows (at most `upload_concurrency` at a time), sends each through the StorageBackend on a worker thread, and writes
+the result back: uploaded, queued again after a back-off (transient failures), or failed with a reason (permanent
+ones, and transient ones past the retry limit). Only rows of the storage the settings name are worked on
+(`Upload.backend` is "local" or "supabase"); rows of the other one wait until it is chosen again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
+from desktop.db.repositories import UploadRepository
 from desktop.models import Scene, Story, Upload, UploadStatus
+from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.services.upload_jobs import ProgressKey, RetryPolicy
+from desktop.services.upload_queue import UploadQueue
+from desktop.storage import Failure, StorageBackend, build_backend, classify, inspect_image, object_path
+
+log = logging.getLogger(__name__)
+
+# Running uploads get this long to finish when the app quits; what is left is queued for the next start.
+SHUTDOWN_GRACE_S = 5.0
 
 
 class UploadManager(QObject):
     upload_changed = Signal(object)  # Upload: every state change (queued, uploading, uploaded, failed, cancelled)
     upload_progress = Signal(object, int, int)  # upload id, bytes sent, bytes total
+    # Failure: the storage itself cannot work (key rejected, bucket missing, settings incomplete) until the writer
+    # fixes it; emitted once per distinct problem.
+    storage_problem = Signal(object)
 
     def __init__(
         self,
@@ -27,36 +48,288 @@ class UploadManager(QObject):
         pool: asyncpg.Pool,
         executor: QThreadPoolExecutor,
         parent: QObject | None = None,
+        retry: RetryPolicy | None = None,
+        shutdown_grace: float | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._pool = pool
         self._executor = executor
+        self._repo = UploadRepository(pool)
+        self._grace = SHUTDOWN_GRACE_S if shutdown_grace is None else shutdown_grace
+        self._tasks = TaskRunner(self)
+        self._queue = UploadQueue(
+            self, self._repo, executor, self._tasks, retry or RetryPolicy(), settings.upload_concurrency
+        )
+        self._change = asyncio.Event()
+        self._change_pending = False
+        # One image hashed at a time: hashing keeps a core busy, and on a two-core machine the GUI needs the other.
+        self._hashing = asyncio.Semaphore(1)
+        self._backend: StorageBackend | None = None
+        self._backend_failure: Failure | None = None
+        self._backend_lock = asyncio.Lock()
+        self._retired: list[StorageBackend] = []
+        self._reported_problem = ""
+        executor.signals.progress.connect(self._forward_progress)
+        self._listening = True
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def backend_name(self) -> str:
+        return self._settings.storage_backend
+
+    @property
+    def bucket(self) -> str:
+        return self._settings.supabase_bucket
+
+    @property
+    def storage_label(self) -> str:
+        """Where images go, in the writer's words (for the status bar)."""
+        if self._backend is not None:
+            return self._backend.label
+        if self.backend_name == "supabase":
+            return f"Supabase bucket “{self._settings.supabase_bucket}”"
+        return f"the library folder {self._settings.library_dir}"
+
+    @property
+    def running(self) -> int:
+        """Uploads being sent right now."""
+        return self._queue.running
+
+    # Life cycle ---------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Resume the outbox: rows left `uploading` go back to `queued`, and the queue runs."""
-
-    async def enqueue_scene_image(self, story: Story, scene: Scene, image: Path) -> Upload:
-        raise NotImplementedError
-
-    async def uploads(self, *, status: UploadStatus | None = None, story_id: uuid.UUID | None = None) -> list[Upload]:
-        raise NotImplementedError
-
-    async def retry(self, upload_id: uuid.UUID) -> None:
-        raise NotImplementedError
-
-    async def retry_story(self, story_id: uuid.UUID) -> None:
-        raise NotImplementedError
-
-    async def retry_all_failed(self) -> None:
-        raise NotImplementedError
-
-    async def cancel(self, upload_id: uuid.UUID) -> None:
-        raise NotImplementedError
-
-    async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
-        """Return once no upload (of that story) is queued or uploading."""
-        raise NotImplementedError
+        if self._queue.is_running:
+            return
+        await self._repo.hold_connection()
+        for upload in await self._repo.release():
+            self.notify(upload)
+        if not self._listening:
+            self._executor.signals.progress.connect(self._forward_progress)
+            self._listening = True
+        self._queue.start()
 
     async def shutdown(self) -> None:
         """Stop taking uploads, let running ones finish (bounded), keep the rest queued for the next start."""
+        left_behind = await self._queue.stop(self._grace)
+        for upload in left_behind:
+            self.notify(upload)
+        if not left_behind:  # a transfer still running may be using its client
+            for backend in [*self._retired, *([self._backend] if self._backend else [])]:
+                backend.close()
+            self._retired.clear()
+            self._backend = None
+        if self._listening:
+            self._listening = False
+            self._executor.signals.progress.disconnect(self._forward_progress)
+        await self._repo.release_connection()  # before the Runtime closes the pool
+
+    async def reconfigure(self, settings: Settings) -> None:
+        """Use new settings from now on; a changed storage gets a fresh client and bucket check."""
+        async with self._backend_lock:
+            changed = _storage_identity(settings) != _storage_identity(self._settings)
+            self._settings = settings
+            self._queue.set_limit(settings.upload_concurrency)
+            if changed:
+                if self._backend is not None:
+                    self._retired.append(self._backend)  # running uploads may still use it; closed at quit
+                self._backend = None
+                self._backend_failure = None
+                self._reported_problem = ""
+        self._queue.wake()
+        self._changed()
+
+    async def check_storage(self) -> Failure | None:
+        """The Settings dialog's "Test": build the backend and check its bucket now; None when it works."""
+        backend = await self.backend()
+        if isinstance(backend, Failure):
+            return backend
+        try:
+            await asyncio.wrap_future(self._executor.submit(backend.ensure_bucket))
+        except Exception as exc:
+            failure = classify(exc, bucket=self.bucket)
+            self.report_problem(failure)
+            return failure
+        return None
+
+    # The writer's actions -----------------------------------------------------------------------------------
+
+    async def enqueue_scene_image(self, story: Story, scene: Scene, image: Path) -> Upload:
+        """Record the scene's image (already in the local cache) for upload; the queue picks it up at once.
+
+        Raises OSError when the file cannot be read and NotAnImage (a ValueError) when it is no PNG, JPEG, WebP
+        or GIF.
+        """
+        image = Path(image)
+        async with self._hashing:
+            info = await asyncio.wrap_future(self._executor.submit(inspect_image, image))
+        upload = Upload.create(
+            story_id=story.id,
+            scene_id=scene.id,
+            scene_index=scene.index,
+            local_path=str(image),
+            object_path=object_path(story.user_id, story.id, scene.index, info.sha256, info.image_type.extension),
+            content_type=info.image_type.content_type,
+            backend=self.backend_name,
+        )
+        stored = await self._repo.add(upload)
+        self.notify(stored)
+        self._queue.wake()
+        return stored
+
+    async def uploads(self, *, status: UploadStatus | None = None, story_id: uuid.UUID | None = None) -> list[Upload]:
+        """The current storage's uploads, oldest first."""
+        return await self._repo.find(backend=self.backend_name, status=status, story_id=story_id)
+
+    async def counts(self) -> dict[UploadStatus, int]:
+        """How many of the current storage's uploads are in each state (for the status bar)."""
+        return await self._repo.counts(self.backend_name)
+
+    async def retry(self, upload_id: uuid.UUID) -> Upload | None:
+        """Retry one failed or cancelled upload now, skipping any back-off; None when there was nothing to retry."""
+        rows = await self._repo.requeue(self.backend_name, upload_ids=[upload_id], include_cancelled=True)
+        self._requeued(rows)
+        return rows[0] if rows else None
+
+    async def retry_story(self, story_id: uuid.UUID) -> list[Upload]:
+        """Retry the story's failed uploads (and any waiting out a back-off) now."""
+        rows = await self._repo.requeue(self.backend_name, story_id=story_id)
+        self._requeued(rows)
+        return rows
+
+    async def retry_all_failed(self) -> list[Upload]:
+        """Retry every failed upload (and any waiting out a back-off) now."""
+        rows = await self._repo.requeue(self.backend_name)
+        self._requeued(rows)
+        return rows
+
+    async def cancel(self, upload_id: uuid.UUID) -> None:
+        """A waiting upload is cancelled at once; a running one stops at its next chunk (or finishes first)."""
+        row = await self._repo.cancel_waiting(upload_id)
+        if row is not None:
+            self.notify(row)
+        else:
+            self._queue.cancel_running(upload_id)
+
+    async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
+        """Return once no upload (of that story) is queued or uploading."""
+        while True:
+            change = self._change
+            busy = self._queue.busy_with(story_id)
+            if not busy and await self._repo.pending_count(self.backend_name, story_id) == 0:
+                return
+            await change.wait()
+
+    async def local_only_images(self) -> list[Upload]:
+        """Images stored in the local library but not (yet) in the storage now chosen: what switching from the
+        local folder to Supabase offers to upload."""
+        if self.backend_name == "local":
+            return []
+        return await self._repo.missing_from("local", self.backend_name)
+
+    async def upload_local_images(self) -> list[Upload]:
+        """Queue every local-only image for the storage now chosen; returns the new rows."""
+        found = await self.local_only_images()
+        library = self._settings.library_dir
+        sources = await asyncio.wrap_future(self._executor.submit(_readable_sources, found, library))
+        queued = []
+        for upload, source in zip(found, sources, strict=True):
+            if source is None:
+                log.warning("the image for %s is gone from this computer; skipped", upload.object_path)
+                continue
+            fresh = Upload.create(
+                story_id=upload.story_id,
+                scene_id=upload.scene_id,
+                scene_index=upload.scene_index,
+                local_path=source,
+                object_path=upload.object_path,
+                content_type=upload.content_type,
+                backend=self.backend_name,
+            )
+            queued.append(await self._repo.add(fresh))
+        for upload in queued:
+            self.notify(upload)
+        self._queue.wake()
+        return queued
+
+    # What the queue asks of its host ------------------------------------------------------------------------
+
+    async def backend(self) -> StorageBackend | Failure:
+        """The storage the settings name, built once (on the executor: supabase-py is slow to import)."""
+        async with self._backend_lock:
+            if self._backend is not None:
+                return self._backend
+            if self._backend_failure is not None:
+                return self._backend_failure
+            try:
+                self._backend = await asyncio.wrap_future(self._executor.submit(build_backend, self._settings))
+            except Exception as exc:
+                self._backend_failure = classify(exc, bucket=self.bucket)
+                self.report_problem(self._backend_failure)
+                return self._backend_failure
+            # supabase-py's import leaves ~10⁵ objects that live as long as the app; a full collection that walks
+            # them all pauses every thread (the GUI's too) for tens of ms. Out of the collector's sight they cost
+            # nothing.
+            gc.freeze()
+            return self._backend
+
+    def notify(self, upload: Upload) -> None:
+        self.upload_changed.emit(upload)
+        if not upload.status.is_pending:
+            self._changed()  # only a settled upload can end a wait_settled()
+
+    def report_problem(self, failure: Failure) -> None:
+        if failure.concerns_the_storage and failure.message != self._reported_problem:
+            self._reported_problem = failure.message
+            self.storage_problem.emit(failure)
+
+    # Inside -------------------------------------------------------------------------------------------------
+
+    def _requeued(self, rows: Sequence[Upload]) -> None:
+        if not rows:
+            return
+        self._backend_failure = None  # the writer may have fixed what stopped the storage: build it again
+        self._reported_problem = ""
+        for row in rows:
+            self.notify(row)
+        self._queue.wake()
+
+    def _changed(self) -> None:
+        # Once per turn of the loop, however many rows changed in it: each wake-up costs the GUI's loop.
+        if not self._change_pending:
+            self._change_pending = True
+            asyncio.get_running_loop().call_soon(self._announce_change)
+
+    def _announce_change(self) -> None:
+        self._change_pending = False
+        change, self._change = self._change, asyncio.Event()
+        change.set()
+
+    def _forward_progress(self, key: object, done: int, total: int) -> None:
+        if isinstance(key, ProgressKey):
+            self.upload_progress.emit(key.upload_id, done, total)
+
+
+def _storage_identity(settings: Settings) -> tuple[object, ...]:
+    return (
+        settings.storage_backend,
+        settings.supabase_url,
+        settings.supabase_key.get_secret_value(),
+        settings.supabase_bucket,
+        settings.supabase_public,
+        settings.signed_url_expiry,
+        settings.request_timeout,
+        settings.library_dir,
+    )
+
+
+def _readable_sources(uploads: Sequence[Upload], library: Path) -> list[str | None]:
+    """For each upload, a file on this computer holding its image: the cache copy, else the library's."""
+    found: list[str | None] = []
+    for upload in uploads:
+        candidates = [Path(upload.local_path), library.joinpath(*upload.object_path.split("/"))]
+        found.append(next((str(path) for path in candidates if path.is_file()), None))
+    return found

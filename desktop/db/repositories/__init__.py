@@ -2,5 +2,6 @@
 
 from desktop.db.repositories.scenes import SceneRepository
 from desktop.db.repositories.stories import StoryRepository
+from desktop.db.repositories.uploads import UploadRepository
 
-__all__ = ["SceneRepository", "StoryRepository"]
+__all__ = ["SceneRepository", "StoryRepository", "UploadRepository"]

@@ -1,0 +1,258 @@
+"""The outbox: one row per image on its way to storage. Every change returns the row as it now is."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from desktop.models import FailureKind, Upload, UploadStatus, utc_now
+
+_COLUMNS = (
+    "id, story_id, scene_id, scene_index, local_path, object_path, content_type, backend, status, attempts, "
+    "error_kind, error_message, next_attempt_at, url, created_at, updated_at"
+)
+_U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
+# Every UPDATE passes "now" as $2: updated_at only moves forward.
+_TOUCH = "updated_at = greatest($2, uploads.updated_at)"
+
+
+def _upload(row: asyncpg.Record) -> Upload:
+    return Upload.model_validate(dict(row))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one transfer; `url` None keeps the row's URL."""
+
+    upload_id: uuid.UUID
+    status: UploadStatus
+    error_kind: FailureKind | None = None
+    error_message: str = ""
+    next_attempt_at: datetime | None = None
+    url: str | None = None
+
+
+class UploadRepository:
+    """Over the pool, or — between `hold_connection()` and `release_connection()` — over a connection of its own.
+
+    The uploads queue talks to this table several times per image. Through the pool each query also costs an
+    acquire, a release and the pool's reset query; on qasync that is a dozen loop callbacks per query.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._own: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def hold_connection(self) -> None:
+        if self._own is None:
+            self._own = await self._pool.acquire()
+
+    async def release_connection(self) -> None:
+        own, self._own = self._own, None
+        if own is not None:
+            async with self._lock:  # let a query in flight finish first
+                await self._pool.release(own)
+
+    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        own = self._own
+        if own is None or own.is_closed():
+            return list(await self._pool.fetch(sql, *args))
+        async with self._lock:
+            return list(await own.fetch(sql, *args))
+
+    async def _fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        rows = await self._fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def _fetchval(self, sql: str, *args: object) -> Any:
+        row = await self._fetchrow(sql, *args)
+        return row[0] if row else None
+
+    async def add(self, upload: Upload) -> Upload:
+        """Record an image for upload. The same object again (same backend and path) keeps its row: a failed or
+        cancelled one is queued afresh, a pending or uploaded one stays as it is."""
+        # $2 is updated_at, as in every statement here (see _TOUCH); the other columns follow in order.
+        row = await self._fetchrow(
+            f"""INSERT INTO uploads ({_COLUMNS})
+                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2)
+                ON CONFLICT (backend, object_path) DO UPDATE SET
+                    local_path = excluded.local_path,
+                    scene_id = excluded.scene_id,
+                    attempts = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN 0 ELSE uploads.attempts END,
+                    error_kind = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN NULL
+                                      ELSE uploads.error_kind END,
+                    error_message = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN ''
+                                         ELSE uploads.error_message END,
+                    next_attempt_at = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN NULL
+                                           ELSE uploads.next_attempt_at END,
+                    status = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN 'queued' ELSE uploads.status END,
+                    {_TOUCH}
+                RETURNING {_COLUMNS}""",
+            upload.id,
+            upload.updated_at,
+            upload.story_id,
+            upload.scene_id,
+            upload.scene_index,
+            upload.local_path,
+            upload.object_path,
+            upload.content_type,
+            upload.backend,
+            upload.status.value,
+            upload.attempts,
+            upload.error_kind.value if upload.error_kind else None,
+            upload.error_message,
+            upload.next_attempt_at,
+            upload.url,
+            upload.created_at,
+        )
+        return _upload(row)
+
+    async def get(self, upload_id: uuid.UUID) -> Upload | None:
+        row = await self._fetchrow(f"SELECT {_COLUMNS} FROM uploads WHERE id = $1", upload_id)
+        return _upload(row) if row else None
+
+    async def find(
+        self,
+        *,
+        backend: str | None = None,
+        status: UploadStatus | None = None,
+        story_id: uuid.UUID | None = None,
+    ) -> list[Upload]:
+        rows = await self._fetch(
+            f"""SELECT {_COLUMNS} FROM uploads
+                WHERE ($1::text IS NULL OR backend = $1) AND ($2::text IS NULL OR status = $2)
+                  AND ($3::uuid IS NULL OR story_id = $3)
+                ORDER BY created_at, story_id, scene_index""",
+            backend,
+            status.value if status else None,
+            story_id,
+        )
+        return [_upload(row) for row in rows]
+
+    async def claim(self, backend: str, limit: int = 1) -> list[Upload]:
+        """Take up to `limit` due `queued` rows, oldest first, and mark them `uploading`; two app instances never
+        take the same row."""
+        rows = await self._fetch(
+            f"""UPDATE uploads SET status = 'uploading', attempts = attempts + 1, {_TOUCH}
+                WHERE id IN (
+                    SELECT id FROM uploads
+                    WHERE status = 'queued' AND backend = $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+                    ORDER BY next_attempt_at NULLS FIRST, created_at
+                    LIMIT $3 FOR UPDATE SKIP LOCKED)
+                RETURNING {_COLUMNS}""",
+            backend,
+            utc_now(),
+            limit,
+        )
+        return sorted((_upload(row) for row in rows), key=lambda upload: (upload.created_at, upload.scene_index))
+
+    async def next_due(self, backend: str) -> datetime | None:
+        """When the earliest queued row waiting out a back-off becomes due."""
+        value: datetime | None = await self._fetchval(
+            "SELECT min(next_attempt_at) FROM uploads WHERE status = 'queued' AND backend = $1", backend
+        )
+        return value
+
+    async def _update(self, sql: str, *args: object) -> list[Upload]:
+        rows = await self._fetch(sql, *args)
+        return [_upload(row) for row in rows]
+
+    async def record(self, outcomes: Sequence[Outcome]) -> list[Upload]:
+        """Write what became of transfers (rows still `uploading`), all in one statement."""
+        if not outcomes:
+            return []
+        return await self._update(
+            f"""UPDATE uploads AS u SET status = v.status, error_kind = v.error_kind,
+                   error_message = v.error_message, next_attempt_at = v.next_attempt_at,
+                   url = coalesce(v.url, u.url), updated_at = greatest($2, u.updated_at)
+                FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+                     AS v(id, status, error_kind, error_message, next_attempt_at, url)
+                WHERE u.id = v.id AND u.status = 'uploading'
+                RETURNING {_U_COLUMNS}""",
+            [outcome.upload_id for outcome in outcomes],
+            utc_now(),
+            [outcome.status.value for outcome in outcomes],
+            [outcome.error_kind.value if outcome.error_kind else None for outcome in outcomes],
+            [outcome.error_message for outcome in outcomes],
+            [outcome.next_attempt_at for outcome in outcomes],
+            [outcome.url for outcome in outcomes],
+        )
+
+    async def cancel_waiting(self, upload_id: uuid.UUID) -> Upload | None:
+        found = await self._update(
+            f"""UPDATE uploads SET status = 'cancelled', next_attempt_at = NULL, {_TOUCH}
+                WHERE id = $1 AND status IN ('queued', 'failed') RETURNING {_COLUMNS}""",
+            upload_id,
+            utc_now(),
+        )
+        return found[0] if found else None
+
+    async def requeue(
+        self,
+        backend: str,
+        *,
+        upload_ids: Sequence[uuid.UUID] | None = None,
+        story_id: uuid.UUID | None = None,
+        include_cancelled: bool = False,
+    ) -> list[Upload]:
+        """A manual retry: failed rows (and those waiting out a back-off) are due now, with a fresh attempt count."""
+        statuses = ["failed", "queued"] + (["cancelled"] if include_cancelled else [])
+        return await self._update(
+            f"""UPDATE uploads SET status = 'queued', attempts = 0, error_kind = NULL, error_message = '',
+                   next_attempt_at = NULL, {_TOUCH}
+                WHERE backend = $1 AND status = ANY($3::text[])
+                  AND (status <> 'queued' OR next_attempt_at IS NOT NULL)
+                  AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[]))
+                  AND ($5::uuid IS NULL OR story_id = $5)
+                RETURNING {_COLUMNS}""",
+            backend,
+            utc_now(),
+            statuses,
+            list(upload_ids) if upload_ids is not None else None,
+            story_id,
+        )
+
+    async def release(self, upload_ids: Sequence[uuid.UUID] | None = None) -> list[Upload]:
+        """`uploading` rows back to `queued` (all of them when no ids are given): their transfer did not finish."""
+        return await self._update(
+            f"""UPDATE uploads SET status = 'queued', {_TOUCH}
+                WHERE status = 'uploading' AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+                RETURNING {_COLUMNS}""",
+            list(upload_ids) if upload_ids is not None else None,
+            utc_now(),
+        )
+
+    async def counts(self, backend: str) -> dict[UploadStatus, int]:
+        rows = await self._fetch(
+            "SELECT status, count(*) AS n FROM uploads WHERE backend = $1 GROUP BY status", backend
+        )
+        found = {UploadStatus(row["status"]): int(row["n"]) for row in rows}
+        return {status: found.get(status, 0) for status in UploadStatus}
+
+    async def pending_count(self, backend: str, story_id: uuid.UUID | None = None) -> int:
+        value = await self._fetchval(
+            """SELECT count(*) FROM uploads
+               WHERE backend = $1 AND status IN ('queued', 'uploading') AND ($2::uuid IS NULL OR story_id = $2)""",
+            backend,
+            story_id,
+        )
+        return int(value)
+
+    async def missing_from(self, source: str, target: str) -> list[Upload]:
+        """Rows stored on `source` whose object has no row at all on `target`."""
+        rows = await self._fetch(
+            f"""SELECT {_COLUMNS} FROM uploads u
+                WHERE u.backend = $1 AND u.status = 'uploaded'
+                  AND NOT EXISTS (SELECT 1 FROM uploads t WHERE t.backend = $2 AND t.object_path = u.object_path)
+                ORDER BY u.created_at, u.story_id, u.scene_index""",
+            source,
+            target,
+        )
+        return [_upload(row) for row in rows]

@@ -1,0 +1,73 @@
+"""The pieces of an upload that are not the outbox: the retry policy and the job a worker thread runs."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.models import Upload
+from desktop.qt.executor import QThreadPoolExecutor
+from desktop.storage import StorageBackend, UploadCancelled
+
+PROGRESS_INTERVAL_S = 0.1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Transient failures retry after base·2^(n−1) seconds (capped), half of it random, up to `max_attempts`."""
+
+    base_delay: float = 2.0
+    max_delay: float = 300.0
+    max_attempts: int = 6
+
+    def delay(self, attempts: int) -> float:
+        cap = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+        # "Equal jitter": never sooner than half the cap, so a struggling server is not hit by everyone at once.
+        return cap / 2 + random.uniform(0, cap / 2)
+
+    def may_retry(self, attempts: int) -> bool:
+        return attempts < self.max_attempts
+
+
+@dataclass(frozen=True)
+class ProgressKey:
+    """Tags this manager's progress reports among everything else that runs on the shared executor."""
+
+    upload_id: uuid.UUID
+
+
+class Transfer:
+    """One upload on a worker thread. `stop()` (from any thread) ends it at the next chunk it sends."""
+
+    def __init__(self, backend: StorageBackend, upload: Upload, executor: QThreadPoolExecutor) -> None:
+        self.backend = backend
+        self.upload = upload
+        self._executor = executor
+        self._stopped = threading.Event()
+        self._last_report = time.monotonic()  # a transfer quicker than the interval reports nothing
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def __call__(self) -> str:
+        if self._stopped.is_set():
+            raise UploadCancelled()
+        upload = self.upload
+        return self.backend.upload(upload.object_path, Path(upload.local_path), upload.content_type, self._progress)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._stopped.is_set():
+            raise UploadCancelled()
+        # Only while a transfer takes long enough to watch: its end is told by the "uploaded" state.
+        now = time.monotonic()
+        if done < total and now - self._last_report >= PROGRESS_INTERVAL_S:
+            self._last_report = now
+            self._executor.report_progress(ProgressKey(self.upload.id), done, total)

@@ -1,0 +1,28 @@
+"""Where images go: a small synchronous StorageBackend (Supabase Storage or a local folder), called on the executor.
+
+Importing this package stays cheap: supabase-py is imported only when a Supabase backend is built.
+"""
+
+from desktop.storage.backend import ProgressCallback, StorageBackend, UploadCancelled
+from desktop.storage.factory import build_backend
+from desktop.storage.failures import BucketUnavailable, Failure, StorageConfigError, classify
+from desktop.storage.local import LocalFolderStorage
+from desktop.storage.objects import ImageFile, ImageType, NotAnImage, inspect_image, object_path, sniff_image
+
+__all__ = [
+    "BucketUnavailable",
+    "Failure",
+    "ImageFile",
+    "ImageType",
+    "LocalFolderStorage",
+    "NotAnImage",
+    "ProgressCallback",
+    "StorageBackend",
+    "StorageConfigError",
+    "UploadCancelled",
+    "build_backend",
+    "classify",
+    "inspect_image",
+    "object_path",
+    "sniff_image",
+]

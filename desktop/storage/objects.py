@@ -1,0 +1,69 @@
+"""What an image is (read from its bytes, not its name) and where it lives in storage."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+_CHUNK = 1 << 20
+
+
+class NotAnImage(ValueError):
+    """The file is not a PNG, JPEG, WebP or GIF image; the message says which file."""
+
+
+@dataclass(frozen=True)
+class ImageType:
+    content_type: str
+    extension: str
+
+
+PNG = ImageType("image/png", "png")
+JPEG = ImageType("image/jpeg", "jpg")
+WEBP = ImageType("image/webp", "webp")
+GIF = ImageType("image/gif", "gif")
+
+
+def sniff_image(head: bytes) -> ImageType | None:
+    """The image type from the file's first bytes (its signature), or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    return None
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    path: Path
+    sha256: str
+    size: int
+    image_type: ImageType
+
+
+def inspect_image(path: Path) -> ImageFile:
+    """Read the file once: its hash, size and type. Blocks; raises OSError or NotAnImage."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            if not head:
+                head = chunk[:16]
+            digest.update(chunk)
+            size += len(chunk)
+    image_type = sniff_image(head)
+    if image_type is None:
+        raise NotAnImage(f"{path.name} is not a PNG, JPEG, WebP or GIF image, so it cannot be uploaded.")
+    return ImageFile(path, digest.hexdigest(), size, image_type)
+
+
+def object_path(user_id: uuid.UUID, story_id: uuid.UUID, scene_index: int, sha256: str, extension: str) -> str:
+    """Deterministic, so a retried upload is an upsert of the same object, never a second one."""
+    return f"{user_id}/{story_id}/scene-{scene_index:02d}-{sha256[:12]}.{extension}"

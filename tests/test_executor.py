@@ -1,0 +1,160 @@
+"""The QThreadPool executor: both asyncio doors work, errors reach the await, signals reach the GUI thread, and
+shutdown is bounded and silent."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
+
+from desktop.qt.executor import QThreadPoolExecutor
+
+from .conftest import Run
+
+
+class Recorder(QObject):
+    """A receiver living on the GUI thread that notes on which thread each signal arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, object, bool]] = []
+
+    def _note(self, name: str, key: object) -> None:
+        self.events.append((name, key, QThread.currentThread() is QCoreApplication.instance().thread()))
+
+    @Slot(object)
+    def started(self, key: object) -> None:
+        self._note("started", key)
+
+    @Slot(object, int, int)
+    def progress(self, key: object, done: int, total: int) -> None:
+        self._note(f"progress {done}/{total}", key)
+
+    @Slot(object, object)
+    def succeeded(self, key: object, result: object) -> None:
+        self._note(f"succeeded {result}", key)
+
+    @Slot(object, object)
+    def failed(self, key: object, error: object) -> None:
+        self._note(f"failed {error}", key)
+
+
+@pytest.fixture
+def executor(qapp: Any) -> Iterator[QThreadPoolExecutor]:
+    pool = QThreadPoolExecutor(max_workers=2)
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True, timeout=5)
+
+
+def recorder_for(executor: QThreadPoolExecutor) -> Recorder:
+    recorder = Recorder()
+    executor.signals.started.connect(recorder.started)
+    executor.signals.progress.connect(recorder.progress)
+    executor.signals.succeeded.connect(recorder.succeeded)
+    executor.signals.failed.connect(recorder.failed)
+    return recorder
+
+
+def worker_thread_name() -> str:
+    return threading.current_thread().name
+
+
+def test_run_in_executor_and_wrap_future_both_run_work_off_the_loop_thread(
+    executor: QThreadPoolExecutor, run: Run
+) -> None:
+    async def both() -> tuple[str, str]:
+        loop = asyncio.get_running_loop()
+        first = await loop.run_in_executor(executor, worker_thread_name)
+        second = await asyncio.wrap_future(executor.submit(worker_thread_name))
+        return first, second
+
+    names = run(both())
+    assert all(name != threading.current_thread().name for name in names)
+
+
+def test_an_exception_in_a_job_reraises_at_the_await(executor: QThreadPoolExecutor, run: Run) -> None:
+    def broken() -> None:
+        raise LookupError("the scene is gone")
+
+    async def await_it() -> None:
+        await asyncio.wrap_future(executor.submit(broken))
+
+    with pytest.raises(LookupError, match="the scene is gone"):
+        run(await_it())
+
+
+def test_tracked_jobs_report_on_the_gui_thread(executor: QThreadPoolExecutor, run: Run, qtbot: Any) -> None:
+    recorder = recorder_for(executor)
+    plain_threads: list[bool] = []
+    executor.signals.succeeded.connect(
+        lambda *_: plain_threads.append(QThread.currentThread() is QCoreApplication.instance().thread())
+    )
+
+    def work() -> int:
+        executor.report_progress("scene-1", 1, 2)
+        executor.report_progress("scene-1", 2, 2)
+        return 7
+
+    def broken() -> None:
+        raise ValueError("no")
+
+    run(asyncio.wrap_future(executor.submit_tracked("scene-1", work)))
+    with pytest.raises(ValueError):
+        run(asyncio.wrap_future(executor.submit_tracked("scene-2", broken)))
+    qtbot.waitUntil(lambda: len(recorder.events) == 6, timeout=5000)
+
+    names = [(name, key) for name, key, _ in recorder.events]
+    assert names[:4] == [
+        ("started", "scene-1"),
+        ("progress 1/2", "scene-1"),
+        ("progress 2/2", "scene-1"),
+        ("succeeded 7", "scene-1"),
+    ]
+    assert names[4:] == [("started", "scene-2"), ("failed no", "scene-2")]
+    assert all(on_gui_thread for _, _, on_gui_thread in recorder.events)
+    qtbot.waitUntil(lambda: bool(plain_threads), timeout=5000)
+    assert plain_threads == [True]
+
+
+def test_shutdown_takes_queued_jobs_back_and_waits_a_bounded_time(qapp: Any, run: Run, qtbot: Any) -> None:
+    executor = QThreadPoolExecutor(max_workers=1)
+    release = threading.Event()
+    running = executor.submit(release.wait, 10)
+    qtbot.waitUntil(running.running, timeout=5000)
+    queued = [executor.submit(worker_thread_name) for _ in range(3)]
+
+    executor.shutdown(wait=True, cancel_futures=True, timeout=0.2)
+
+    assert all(future.cancelled() for future in queued)
+    assert not executor.finished_in_time and not running.done()
+    with pytest.raises(RuntimeError, match="shut down"):
+        executor.submit(worker_thread_name)
+    release.set()
+    assert running.result(timeout=5) is True
+    executor.shutdown(wait=True, timeout=5)
+    assert executor.finished_in_time and executor.pending == 0
+
+
+def test_nothing_is_emitted_after_shutdown(qapp: Any, qtbot: Any) -> None:
+    executor = QThreadPoolExecutor(max_workers=1)
+    recorder = recorder_for(executor)
+    release = threading.Event()
+
+    def slow() -> str:
+        release.wait(10)
+        executor.report_progress("late", 1, 1)
+        return "done"
+
+    future = executor.submit_tracked("late", slow)
+    qtbot.waitUntil(lambda: [name for name, _, _ in recorder.events] == ["started"], timeout=5000)
+    executor.shutdown(wait=False)
+    release.set()
+    executor.shutdown(wait=True, timeout=5)  # the job has ended: anything it emitted is posted by now
+    QCoreApplication.processEvents()
+
+    assert future.result(timeout=1) == "done"
+    assert [name for name, _, _ in recorder.events] == ["started"]
