@@ -1,21 +1,158 @@
-"""`storyforge generate`: write one story with no window. Skeleton; the generation issue fills it in."""
+"""`storyforge generate`: write one story with no window, wait for its uploads, print a summary.
+
+Progress goes to stderr, the summary to stdout (`--json`: machine-readable). Exit 0 when the story is complete
+and every image is uploaded; 1 with one line saying why otherwise; 2 for arguments that make no story.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import uuid
+from typing import Any
 
+from pydantic import ValidationError
+
+from desktop.generation.errors import ProviderError
+from desktop.models import EXTRA_MAX, PROMPT_MAX, SCENES_MAX, TITLE_MAX, Scene, Story, StoryRequest, StoryStatus, Upload
 from desktop.services.runtime import Runtime
+from desktop.services.story_service import StoryError
+
+_OPTIONS = {"title": "--title", "prompt": "--prompt", "scene_count": "--scenes", "style": "--style"}
+_LIMITS = {"title": TITLE_MAX, "prompt": PROMPT_MAX, "style": EXTRA_MAX, "characters": EXTRA_MAX}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("generate", help="write a story without opening the window")
     parser.add_argument("--title", required=True)
     parser.add_argument("--prompt", required=True)
-    parser.add_argument("--scenes", type=int, default=6)
-    parser.add_argument("--style", default="")
-    parser.add_argument("--characters", default="")
+    parser.add_argument("--scenes", type=int, default=6, help=f"how many scenes (1–{SCENES_MAX}, default 6)")
+    parser.add_argument("--style", default="", help="the look of every image, e.g. 'woodcut, muted colours'")
+    parser.add_argument("--characters", default="", help="who appears, e.g. 'Ama, a courier; Tobin, her brother'")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _request_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    option = _OPTIONS.get(field, f"--{field}")
+    if field == "scene_count":
+        return f"{option} must be a number from 1 to {SCENES_MAX}."
+    if error["type"] == "string_too_short":
+        return f"{option} is empty — say what the story is about."
+    if error["type"] == "string_too_long":
+        return f"{option} is longer than {_LIMITS.get(field, 0)} characters."
+    return f"{option}: {error['msg']}"
+
+
+async def _uploads_by_scene(runtime: Runtime, story: Story) -> dict[uuid.UUID, Upload] | None:
+    """The newest upload of each scene; None when the upload queue cannot tell."""
+    assert runtime.uploads is not None
+    try:
+        uploads = await runtime.uploads.uploads(story_id=story.id)
+    except NotImplementedError:
+        return None
+    newest: dict[uuid.UUID, Upload] = {}
+    for upload in sorted(uploads, key=lambda u: u.updated_at):
+        newest[upload.scene_id] = upload
+    return newest
+
+
+def _scene_summary(scene: Scene, upload: Upload | None) -> dict[str, Any]:
+    return {
+        "index": scene.index,
+        "title": scene.title,
+        "image_path": scene.image_path,
+        "image_status": scene.image_status.value,
+        "image_error": scene.image_error,
+        "upload_status": upload.status.value if upload else None,
+        "url": upload.url if upload else "",
+        "upload_error": upload.error_message if upload else "",
+    }
+
+
+def _summary(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]) -> dict[str, Any]:
+    return {
+        "story_id": str(story.id),
+        "title": story.title,
+        "status": story.status.value,
+        "error": story.error,
+        "text_provider": story.text_provider,
+        "image_provider": story.image_provider,
+        "scenes": [_scene_summary(scene, uploads.get(scene.id)) for scene in scenes],
+    }
+
+
+def _print_text(summary: dict[str, Any]) -> None:
+    print(f"{summary['title']} — {summary['status']} ({summary['story_id']})")
+    for scene in summary["scenes"]:
+        upload = scene["upload_status"] or "not queued"
+        where = scene["url"] or scene["image_path"] or scene["image_error"] or "no image"
+        print(f"  {scene['index'] + 1:>2}. {scene['title']} [{upload}] {where}")
+
+
+def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload] | None) -> str:
+    if story.status is not StoryStatus.complete:
+        reason = story.error or "no reason was given"
+        return f"the story ended {story.status.value}: {reason}"
+    if uploads is None:
+        return ""
+    painted = [scene for scene in scenes if scene.image_path]
+    not_uploaded = [uploads.get(scene.id) for scene in painted]
+    failed = [upload for upload in not_uploaded if upload is None or upload.status.value != "uploaded"]
+    if not failed:
+        return ""
+    first = next((upload.error_message for upload in failed if upload and upload.error_message), "")
+    detail = f": {first}" if first else ""
+    return f"{len(failed)} of {len(painted)} images were not uploaded{detail}"
+
+
 async def run(runtime: Runtime, args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    service, uploads = runtime.story_service, runtime.uploads
+    assert service is not None and uploads is not None and runtime.scenes is not None
+    try:
+        request = StoryRequest(
+            title=args.title,
+            prompt=args.prompt,
+            scene_count=args.scenes,
+            style=args.style,
+            characters=args.characters,
+        )
+    except ValidationError as exc:
+        _say(f"storyforge: {_request_problem(exc)}")
+        return 2
+
+    def progress(_story_id: object, line: str) -> None:
+        _say(line)
+
+    service.story_progress.connect(progress)
+    try:
+        story = await service.generate(request)
+    except (StoryError, ProviderError) as exc:
+        _say(f"storyforge: {exc}")
+        return 1
+    finally:
+        service.story_progress.disconnect(progress)
+    scenes = await runtime.scenes.for_story(story.id)
+    if any(scene.image_path for scene in scenes):
+        _say("Waiting for the uploads to finish…")
+        try:
+            await uploads.wait_settled(story.id)
+        except NotImplementedError:
+            _say("The upload queue is not available in this build; the images stay in the local folder.")
+    by_scene = await _uploads_by_scene(runtime, story)
+    summary = _summary(story, scenes, by_scene or {})
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        _print_text(summary)
+    failure = _failure(story, scenes, by_scene)
+    if failure:
+        _say(f"storyforge: {failure}")
+        return 1
+    return 0

@@ -1,19 +1,84 @@
 """StoryService: writes a story scene by scene, paints each scene, hands images to the upload queue.
 
-Skeleton: the generation issue fills it in. The signals and method signatures are the contract the window uses.
+Pipelined: each scene is stored the moment its text is complete and its image starts at once (a bounded number
+at a time), so painting scene k overlaps writing scene k+1 and uploading scene k-1.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 import uuid
+from collections.abc import Callable, Coroutine
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
-from desktop.models import Scene, Story, StoryRequest
+from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.generation.base import (
+    ImageProvider,
+    Notify,
+    ProviderFactory,
+    Providers,
+    SceneDraft,
+    SceneStreaming,
+    TextRequest,
+)
+from desktop.generation.errors import ProviderError
+from desktop.generation.factory import build_providers
+from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.services.upload_manager import UploadManager
+from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
+
+log = logging.getLogger(__name__)
+
+CANCELLED = "Cancelled — the finished scenes are kept. Press Resume to write the rest."
+INTERRUPTED = "Storyforge closed before this story was finished — press Resume to write the rest."
+SHUTDOWN_WAIT_SECONDS = 10.0
+
+
+class StoryError(RuntimeError):
+    """A request the service cannot take, in words the writer can act on."""
+
+
+class StoryBusy(StoryError):
+    pass
+
+
+class _Relay:
+    """Provider notices ("busy, trying again…") go out on `story_progress` with the story they belong to."""
+
+    def __init__(self, emit: Callable[[object, str], None], story_id: uuid.UUID | None = None) -> None:
+        self._emit = emit
+        self.story_id = story_id
+
+    def __call__(self, line: str) -> None:
+        self._emit(self.story_id, line)
+
+
+@dataclass
+class _Outcome:
+    scene_count: int
+    written: set[int] = field(default_factory=set)
+    image_problems: dict[int, str] = field(default_factory=dict)
+    text_error: str = ""
+
+    def first_missing(self) -> int | None:
+        return next((index for index in range(self.scene_count) if index not in self.written), None)
+
+
+def _draft(scene: Scene) -> SceneDraft:
+    return SceneDraft(title=scene.title, text=scene.text or "…", image_prompt=scene.image_prompt)
+
+
+def _scene_list(numbers: list[int]) -> str:
+    words = [str(number) for number in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 class StoryService(QObject):
@@ -21,6 +86,7 @@ class StoryService(QObject):
     scene_text = Signal(object, int, str)  # story id, scene index, the text so far while it streams
     scene_saved = Signal(object)  # Scene: its text is complete and stored (also after an edit)
     scene_image = Signal(object)  # Scene: image_status / image_path changed (painting, painted, failed)
+    story_progress = Signal(object, str)  # story id, one line in plain words ("Writing scene 3 of 6…")
 
     def __init__(
         self,
@@ -28,36 +94,368 @@ class StoryService(QObject):
         settings: Settings,
         pool: asyncpg.Pool,
         executor: QThreadPoolExecutor,
-        uploads: UploadManager,
+        uploads: ImageUploads,
         parent: QObject | None = None,
+        providers: ProviderFactory | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._pool = pool
         self._executor = executor
         self._uploads = uploads
+        self._stories = StoryRepository(pool)
+        self._scenes = SceneRepository(pool)
+        self._provider_factory = providers or self._providers_from_settings
+        self._painter = self._make_painter()
+        self._runs: dict[uuid.UUID, asyncio.Task[Story]] = {}
+        self._scene_jobs: dict[uuid.UUID, set[asyncio.Task[Scene]]] = {}
+        self._cancelled_by_writer: set[uuid.UUID] = set()
+        self._closing = False
+
+    def reconfigure(self, settings: Settings) -> None:
+        """New settings (providers, image folder, concurrency) apply from the next run or regeneration on."""
+        self._settings = settings
+        self._painter = self._make_painter()
+
+    def _make_painter(self) -> ScenePainter:
+        return ScenePainter(
+            scenes=self._scenes,
+            uploads=self._uploads,
+            executor=self._executor,
+            images_dir=self._settings.images_dir,
+            concurrency=self._settings.image_concurrency,
+            changed=self.scene_image.emit,
+            progress=self.story_progress.emit,
+        )
+
+    def _providers_from_settings(self, notify: Notify) -> Providers:
+        return build_providers(self._settings, self._executor, notify)
+
+    def is_running(self, story_id: uuid.UUID) -> bool:
+        return story_id in self._runs or bool(self._scene_jobs.get(story_id))
 
     async def recover(self) -> list[uuid.UUID]:
         """At start-up: stories left `generating` by a dead app become `interrupted`."""
-        return []
+        interrupted = await self._stories.mark_interrupted()
+        await self._scenes.reset_unfinished_images()
+        if interrupted:
+            log.info("%d story(ies) were interrupted and can be resumed", len(interrupted))
+        return interrupted
 
     async def generate(self, request: StoryRequest) -> Story:
-        raise NotImplementedError
+        """Write and paint a new story; returns it finished: complete, partial, failed or cancelled."""
+        self._check_open()
+        relay = _Relay(self.story_progress.emit)
+        providers = self._provider_factory(relay)
+        try:
+            story = Story.create(
+                request,
+                user_id=self._settings.user_id or uuid.UUID(int=0),
+                status=StoryStatus.generating,
+                text_provider=providers.text.label,
+                image_provider=providers.image.label,
+            )
+            story = await self._stories.create(story)
+        except BaseException:
+            await providers.aclose()
+            raise
+        relay.story_id = story.id
+        self.story_changed.emit(story)
+        return await self._run(story, providers, existing=[])
 
     async def resume(self, story_id: uuid.UUID) -> Story:
-        raise NotImplementedError
+        """Paint what is unpainted and write from the first missing scene on."""
+        self._check_open()
+        story = await self._story(story_id)
+        self._check_idle(story)
+        existing = await self._scenes.for_story(story_id)
+        done = len(existing) == story.scene_count and all(s.image_status is ImageStatus.painted for s in existing)
+        if done and story.status is StoryStatus.complete:
+            return story
+        providers = self._provider_factory(_Relay(self.story_progress.emit, story_id))
+        try:
+            story = await self._stories.update(
+                story.changed(
+                    status=StoryStatus.generating,
+                    error="",
+                    text_provider=providers.text.label,
+                    image_provider=providers.image.label,
+                )
+            )
+        except BaseException:
+            await providers.aclose()
+            raise
+        self.story_changed.emit(story)
+        return await self._run(story, providers, existing=existing)
 
     def cancel(self, story_id: uuid.UUID) -> None:
-        raise NotImplementedError
+        """Stop writing and painting this story now; every finished scene stays."""
+        run = self._runs.get(story_id)
+        jobs = self._scene_jobs.get(story_id, set())
+        if run is None and not jobs:
+            return
+        self._cancelled_by_writer.add(story_id)
+        if run is not None:
+            run.cancel()
+        for job in jobs:
+            job.cancel()
 
     async def edit_scene(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
-        raise NotImplementedError
+        title, text = " ".join(title.split()), text.strip()
+        if not text:
+            raise StoryError("A scene needs some text — write something, or regenerate it.")
+        if len(title) > 200:
+            raise StoryError("A scene title can be at most 200 characters long.")
+        scene = await self._scene(scene_id)
+        updated = await self._scenes.update_text(scene_id, title or f"Scene {scene.number}", text)
+        self.scene_saved.emit(updated)
+        return updated
 
     async def regenerate_text(self, scene_id: uuid.UUID) -> Scene:
-        raise NotImplementedError
+        """A new version of one scene's text (and image prompt); its image stays until it is regenerated too."""
+        self._check_open()
+        scene = await self._scene(scene_id)
+        story = await self._story(scene.story_id)
+        self._check_idle(story)
+        return await self._scene_job(story, self._rewrite(story, scene))
 
     async def regenerate_image(self, scene_id: uuid.UUID) -> Scene:
-        raise NotImplementedError
+        """Paint one scene again; returns the scene, with `image_status` failed and `image_error` if it did not work."""
+        self._check_open()
+        scene = await self._scene(scene_id)
+        story = await self._story(scene.story_id)
+        self._check_idle(story, allow_scene_jobs=True)
+        return await self._scene_job(story, self._repaint(story, scene))
 
     async def shutdown(self) -> None:
-        """Cancel running generations; finished scenes stay stored."""
+        """Cancel running generations; finished scenes stay stored and the stories can be resumed."""
+        self._closing = True
+        tasks: list[asyncio.Task[object]] = [*self._runs.values()]
+        for jobs in self._scene_jobs.values():
+            tasks.extend(jobs)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_SECONDS)
+
+    # The run of one story -------------------------------------------------------------------------------------
+
+    async def _run(self, story: Story, providers: Providers, existing: list[Scene]) -> Story:
+        task = asyncio.ensure_future(self._pipeline(story, providers, existing))
+        self._runs[story.id] = task
+        try:
+            return await task
+        finally:
+            if self._runs.get(story.id) is task:
+                del self._runs[story.id]
+            self._cancelled_by_writer.discard(story.id)
+
+    async def _pipeline(self, story: Story, providers: Providers, existing: list[Scene]) -> Story:
+        outcome = _Outcome(story.scene_count, written={scene.index for scene in existing})
+        try:
+            async with asyncio.TaskGroup() as images:
+                for scene in existing:
+                    if scene.image_status is not ImageStatus.painted:
+                        images.create_task(self._paint(story, scene, providers.image, outcome))
+                await self._write(story, providers, existing, images, outcome)
+        except asyncio.CancelledError:
+            by_writer = story.id in self._cancelled_by_writer
+            status, reason = (StoryStatus.cancelled, CANCELLED) if by_writer else (StoryStatus.interrupted, INTERRUPTED)
+            finished = await asyncio.shield(self._finish(story, status, reason))
+            if not by_writer:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            return finished
+        except Exception as exc:
+            log.exception("writing story %s failed", story.id)
+            cause: BaseException = exc
+            while isinstance(cause, BaseExceptionGroup) and cause.exceptions:
+                cause = cause.exceptions[0]  # a TaskGroup's wrapper says nothing; the first real error does
+            return await self._finish(story, StoryStatus.failed, f"Something went wrong while writing: {cause}")
+        finally:
+            await providers.aclose()
+        return await self._finish(story, *self._verdict(outcome))
+
+    async def _write(
+        self,
+        story: Story,
+        providers: Providers,
+        existing: list[Scene],
+        images: asyncio.TaskGroup,
+        outcome: _Outcome,
+    ) -> None:
+        start = outcome.first_missing()
+        if start is None:
+            return
+        request = TextRequest(
+            title=story.title,
+            prompt=story.prompt,
+            scene_count=story.scene_count,
+            style=story.style,
+            characters=story.characters,
+            seed=story_seed(story),
+            start=start,
+            earlier=tuple(_draft(scene) for scene in existing if scene.index < start),
+        )
+        self.story_progress.emit(story.id, f"Writing scene {start + 1} of {story.scene_count}…")
+        try:
+            async with aclosing(providers.text.stream_scenes(request)) as events:
+                async for event in events:
+                    if isinstance(event, SceneStreaming):
+                        if start <= event.index < story.scene_count:
+                            self.scene_text.emit(story.id, event.index, event.text_so_far)
+                        continue
+                    if not start <= event.index < story.scene_count:
+                        continue  # a model that wrote more than it was asked: the extra scenes are dropped
+                    scene = await self._keep_scene(story, event.index, event.scene)
+                    outcome.written.add(scene.index)
+                    images.create_task(self._paint(story, scene, providers.image, outcome))
+                    following = outcome.first_missing()
+                    if following is not None:
+                        self.story_progress.emit(story.id, f"Writing scene {following + 1} of {story.scene_count}…")
+        except ProviderError as exc:
+            outcome.text_error = exc.message
+            self.story_progress.emit(story.id, f"Writing stopped: {exc.message}")
+
+    async def _keep_scene(self, story: Story, index: int, draft: SceneDraft) -> Scene:
+        scene = Scene.create(story.id, index, draft.title or f"Scene {index + 1}", draft.text, draft.image_prompt)
+        stored = await self._scenes.save(scene)
+        self.scene_text.emit(story.id, index, stored.text)
+        self.scene_saved.emit(stored)
+        self.story_progress.emit(story.id, f"Scene {stored.number} written: {stored.title}")
+        return stored
+
+    async def _paint(self, story: Story, scene: Scene, provider: ImageProvider, outcome: _Outcome) -> None:
+        _, problem = await self._painter.paint(story, scene, provider)
+        if problem:
+            outcome.image_problems[scene.index] = problem
+
+    def _verdict(self, outcome: _Outcome) -> tuple[StoryStatus, str]:
+        written = len(outcome.written)
+        if not written:
+            reason = outcome.text_error or "The text service wrote no scenes."
+            return StoryStatus.failed, f"No scene could be written: {reason}"
+        problems = []
+        if written < outcome.scene_count:
+            if outcome.text_error:
+                problems.append(
+                    f"Writing stopped after {written} of {outcome.scene_count} scenes: {outcome.text_error}"
+                )
+            else:
+                problems.append(f"The text service wrote only {written} of {outcome.scene_count} scenes.")
+        failed = sorted(outcome.image_problems)
+        if len(failed) == 1:
+            problems.append(outcome.image_problems[failed[0]].removesuffix(".") + ".")
+        elif failed:
+            first = outcome.image_problems[failed[0]]
+            problems.append(f"The images of scenes {_scene_list([i + 1 for i in failed])} failed (the first: {first})")
+        if not problems:
+            return StoryStatus.complete, ""
+        return StoryStatus.partial, " ".join(problems) + " Press Resume to finish it."
+
+    async def _finish(self, story: Story, status: StoryStatus, reason: str) -> Story:
+        finished = await self._stories.set_status(story.id, status, reason)
+        if finished is None:
+            raise StoryError("The story was deleted while it was being written.")
+        self.story_changed.emit(finished)
+        self.story_progress.emit(story.id, f"Finished: {status.value}" + (f" — {reason}" if reason else ""))
+        return finished
+
+    # One scene at a time ---------------------------------------------------------------------------------------
+
+    async def _scene_job(self, story: Story, work: Coroutine[Any, Any, Scene]) -> Scene:
+        task = asyncio.ensure_future(work)
+        jobs = self._scene_jobs.setdefault(story.id, set())
+        jobs.add(task)
+        try:
+            return await task
+        finally:
+            jobs.discard(task)
+            if not jobs:
+                self._scene_jobs.pop(story.id, None)
+                self._cancelled_by_writer.discard(story.id)
+
+    async def _rewrite(self, story: Story, scene: Scene) -> Scene:
+        others = await self._scenes.for_story(story.id)
+        request = TextRequest(
+            title=story.title,
+            prompt=story.prompt,
+            scene_count=story.scene_count,
+            style=story.style,
+            characters=story.characters,
+            seed=story_seed(story),
+            start=scene.index,
+            stop=scene.index + 1,
+            variant=random.randrange(1, 2**31),
+            earlier=tuple(_draft(other) for other in others if other.index < scene.index),
+            later=tuple(_draft(other) for other in others if other.index > scene.index),
+            replacing=_draft(scene),
+        )
+        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        try:
+            async with aclosing(providers.text.stream_scenes(request)) as events:
+                async for event in events:
+                    if isinstance(event, SceneStreaming):
+                        self.scene_text.emit(story.id, scene.index, event.text_so_far)
+                        continue
+                    draft = event.scene
+                    updated = await self._scenes.save(
+                        scene.changed(
+                            title=draft.title or scene.title, text=draft.text, image_prompt=draft.image_prompt
+                        )
+                    )
+                    self.scene_text.emit(story.id, scene.index, updated.text)
+                    self.scene_saved.emit(updated)
+                    return updated
+        except asyncio.CancelledError:
+            self.scene_saved.emit(scene)  # the streamed text on screen goes back to the stored one
+            raise
+        except ProviderError:
+            self.scene_saved.emit(scene)
+            raise
+        finally:
+            await providers.aclose()
+        self.scene_saved.emit(scene)
+        raise ProviderError("The text service wrote nothing for this scene — try again.", retryable=True)
+
+    async def _repaint(self, story: Story, scene: Scene) -> Scene:
+        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        try:
+            painted, _ = await self._painter.paint(story, scene, providers.image, variant=random.randrange(1, 2**31))
+        finally:
+            await providers.aclose()
+        if story.status is StoryStatus.partial:
+            await self._settle(story)
+        return painted
+
+    async def _settle(self, story: Story) -> None:
+        """A partial story whose every scene is now written and painted becomes complete."""
+        scenes = await self._scenes.for_story(story.id)
+        whole = len(scenes) == story.scene_count and all(s.image_status is ImageStatus.painted for s in scenes)
+        if whole:
+            await self._finish(story, StoryStatus.complete, "")
+
+    # Look-ups and guards -----------------------------------------------------------------------------------------
+
+    async def _story(self, story_id: uuid.UUID) -> Story:
+        story = await self._stories.get(story_id)
+        if story is None:
+            raise StoryError("That story no longer exists.")
+        return story
+
+    async def _scene(self, scene_id: uuid.UUID) -> Scene:
+        scene = await self._scenes.get(scene_id)
+        if scene is None:
+            raise StoryError("That scene no longer exists.")
+        return scene
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise StoryError("Storyforge is closing; nothing new is started.")
+
+    def _check_idle(self, story: Story, *, allow_scene_jobs: bool = False) -> None:
+        busy = story.id in self._runs or (not allow_scene_jobs and bool(self._scene_jobs.get(story.id)))
+        if busy or story.status is StoryStatus.generating:
+            raise StoryBusy("This story is still being written — wait for it to finish, or cancel it first.")

@@ -87,3 +87,13 @@ class SceneRepository:
         if row is None:
             raise LookupError(f"scene {scene_id} does not exist")
         return Scene.model_validate(dict(row))
+
+    async def reset_unfinished_images(self) -> int:
+        """At start-up: images left `painting` by an app that died go back to what they were (painted or pending)."""
+        result = await self._pool.execute(
+            """UPDATE scenes SET image_status = CASE WHEN image_path <> '' THEN 'painted' ELSE 'pending' END,
+                   updated_at = greatest($1, updated_at)
+               WHERE image_status = 'painting'""",
+            utc_now(),
+        )
+        return int(result.split()[-1])

@@ -1,0 +1,137 @@
+"""The provider interfaces: a text provider streams scenes, an image provider paints one prompt."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from desktop.models import SCENES_MAX, TITLE_MAX
+
+DEFAULT_IMAGE_WIDTH = 768
+DEFAULT_IMAGE_HEIGHT = 512
+OFFLINE_LABEL = "Offline generator"
+
+Notify = Callable[[str], None]
+"""Receives a line in plain words while a provider waits or retries ("The AI service is busy; trying again…")."""
+
+
+def _no_notice(_: str) -> None:
+    return None
+
+
+class SceneDraft(BaseModel):
+    """One scene as a text provider wrote it, before it is stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str = Field(default="", max_length=TITLE_MAX)
+    text: str = Field(min_length=1)
+    image_prompt: str = ""
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _short_title(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = " ".join(value.split())
+            if len(value) > TITLE_MAX:
+                return value[: TITLE_MAX - 1].rstrip() + "…"
+        return value
+
+
+class TextRequest(BaseModel):
+    """Scenes `start` … `stop - 1` of a story of `scene_count` scenes; the others are context."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    prompt: str
+    scene_count: int = Field(ge=1, le=SCENES_MAX)
+    style: str = ""
+    characters: str = ""
+    seed: int = 0
+    start: int = Field(default=0, ge=0)
+    stop: int | None = None
+    variant: int = 0
+    earlier: tuple[SceneDraft, ...] = ()
+    later: tuple[SceneDraft, ...] = ()
+    replacing: SceneDraft | None = None
+
+    @property
+    def end(self) -> int:
+        return min(self.scene_count, self.stop if self.stop is not None else self.scene_count)
+
+    @property
+    def wanted(self) -> int:
+        return max(0, self.end - self.start)
+
+
+@dataclass(frozen=True)
+class SceneStreaming:
+    """The text of scene `index` so far, while it is being written."""
+
+    index: int
+    text_so_far: str
+
+
+@dataclass(frozen=True)
+class SceneWritten:
+    """Scene `index` is complete. Providers emit these in index order, each index once."""
+
+    index: int
+    scene: SceneDraft
+
+
+TextEvent = SceneStreaming | SceneWritten
+
+
+class ImageRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str = Field(min_length=1)
+    title: str = ""
+    width: int = Field(default=DEFAULT_IMAGE_WIDTH, ge=16, le=4096)
+    height: int = Field(default=DEFAULT_IMAGE_HEIGHT, ge=16, le=4096)
+    seed: int = 0
+
+
+@runtime_checkable
+class TextProvider(Protocol):
+    label: str
+
+    def stream_scenes(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ImageProvider(Protocol):
+    label: str
+
+    async def paint(self, request: ImageRequest) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class Providers:
+    """The pair that writes and paints one run; `aclose` releases their connections."""
+
+    text: TextProvider
+    image: ImageProvider
+
+    async def aclose(self) -> None:
+        try:
+            await self.text.aclose()
+        finally:
+            if self.image is not self.text:
+                await self.image.aclose()
+
+
+ProviderFactory = Callable[[Notify], Providers]
+
+
+def no_notice() -> Notify:
+    return _no_notice

@@ -1,0 +1,93 @@
+"""Image bytes are checked before they are kept: a known signature, decodable, dimensions and size within limits."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from desktop.generation.errors import ImageRejected
+
+MAX_BYTES = 25 * 1024 * 1024
+MIN_SIDE = 16
+MAX_SIDE = 8192
+MAX_PIXELS = 40_000_000
+# Decoding a large image takes a few milliseconds; below this it costs less than a hop to a worker thread.
+INLINE_CHECK_BYTES = 16 * 1024
+
+_FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    data: bytes
+    format: str  # "PNG", "JPEG" or "WEBP"
+    width: int
+    height: int
+
+    @property
+    def content_type(self) -> str:
+        return _FORMATS[self.format][0]
+
+    @property
+    def extension(self) -> str:
+        return _FORMATS[self.format][1]
+
+
+def sniff_format(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def _looks_like(data: bytes) -> str:
+    head = data[:64].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return " (it is a web page)"
+    if head.startswith((b"{", b"[")):
+        return " (it is JSON text)"
+    if head.startswith(b"gif8"):
+        return " (it is a GIF, which Storyforge does not keep)"
+    return ""
+
+
+def check_image(data: bytes, *, source: str = "The image service") -> CheckedImage:
+    """The bytes as a checked image, or ImageRejected saying in plain words what is wrong with them."""
+    if not data:
+        raise ImageRejected(f"{source} returned an empty image.")
+    if len(data) > MAX_BYTES:
+        raise ImageRejected(
+            f"{source} returned an image of {len(data) / 1_048_576:.0f} MB; the limit is {MAX_BYTES // 1_048_576} MB."
+        )
+    expected = sniff_format(data)
+    if expected is None:
+        raise ImageRejected(f"{source} returned something that is not a PNG, JPEG or WebP image{_looks_like(data)}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[expected]) as image:
+                width, height = image.size
+                _check_size(width, height, source)
+                image.load()  # decodes every pixel: a truncated or corrupt file fails here
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ImageRejected(f"{source} returned an image too large to open safely.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(f"{source} returned a damaged {expected} image that cannot be opened.") from exc
+    return CheckedImage(data=data, format=expected, width=width, height=height)
+
+
+def _check_size(width: int, height: int, source: str) -> None:
+    if min(width, height) < MIN_SIDE:
+        raise ImageRejected(f"{source} returned an image of only {width}×{height} pixels.")
+    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+        raise ImageRejected(
+            f"{source} returned an image of {width}×{height} pixels; the limit is {MAX_SIDE} pixels a side."
+        )

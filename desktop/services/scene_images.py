@@ -1,0 +1,113 @@
+"""One scene's image, start to finish: paint it (a bounded number at a time), check the bytes, write them atomically
+into the local image folder, hand the file to the upload queue, and record every step on the scene."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Protocol
+
+from desktop.db.repositories import SceneRepository
+from desktop.generation.base import ImageProvider, ImageRequest
+from desktop.generation.errors import ImageCacheError, ProviderError
+from desktop.generation.image_cache import write_scene_image
+from desktop.generation.images import INLINE_CHECK_BYTES, CheckedImage, check_image
+from desktop.generation.prompts import compose_image_prompt
+from desktop.models import ImageStatus, Scene, Story, Upload
+
+log = logging.getLogger(__name__)
+
+
+class ImageUploads(Protocol):
+    """What the story service needs of the upload queue (UploadManager, or a stand-in in tests and benchmarks)."""
+
+    async def enqueue_scene_image(self, story: Story, scene: Scene, image: Path) -> Upload: ...
+
+    async def wait_settled(self, story_id: uuid.UUID | None = None) -> None: ...
+
+
+def story_seed(story: Story) -> int:
+    return story.id.int % 2**31
+
+
+def image_seed(story: Story, index: int, variant: int) -> int:
+    return (story_seed(story) + 7919 * index + 104_729 * variant) % 2**31
+
+
+class ScenePainter:
+    def __init__(
+        self,
+        *,
+        scenes: SceneRepository,
+        uploads: ImageUploads,
+        executor: Executor,
+        images_dir: Path,
+        concurrency: int,
+        changed: Callable[[Scene], None],
+        progress: Callable[[uuid.UUID, str], None],
+    ) -> None:
+        self._scenes = scenes
+        self._uploads = uploads
+        self._executor = executor
+        self._images_dir = images_dir
+        self._slots = asyncio.Semaphore(concurrency)
+        self._changed = changed
+        self._progress = progress
+
+    async def paint(self, story: Story, scene: Scene, provider: ImageProvider, variant: int = 0) -> tuple[Scene, str]:
+        """The scene as stored afterwards, and what went wrong in plain words ("" when nothing did).
+
+        Provider and disk failures mark the scene's image failed and are returned, never raised; the text stays.
+        """
+        async with self._slots:
+            try:
+                await self._set(scene, ImageStatus.painting)
+                self._progress(story.id, f"Painting scene {scene.number}…")
+                path = await self._paint_and_keep(story, scene, provider, variant)
+            except (ProviderError, ImageCacheError) as exc:
+                failed = await self._set(scene, ImageStatus.failed, error=str(exc))
+                self._progress(story.id, f"Scene {scene.number}'s image failed: {exc}")
+                return failed, str(exc)
+            except asyncio.CancelledError:
+                # Stopped half way: the scene goes back to how it was, so a resume paints it again.
+                before = ImageStatus.painted if scene.image_path else ImageStatus.pending
+                await asyncio.shield(self._set(scene, before))
+                raise
+        problem = ""
+        try:
+            # The outbox row comes before the scene says "painted": a crash in between leaves a scene to repaint,
+            # never a painted image that no upload will ever pick up.
+            await self._uploads.enqueue_scene_image(story, scene, path)
+        except Exception as exc:
+            log.exception("could not queue scene %d of story %s for upload", scene.number, story.id)
+            problem = (
+                f"Scene {scene.number}'s image is saved on this computer but could not be queued for upload: {exc}"
+            )
+        painted = await self._set(scene, ImageStatus.painted, path=str(path))
+        self._progress(story.id, problem or f"Scene {scene.number} painted.")
+        return painted, problem
+
+    async def _paint_and_keep(self, story: Story, scene: Scene, provider: ImageProvider, variant: int) -> Path:
+        request = ImageRequest(
+            prompt=compose_image_prompt(scene.image_prompt, scene.title, story.style, story.characters),
+            title=scene.title,
+            seed=image_seed(story, scene.index, variant),
+        )
+        data = await provider.paint(request)
+        checked = await self._check(data)
+        directory = self._images_dir / str(story.id)
+        return await asyncio.wrap_future(self._executor.submit(write_scene_image, directory, scene.index, checked))
+
+    async def _check(self, data: bytes) -> CheckedImage:
+        if len(data) <= INLINE_CHECK_BYTES:
+            return check_image(data)
+        return await asyncio.wrap_future(self._executor.submit(check_image, data))
+
+    async def _set(self, scene: Scene, status: ImageStatus, *, path: str | None = None, error: str = "") -> Scene:
+        stored = await self._scenes.set_image(scene.id, status, path=path, error=error)
+        self._changed(stored)
+        return stored

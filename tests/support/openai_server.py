@@ -1,0 +1,172 @@
+"""A loopback OpenAI-compatible server: streaming chat completions (SSE) and /v1/images/generations (b64_json).
+
+It writes the scenes it is asked for ("Write scenes 3 to 6") in the style the test sets (JSON, fenced JSON in
+prose, a numbered list, too many or too few), and acts out scripted faults in OpenAI's error shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from tests.support.http_faults import Fault, LoopbackHTTPServer, QuietHandler, b64, png_bytes
+
+CHAT = "/v1/chat/completions"
+IMAGES = "/v1/images/generations"
+FILES = "/files/picture.png"
+
+
+def openai_error(message: str, code: str | None = None, kind: str = "invalid_request_error") -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def scene_for(number: int) -> dict[str, str]:
+    return {
+        "title": f"The Gate, Part {number}",
+        "text": f"Scene {number} begins at the salt gate.\nAma waits with the letter, counting the lanterns.",
+        "image_prompt": f"Ama at the salt gate with a lantern, moment {number}",
+    }
+
+
+class FakeOpenAIServer(LoopbackHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(_Handler)
+        self.api_key = "sk-test-loopback-0123456789"
+        self.chat_models = {"story-model"}
+        self.image_models = {"picture-model", "gpt-image-1"}
+        self.answer_style = "json"  # json | fenced | numbered | garbage
+        self.max_scenes_per_answer: int | None = None  # stop short, as a small model does
+        self.extra_scenes = 0  # write more than asked
+        self.refuse_schema = False  # answer 400 to a response_format, as older servers do
+        self.chunk_size = 7
+        self.chunk_pause = 0.0
+        self.drop_after_chars: int | None = None  # break the stream off half way
+        self.image_bytes: bytes = png_bytes()
+        self.image_failure: Callable[[str], str] | None = None  # prompt -> fault kind ("" for none)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def chat_bodies(self) -> list[dict[str, Any]]:
+        return [entry.body for entry in self.requests_to(CHAT)]
+
+    def image_prompts(self) -> list[str]:
+        return [entry.body["prompt"] for entry in self.requests_to(IMAGES)]
+
+    def answer_for(self, first: int, last: int) -> str:
+        count = last - first + 1 + self.extra_scenes
+        if self.max_scenes_per_answer is not None:
+            count = min(count, self.max_scenes_per_answer)
+        scenes = [scene_for(number) for number in range(first, first + count)]
+        if self.answer_style == "fenced":
+            return f"Here is your story!\n\n```json\n{json.dumps({'scenes': scenes}, indent=2)}\n```\nEnjoy."
+        if self.answer_style == "numbered":
+            return "\n\n".join(
+                f"{n}. **{s['title']}**\n{s['text']}\nImage prompt: {s['image_prompt']}"
+                for n, s in enumerate(scenes, start=first)
+            )
+        if self.answer_style == "garbage":
+            return "I'm sorry, I cannot help with that today."
+        return json.dumps({"scenes": scenes})
+
+
+class _Handler(QuietHandler):
+    server: FakeOpenAIServer
+
+    def do_GET(self) -> None:
+        self.record(None)
+        if self.path == FILES:
+            self.send(200, self.server.image_bytes, {"content-type": "image/png"})
+        else:
+            self.send(404, openai_error("Not found"))
+
+    def do_POST(self) -> None:
+        body = self.read_json()
+        self.record(body)
+        path = self.path
+        fault = self.server.take_fault(path)
+        if fault is not None and self.answer_fault(fault):
+            return
+        if self.headers.get("authorization") != f"Bearer {self.server.api_key}":
+            self.send(401, openai_error("Incorrect API key provided: sk-wr***ng.", "invalid_api_key"))
+            return
+        if path == CHAT:
+            self._chat(body, fault)
+        elif path == IMAGES:
+            self._image(body, fault)
+        else:
+            self.send(404, openai_error(f"Unknown request URL: POST {path}.", "unknown_url"))
+
+    def _chat(self, body: dict[str, Any], fault: Fault | None) -> None:
+        model = body.get("model")
+        if model not in self.server.chat_models:
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            self.send(404, openai_error(message, "model_not_found"))
+            return
+        if self.server.refuse_schema and "response_format" in body:
+            self.send(400, openai_error("'response_format' of type 'json_schema' is not supported with this model"))
+            return
+        asked = re.search(r"Write scenes? (\d+)(?: to (\d+))?", body["messages"][-1]["content"])
+        first = int(asked.group(1)) if asked else 1
+        last = int(asked.group(2) or first) if asked else 3
+        content = self.server.answer_for(first, last)
+        if fault is not None and fault.kind == "malformed_json":
+            self.send(200, b'{"choices": [{"message": ', {"content-type": "application/json"})
+        elif fault is not None and fault.kind == "error_in_stream":
+            self._stream(content[:40], error="The server had an error while processing your request.")
+        elif body.get("stream"):
+            self._stream(content)
+        else:
+            message = {"role": "assistant", "content": content}
+            self.send(200, {"object": "chat.completion", "choices": [{"index": 0, "message": message}]})
+
+    def _stream(self, content: str, error: str = "") -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        size = self.server.chunk_size
+        limit = self.server.drop_after_chars
+        try:
+            for start in range(0, len(content), size):
+                if limit is not None and start >= limit:
+                    return  # the connection breaks off: no [DONE]
+                piece = content[start : start + size]
+                chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                if self.server.chunk_pause:
+                    self.server.stopping.wait(self.server.chunk_pause)
+            if error:
+                self.wfile.write(f"data: {json.dumps(openai_error(error, kind='server_error'))}\n\n".encode())
+                return
+            done = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _image(self, body: dict[str, Any], fault: Fault | None) -> None:
+        model = body.get("model")
+        if model not in self.server.image_models:
+            self.send(404, openai_error(f"The model `{model}` does not exist.", "model_not_found"))
+            return
+        kind = fault.kind if fault is not None else ""
+        if not kind and self.server.image_failure is not None:
+            kind = self.server.image_failure(body.get("prompt", ""))
+        if kind == "malformed_json":
+            self.send(200, b'{"data": [{"b64_json": "iVBOR', {"content-type": "application/json"})
+        elif kind == "bad_base64":
+            self.send(200, {"created": 1, "data": [{"b64_json": "@@ not base64 @@"}]})
+        elif kind == "not_image":
+            self.send(200, {"created": 1, "data": [{"b64_json": b64(b"<html><body>Gateway</body></html>")}]})
+        elif kind == "url":
+            self.send(200, {"created": 1, "data": [{"url": f"{self.server.url}{FILES}"}]})
+        elif kind == "safety":
+            message = "Your request was rejected as a result of our safety system."
+            self.send(400, openai_error(message, "content_policy_violation"))
+        else:
+            self.send(200, {"created": 1, "data": [{"b64_json": b64(self.server.image_bytes)}]})

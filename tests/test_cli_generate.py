@@ -1,0 +1,69 @@
+"""`storyforge generate` as a script uses it: no window, progress on stderr, a summary on stdout, a clear exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from tests.support.openai_server import FakeOpenAIServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def storyforge(data_dir: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "STORYFORGE_DATABASE_URL": database_url, **env}
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "--data-dir", str(data_dir), "generate", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def test_a_story_is_generated_uploaded_and_summarised_as_json(tmp_path: Path, database_url: str) -> None:
+    args = ["--title", "The Salt Road", "--prompt", "A courier crosses the desert with a letter.", "--scenes", "3"]
+    result = storyforge(tmp_path / "data", database_url, *args, "--style", "ink and wash", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Writing scene 1 of 3…" in result.stderr and "Scene 3 painted." in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "complete" and summary["text_provider"] == "Offline generator"
+    assert len(summary["story_id"]) == 36
+    assert [scene["index"] for scene in summary["scenes"]] == [0, 1, 2]
+    for scene in summary["scenes"]:
+        assert scene["title"] and scene["upload_status"] == "uploaded" and scene["url"].startswith("file://")
+        with Image.open(scene["image_path"]) as image:
+            assert image.size == (768, 512)
+        assert Path(scene["image_path"]).parent.name == summary["story_id"]
+
+
+def test_a_failure_exits_non_zero_with_one_clear_line(
+    tmp_path: Path, database_url: str, openai_server: FakeOpenAIServer
+) -> None:
+    secret = "sk-this-key-is-wrong-4242"
+    result = storyforge(
+        tmp_path / "data",
+        database_url,
+        "--title",
+        "Night Train",
+        "--prompt",
+        "A detective boards the last train.",
+        STORYFORGE_TEXT_PROVIDER="openai",
+        STORYFORGE_OPENAI_BASE_URL=openai_server.base_url,
+        STORYFORGE_OPENAI_MODEL="story-model",
+        STORYFORGE_OPENAI_API_KEY=secret,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "storyforge: the story ended failed: No scene could be written: "
+        "The AI service rejected the API key — check it in Settings."
+    )
+    assert secret not in result.stdout + result.stderr
+    assert result.stdout.startswith("Night Train — failed (")  # the summary still says what happened
