@@ -31,6 +31,7 @@ async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, 
 
     async def quit_app() -> None:
         try:
+            window.shutdown()
             await runtime.shutdown()
         finally:
             window.deleteLater()

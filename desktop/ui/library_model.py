@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from desktop.models import StorySummary
+from desktop.models import Story, StorySummary
 
 PAGE_SIZE = 200
 
 FetchPage = Callable[[str, int, int], Awaitable[list[StorySummary]]]
-StartTask = Callable[[Awaitable[Any], str], object]
+StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 
 StoryRole = Qt.ItemDataRole.UserRole + 1
+StoryIdRole = Qt.ItemDataRole.UserRole + 2
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def summary_of(story: Story, scenes_written: int) -> StorySummary:
+    return StorySummary(
+        id=story.id,
+        title=story.title,
+        status=story.status,
+        scene_count=story.scene_count,
+        scenes_written=scenes_written,
+        created_at=story.created_at,
+        updated_at=story.updated_at,
+    )
+
+
 class LibraryModel(QAbstractListModel):
+    """Newest first; rows arrive a page at a time as the view scrolls, and live changes update rows in place."""
+
     loaded = Signal()
 
     def __init__(self, fetch_page: FetchPage, start_task: StartTask) -> None:
@@ -26,9 +42,11 @@ class LibraryModel(QAbstractListModel):
         self._fetch_page = fetch_page
         self._start_task = start_task
         self._stories: list[StorySummary] = []
+        self._rows: dict[uuid.UUID, int] = {}
         self._search = ""
         self._exhausted = False
         self._loading = False
+        self._ever_loaded = False
         self._generation = 0  # a new search makes pages of the old one stale
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -40,20 +58,34 @@ class LibraryModel(QAbstractListModel):
         story = self._stories[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return story.title
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{story.title}, {story.status.value}, {story.scenes_written} of {story.scene_count} scenes"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{story.title}\n{story.status.value} · {story.scene_count} scenes"
+            return story.title
         if role == StoryRole:
             return story
+        if role == StoryIdRole:
+            return story.id
         return None
 
     @property
     def is_loading(self) -> bool:
         return self._loading
 
+    @property
+    def has_loaded(self) -> bool:
+        """At least one page arrived (it may have been empty)."""
+        return self._ever_loaded
+
+    @property
+    def search(self) -> str:
+        return self._search
+
     def reload(self, search: str = "") -> None:
         self._generation += 1
         self.beginResetModel()
         self._stories = []
+        self._rows = {}
         self._search = search
         self._exhausted = False
         self._loading = False
@@ -78,21 +110,46 @@ class LibraryModel(QAbstractListModel):
         if generation != self._generation:
             return
         self._exhausted = len(page) < PAGE_SIZE
-        if page:
+        fresh = [story for story in page if story.id not in self._rows]  # a live insert may have come first
+        if fresh:
             first = len(self._stories)
-            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._stories.extend(page)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            for offset, story in enumerate(fresh):
+                self._rows[story.id] = first + offset
+            self._stories.extend(fresh)
             self.endInsertRows()
+        self._ever_loaded = True
         self.loaded.emit()
 
+    def row_of(self, story_id: uuid.UUID) -> int | None:
+        return self._rows.get(story_id)
+
+    def summary(self, story_id: uuid.UUID) -> StorySummary | None:
+        row = self._rows.get(story_id)
+        return None if row is None else self._stories[row]
+
     def upsert(self, story: StorySummary) -> None:
-        """A story changed or was created: update its row, or put it first."""
-        for row, known in enumerate(self._stories):
-            if known.id == story.id:
-                self._stories[row] = story
-                index = self.index(row)
-                self.dataChanged.emit(index, index)
-                return
+        """A story changed or was created: update its row, or put it first (when no search hides it)."""
+        row = self._rows.get(story.id)
+        if row is not None:
+            self._stories[row] = story
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+            return
+        if self._search:
+            return  # it may not match; the next search shows it if it does
         self.beginInsertRows(QModelIndex(), 0, 0)
         self._stories.insert(0, story)
+        self._rows = {known.id: position for position, known in enumerate(self._stories)}
         self.endInsertRows()
+        self.loaded.emit()
+
+    def story_changed(self, story: Story) -> None:
+        known = self.summary(story.id)
+        self.upsert(summary_of(story, known.scenes_written if known else 0))
+
+    def scene_saved(self, story_id: uuid.UUID, index: int) -> None:
+        # Scenes are written in order, so the highest index seen tells how many exist.
+        known = self.summary(story_id)
+        if known is not None and known.scenes_written < index + 1:
+            self.upsert(known.model_copy(update={"scenes_written": index + 1}))

@@ -1,26 +1,44 @@
-"""The main window: the library on the left, the story in the middle, the database named in the status bar."""
+"""The main window: the library on the left, the story (or the new-story form) in the middle, Uploads as a dock."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+import uuid
+
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
-    QLineEdit,
-    QListView,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop import __version__
-from desktop.config import log_dir
-from desktop.models import StorySummary
+from desktop.config import Settings, log_dir
+from desktop.models import Scene, Story, StoryRequest, StoryStatus, StorySummary, Upload
+from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.runtime import Runtime
-from desktop.ui.library_model import LibraryModel
+from desktop.storage import Failure
+from desktop.ui import theme, window_state
+from desktop.ui.composer import Composer
+from desktop.ui.empty_page import EmptyPage
+from desktop.ui.image_viewer import ImageViewer
+from desktop.ui.library_panel import LibraryPanel
+from desktop.ui.notices import NoticeBar
+from desktop.ui.resources import app_icon
+from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.story_view import StoryView
+from desktop.ui.thumbnails import ThumbnailLoader
+from desktop.ui.uploads_panel import UploadsPanel, status_text
+from desktop.ui.widgets import retint_all, set_icon
+from desktop.ui.window_actions import WindowActions
+
+THUMBNAIL_WORKERS = 2
 
 
 class MainWindow(QMainWindow):
@@ -30,100 +48,407 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._runtime = runtime
         self._closing = False
+        self._restyling = False
+        self._pending: list[StoryRequest] = []
+        self._running: dict[uuid.UUID, str] = {}
+        self._palette_key = ""
+        self.restyle()
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(lambda _: QTimer.singleShot(0, self.restyle))
         self.setWindowTitle("Storyforge")
-        self.resize(1100, 720)
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 820)
+        # Thumbnails get their own small pool so slow uploads never keep them waiting.
+        self.thumbnail_executor = QThreadPoolExecutor(max_workers=THUMBNAIL_WORKERS, name="storyforge-thumbnails")
+        self.thumbnails = ThumbnailLoader(self.thumbnail_executor)
 
-        self.library = LibraryModel(self._fetch_page, runtime.tasks.start)
-        self.library_view = QListView()
-        self.library_view.setAccessibleName("Library")
-        self.library_view.setModel(self.library)
-        self.library_view.setUniformItemSizes(True)
-        self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search stories")
-        self.search_box.setAccessibleName("Search stories")
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.textChanged.connect(self.library.reload)
-        self.library_notice = QLabel("Loading the library…")
-        self.library_notice.setWordWrap(True)
-        self.library_notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._library_stack = QStackedWidget()
-        self._library_stack.addWidget(self.library_notice)
-        self._library_stack.addWidget(self.library_view)
-        self.library.loaded.connect(self._show_library_state)
-        self.library.rowsInserted.connect(self._show_library_state)
+        self.library_panel = LibraryPanel(self._fetch_page, runtime.tasks.start)
+        self.library = self.library_panel.model
+        self.library_view = self.library_panel.view
+        self.search_box = self.library_panel.search_box
+        self.empty_page = EmptyPage()
+        self.composer = Composer()
+        self.story_view = StoryView(runtime, self.thumbnails)
+        self.pages = QStackedWidget()
+        for page in (self.empty_page, self.composer, self.story_view):
+            self.pages.addWidget(page)
+        self.notices = NoticeBar()
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.setSpacing(0)
+        notice_holder = QWidget()
+        notice_layout = QVBoxLayout(notice_holder)
+        notice_layout.setContentsMargins(12, 10, 12, 0)
+        notice_layout.addWidget(self.notices)
+        self._notice_holder = notice_holder
+        notice_holder.hide()
+        self.notices.visibility.connect(notice_holder.setVisible)
+        middle_layout.addWidget(notice_holder)
+        middle_layout.addWidget(self.pages, 1)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(6, 6, 6, 6)
-        left_layout.addWidget(self.search_box)
-        left_layout.addWidget(self._library_stack)
-        self.story_area = QLabel("Choose a story on the left, or press Ctrl+N to write a new one.")
-        self.story_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.splitter = QSplitter()
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.story_area)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.library_panel)
+        self.splitter.addWidget(middle)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([330, 950])
+        self.library_panel.setMinimumWidth(240)
         self.setCentralWidget(self.splitter)
 
+        self.uploads_panel = UploadsPanel(runtime, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.uploads_panel)
+        self.uploads_panel.hide()
+        self.viewer: ImageViewer | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.local_images_question: QMessageBox | None = None
+
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
+        self.database_label.setObjectName("muted")
+        self.uploads_status = QToolButton()
+        self.uploads_status.setObjectName("statusUploads")
+        self.uploads_status.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.uploads_status.setAutoRaise(True)
+        self.uploads_status.setToolTip("Show the Uploads panel")
+        self.uploads_status.clicked.connect(self.show_uploads)
+        self._show_upload_counts(0, 0)
+        self.statusBar().addPermanentWidget(self.uploads_status)
         self.statusBar().addPermanentWidget(self.database_label)
-        self._build_menus()
+
+        self.actions_ = WindowActions(self)
+        self._connect_actions()
+        self._connect_widgets()
+        self.pages.currentChanged.connect(self._update_actions)
+        self._update_actions()
+        window_state.restore(self, self.splitter)
+        self.actions_.show_uploads.setChecked(self.uploads_panel.isVisible())
 
         runtime.database_ready.connect(self._database_ready)
         runtime.database_failed.connect(self._database_failed)
         runtime.tasks.failed.connect(self.show_error)
+        if runtime.pool is not None:  # the database came up before the window
+            QTimer.singleShot(0, lambda: self._database_ready(runtime.database_label))
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-        file_menu.addAction(self.quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        open_logs = QAction("Open &log folder", self)
-        open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
-        help_menu.addAction(open_logs)
-        about = QAction("&About Storyforge", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+    # --- wiring ---
+
+    def _connect_actions(self) -> None:
+        actions = self.actions_
+        actions.new_story.triggered.connect(self.new_story)
+        actions.settings.triggered.connect(self.open_settings)
+        actions.quit.triggered.connect(self.close)
+        actions.generate.triggered.connect(self.composer.submit)
+        actions.cancel.triggered.connect(self.story_view.cancel_generation)
+        actions.resume.triggered.connect(self.story_view.resume)
+        actions.retry_story.triggered.connect(self.story_view.retry_failed_uploads)
+        actions.open_image.triggered.connect(lambda: self.open_viewer(None))
+        actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
+        actions.show_uploads.toggled.connect(self.uploads_panel.setVisible)
+        self.uploads_panel.visibilityChanged.connect(actions.show_uploads.setChecked)
+        actions.focus_search.triggered.connect(self._focus_search)
+        actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
+        actions.about.triggered.connect(self._about)
+
+    def _connect_widgets(self) -> None:
+        self.library_panel.story_selected.connect(self.open_story)
+        self.library.modelReset.connect(self._count_stories)
+        self.empty_page.new_button.clicked.connect(self.new_story)
+        self.composer.generate_requested.connect(self.generate)
+        self.composer.cancelled.connect(self._close_composer)
+        for field in (self.composer.title_edit, self.composer.style_edit):
+            field.textChanged.connect(self._update_actions)
+        self.composer.prompt_edit.textChanged.connect(self._update_actions)
+        self.composer.characters_edit.textChanged.connect(self._update_actions)
+        self.story_view.image_requested.connect(self.open_viewer)
+        self.story_view.loaded.connect(self._story_loaded)
+        self.uploads_panel.counts_changed.connect(self._show_upload_counts)
+        escape = QShortcut(QKeySequence("Esc"), self.composer)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self._close_composer)
+
+    def _database_ready(self, label: str) -> None:
+        runtime = self._runtime
+        self.database_label.setText(f"Database: {label}")
+        self.library_panel.reload()
+        service, uploads = runtime.story_service, runtime.uploads
+        if service is not None:
+            service.story_changed.connect(self._story_changed)
+            service.scene_text.connect(self.story_view.on_scene_text)
+            service.scene_saved.connect(self._scene_saved)
+            service.scene_image.connect(self._scene_image)
+            service.story_progress.connect(self.story_view.on_story_progress)
+        if uploads is not None:
+            uploads.upload_changed.connect(self._upload_changed)
+            uploads.upload_progress.connect(self.story_view.on_upload_progress)
+            uploads.storage_problem.connect(self._storage_problem)
+            self.uploads_panel.connect_manager()
+        self._update_actions()
+
+    def _database_failed(self, message: str) -> None:
+        self.database_label.setText("Database: unavailable")
+        self.library_panel.show_failure(message)
+        self.notices.add_message("Starting the database", message)
 
     async def _fetch_page(self, search: str, limit: int, offset: int) -> list[StorySummary]:
         await self._runtime.wait_ready()
         assert self._runtime.stories is not None
         return await self._runtime.stories.list(search, limit=limit, offset=offset)
 
-    def _database_ready(self, label: str) -> None:
-        self.database_label.setText(f"Database: {label}")
-        self.library.reload(self.search_box.text())
+    def _count_stories(self) -> None:
+        if self._runtime.stories is not None:
+            self._runtime.tasks.start(self._count(self.library.search), "Counting the stories")
 
-    def _database_failed(self, message: str) -> None:
-        self.database_label.setText("Database: unavailable")
-        self.library_notice.setText(message)
-        self._library_stack.setCurrentWidget(self.library_notice)
+    async def _count(self, search: str) -> None:
+        assert self._runtime.stories is not None
+        total = await self._runtime.stories.count(search)
+        if search == self.library.search:
+            self.library_panel.set_total(total)
 
-    def _show_library_state(self, *_: object) -> None:
-        if self.library.rowCount() > 0:
-            self._library_stack.setCurrentWidget(self.library_view)
-        elif self.search_box.text():
-            self.library_notice.setText("No story matches this search.")
-            self._library_stack.setCurrentWidget(self.library_notice)
+    # --- the services' signals ---
+
+    def _story_changed(self, story: Story) -> None:
+        is_new = self.library.summary(story.id) is None
+        self.library.story_changed(story)
+        if is_new:
+            self._count_stories()
+        self.uploads_panel.set_title(story.id, story.title)
+        if story.status is StoryStatus.generating:
+            self._running[story.id] = story.title
         else:
-            self.library_notice.setText("No stories yet — press Ctrl+N to write your first.")
-            self._library_stack.setCurrentWidget(self.library_notice)
+            self._running.pop(story.id, None)
+        self.composer.set_running(list(self._running.values()))
+        request = story.as_request()
+        if story.status is StoryStatus.generating and request in self._pending:
+            self._pending.remove(request)
+            self.composer.reset()
+            self.composer.generate_button.setEnabled(True)
+            self.open_story(story.id)
+            self.library_panel.select_story(story.id)
+            self.story_view.scroll_area.setFocus()  # the form is gone; arrows and Page Down scroll the story
+        self.story_view.on_story_changed(story)
+        self._update_actions()
+
+    def _scene_saved(self, scene: Scene) -> None:
+        self.library.scene_saved(scene.story_id, scene.index)
+        self.story_view.on_scene_saved(scene)
+        self._refresh_viewer()
+
+    def _scene_image(self, scene: Scene) -> None:
+        self.story_view.on_scene_image(scene)
+        self._refresh_viewer()
+
+    def _upload_changed(self, upload: Upload) -> None:
+        self.story_view.on_upload_changed(upload)
+        self._refresh_viewer()
+
+    # --- pages ---
+
+    def new_story(self) -> None:
+        self.pages.setCurrentWidget(self.composer)
+        self.composer.start()
+        self._update_actions()
+
+    def _close_composer(self) -> None:
+        self.pages.setCurrentWidget(self.story_view if self.story_view.story_id else self.empty_page)
+        self._update_actions()
+
+    def open_story(self, story_id: uuid.UUID) -> None:
+        self.story_view.open_story(story_id)
+        self.pages.setCurrentWidget(self.story_view)
+        self._update_actions()
+
+    def _story_loaded(self, story: Story) -> None:
+        self.setWindowTitle(f"{story.title} — Storyforge")
+        self._update_actions()
+
+    def generate(self, request: StoryRequest) -> None:
+        service = self._runtime.story_service
+        if service is None:
+            self.statusBar().showMessage("The database is still starting — try again in a moment.", 5000)
+            return
+        self._pending.append(request)
+        self.composer.generate_button.setEnabled(False)
+        self.composer.running_label.setText("Starting…")
+        self._runtime.tasks.start(self._generate(request), "Writing the story")
+
+    async def _generate(self, request: StoryRequest) -> None:
+        service = self._runtime.story_service
+        assert service is not None
+        try:
+            await service.generate(request)
+        finally:
+            if request in self._pending:  # it failed before the story existed: the form still holds it
+                self._pending.remove(request)
+                self.composer.validate()
+                self.composer.set_running(list(self._running.values()))
+
+    def _update_actions(self, *_: object) -> None:
+        actions = self.actions_
+        page = self.pages.currentWidget()
+        ready = self._runtime.story_service is not None
+        actions.generate.setEnabled(page is self.composer and ready and self.composer.generate_button.isEnabled())
+        on_story = page is self.story_view and self.story_view.story is not None
+        story = self.story_view.story
+        actions.cancel.setEnabled(on_story and self.story_view.is_generating)
+        actions.resume.setEnabled(on_story and story is not None and story.status.can_resume)
+        actions.retry_story.setEnabled(on_story)
+        actions.open_image.setEnabled(on_story and bool(self.story_view.viewer_entries()))
+        actions.retry_all.setEnabled(self._runtime.uploads is not None)
+
+    def _focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    # --- the image viewer ---
+
+    def open_viewer(self, scene_index: int | None) -> None:
+        entries = self.story_view.viewer_entries()
+        story = self.story_view.story
+        if not entries or story is None:
+            return
+        position = next((i for i, entry in enumerate(entries) if entry.scene.index == scene_index), 0)
+        if self.viewer is None:
+            self.viewer = ImageViewer(self.thumbnails, self._runtime.tasks.start, self)
+        self.viewer.story_id = story.id
+        self.viewer.show_entries(entries, position, story.title)
+
+    def _refresh_viewer(self) -> None:
+        story = self.story_view.story
+        viewer = self.viewer
+        if viewer is not None and viewer.isVisible() and story is not None and viewer.story_id == story.id:
+            viewer.update_entries(self.story_view.viewer_entries())
+        self._update_actions()
+
+    # --- uploads ---
+
+    def show_uploads(self) -> None:
+        self.uploads_panel.show()
+        self.uploads_panel.raise_()
+        self.uploads_panel.table.setFocus()
+
+    def _show_upload_counts(self, pending: int, failed: int) -> None:
+        self.uploads_status.setText(status_text(pending, failed))
+        self.uploads_status.setAccessibleName(self.uploads_status.text())
+        set_icon(self.uploads_status, "failed" if failed else "uploads")
+        color = theme.tone_colors(theme.Tone.danger).text.name() if failed else ""
+        self.uploads_status.setStyleSheet(f"color: {color};" if color else "")
+
+    # --- settings ---
+
+    def open_settings(self) -> None:
+        runtime = self._runtime
+        dialog = SettingsDialog(runtime.settings, runtime.secrets, runtime.executor, runtime.tasks.start, self)
+        dialog.saved.connect(self._settings_saved)
+        dialog.finished.connect(dialog.deleteLater)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _settings_saved(self, settings: Settings) -> None:
+        self._runtime.tasks.start(self._apply_settings(settings), "Applying the settings")
+
+    async def _apply_settings(self, settings: Settings) -> None:
+        """Providers, storage and concurrency apply at once; a different database at the next start."""
+        runtime = self._runtime
+        before = runtime.settings
+        runtime.settings = settings
+        if runtime.story_service is not None:
+            runtime.story_service.reconfigure(settings)
+        offer = 0
+        if runtime.uploads is not None:
+            await runtime.uploads.reconfigure(settings)
+            if before.storage_backend != settings.storage_backend and settings.storage_backend == "supabase":
+                offer = len(await runtime.uploads.local_only_images())
+        database_changed = (before.database_url, before.database_password) != (
+            settings.database_url,
+            settings.database_password,
+        )
+        self.statusBar().showMessage(
+            "Settings saved"
+            + (" — the new database is used the next time Storyforge starts." if database_changed else "."),
+            10_000,
+        )
+        if offer:
+            self._offer_local_images(offer)
+
+    def _offer_local_images(self, count: int) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Upload the images kept on this computer?",
+            f"{count} {'image is' if count == 1 else 'images are'} only in the local library folder. "
+            "Upload them to Supabase Storage now?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.finished.connect(lambda result: self._local_images_answered(result == QMessageBox.StandardButton.Yes))
+        box.finished.connect(box.deleteLater)
+        self.local_images_question = box
+        box.open()
+
+    def _local_images_answered(self, upload: bool) -> None:
+        manager = self._runtime.uploads
+        if upload and manager is not None:
+            self._runtime.tasks.start(manager.upload_local_images(), "Uploading the local images")
+
+    # --- errors ---
+
+    def _storage_problem(self, failure: Failure) -> None:
+        """The storage cannot take any upload until the writer acts (a rejected key, a missing bucket)."""
+        self.notices.add_message("Uploading images", failure.message)
 
     def show_error(self, title: str, error: BaseException) -> None:
-        self.statusBar().showMessage(f"{title} failed: {error}", 15_000)
+        self.notices.show_error(title, error)
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About Storyforge", f"Storyforge {__version__}", parent=self)
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setInformativeText("Write illustrated stories scene by scene.")
         box.open()
 
+    # --- look and feel ---
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            self.restyle()
+
+    def restyle(self) -> None:
+        """The system switched between light and dark: new colours for the style sheet, icons and badges."""
+        app = QApplication.instance()
+        if self._restyling or not isinstance(app, QApplication):
+            return
+        key = (
+            app.palette().color(QPalette.ColorRole.Window).name() + app.palette().color(QPalette.ColorRole.Base).name()
+        )
+        if key == self._palette_key:
+            return
+        self._restyling = True
+        try:
+            self._palette_key = key
+            theme.apply(app)
+            retint_all()
+            self.update()
+        finally:
+            self._restyling = False
+
+    # --- leaving ---
+
     def selected_story(self) -> StorySummary | None:
-        index: QModelIndex = self.library_view.currentIndex()
-        return index.data(Qt.ItemDataRole.UserRole + 1) if index.isValid() else None
+        return self.library_panel.selected_story()
+
+    def shutdown(self) -> None:
+        """Remember the layout and stop the thumbnail workers; the runtime stops the rest."""
+        window_state.save(self, self.splitter)
+        if self.viewer is not None:
+            self.viewer.close()
+        self.thumbnail_executor.shutdown(wait=True, cancel_futures=True, timeout=2.0)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Quitting is a coroutine (cancel, settle uploads, close the pool): the app ends the loop when it is done.
         event.ignore()
         if not self._closing:
             self._closing = True
+            window_state.save(self, self.splitter)
             self.close_requested.emit()

@@ -1,1 +1,129 @@
-"""Fixtures for the ui tests."""
+"""Fixtures for the ui tests: the real window on a real Runtime, on the test's own database and data folder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
+
+from desktop.config import Settings
+from desktop.secrets import SecretStore
+from desktop.services.runtime import Runtime
+from desktop.ui.main_window import MainWindow
+from desktop.ui.widgets import plain
+from tests.support.ui_servers import ModelListServer
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def window_settings_in_tmp(tmp_path: Path) -> None:
+    """QSettings (window geometry, splitter, docks) write under the test's folder, never the writer's."""
+    folder = str(tmp_path / "qsettings")
+    for settings_format in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, folder)
+        QSettings.setPath(settings_format, QSettings.Scope.SystemScope, folder)
+
+
+class WriterApp:
+    """One run of the app as a writer meets it: a Runtime and its window."""
+
+    def __init__(self, settings: Settings, run: Run, qtbot: Any) -> None:
+        self.settings = settings
+        self._run = run
+        self.runtime = Runtime(settings, SecretStore())
+        self.window = MainWindow(self.runtime)
+        self.closed = False
+
+    def start(self) -> WriterApp:
+        self.window.show()
+        assert self._run(self.runtime.start_database(), timeout=60), self.runtime.database_error
+        return self
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.window.shutdown()
+        self._run(self.runtime.shutdown(), timeout=30)
+        self.window.hide()
+        self.window.deleteLater()
+
+
+@pytest.fixture
+def ui_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        user_id=uuid.uuid4(),
+        offline_delay=0.02,
+    )
+
+
+@pytest.fixture
+def open_app(ui_settings: Settings, run: Run, qtbot: Any) -> Iterator[Callable[..., WriterApp]]:
+    """`open_app()` starts the app (again) on the same database and data folder; all are closed at the end."""
+    apps: list[WriterApp] = []
+
+    def open_one(**changes: Any) -> WriterApp:
+        for app in apps:
+            app.close()
+        settings = ui_settings.model_copy(update=changes) if changes else ui_settings
+        app = WriterApp(settings, run, qtbot)
+        apps.append(app)
+        return app.start()
+
+    yield open_one
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def writer_app(open_app: Callable[..., WriterApp]) -> WriterApp:
+    return open_app()
+
+
+@pytest.fixture
+def model_list_server() -> Iterator[ModelListServer]:
+    with ModelListServer() as server:
+        yield server
+
+
+def write_story(window: MainWindow, qtbot: Any, title: str, prompt: str, scenes: int) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    form = window.composer
+    qtbot.waitUntil(lambda: form.title_edit.hasFocus())
+    qtbot.keyClicks(form.title_edit, title)
+    qtbot.keyClicks(form.prompt_edit, prompt)
+    form.scenes_spin.setValue(scenes)
+    qtbot.keyClick(form.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Generate
+
+
+def all_thumbnails_shown(window: MainWindow, count: int) -> bool:
+    cards = window.story_view.cards
+    return len(cards) == count and all(card.placeholder_text is None for card in cards.values())
+
+
+def unnamed_controls(root: QWidget) -> list[str]:
+    """Focusable controls whose accessible name is missing or differs from their visible label."""
+    problems = []
+    for widget in root.findChildren(QWidget):
+        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisibleTo(root):
+            continue
+        if isinstance(widget, QAbstractButton):
+            label = plain(widget.text()) or widget.toolTip()
+            if not widget.accessibleName() or widget.accessibleName() != label:
+                problems.append(f"{type(widget).__name__} {label!r} named {widget.accessibleName()!r}")
+        elif isinstance(widget, QLineEdit | QPlainTextEdit | QComboBox | QAbstractSpinBox):
+            if widget.parent() is not None and isinstance(widget.parent(), QAbstractSpinBox | QComboBox):
+                continue  # the line edit inside a spin box or combo box; its owner carries the name
+            if not widget.accessibleName():
+                problems.append(f"{type(widget).__name__} without a name")
+    return problems

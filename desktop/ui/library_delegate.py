@@ -1,0 +1,109 @@
+"""One library row: title, status badge, scenes written and the date, all in a uniform height."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from desktop.models import StorySummary
+from desktop.ui import theme
+from desktop.ui.library_model import StoryRole
+from desktop.ui.widgets import badge_font, badge_size, paint_badge
+
+PADDING_X = 12
+PADDING_Y = 9
+LINE_GAP = 5
+
+
+def friendly_date(moment: datetime, now: datetime | None = None) -> str:
+    """'Today 14:05', 'Yesterday', '12 Nov', '12 Nov 2025' — in the writer's local time."""
+    local = moment.astimezone()
+    today = (now or datetime.now().astimezone()).date()
+    days = (today - local.date()).days
+    if days == 0:
+        return f"Today {local:%H:%M}"
+    if days == 1:
+        return "Yesterday"
+    if local.year == today.year:
+        return f"{local.day} {local:%b}"
+    return f"{local.day} {local:%b %Y}"
+
+
+def scenes_text(story: StorySummary) -> str:
+    noun = "scene" if story.scene_count == 1 else "scenes"
+    if story.scenes_written >= story.scene_count:
+        return f"{story.scene_count} {noun}"
+    return f"{story.scenes_written} of {story.scene_count} {noun}"
+
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class LibraryDelegate(QStyledItemDelegate):
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        title = QFontMetrics(theme.scaled_font(1.05, bold=True, base=option.font))
+        badge = badge_size("Writing", badge_font(option.font), False)
+        return QSize(200, PADDING_Y * 2 + title.height() + LINE_GAP + badge.height())
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        story: StorySummary | None = index.data(StoryRole)
+        if story is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal: QPalette = option.palette
+        rect = QRectF(option.rect).adjusted(4, 2, -4, -2)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected or hovered:
+            fill = QColor(theme.accent(pal))
+            fill.setAlphaF(0.20 if selected else 0.07)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.drawRoundedRect(rect, 8, 8)
+        if selected and option.state & QStyle.StateFlag.State_HasFocus:
+            painter.setPen(theme.accent(pal))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+
+        inner = rect.adjusted(PADDING_X - 4, PADDING_Y - 2, -(PADDING_X - 4), -(PADDING_Y - 2))
+        title_font = theme.scaled_font(1.05, bold=True, base=option.font)
+        title_metrics = QFontMetrics(title_font)
+        small = badge_font(option.font)
+        small.setWeight(option.font.weight())
+        small_metrics = QFontMetrics(small)
+
+        date = friendly_date(story.created_at)
+        date_width = small_metrics.horizontalAdvance(date)
+        painter.setFont(title_font)
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
+        title_rect = QRectF(inner.left(), inner.top(), inner.width() - date_width - 10, title_metrics.height())
+        painter.drawText(
+            title_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            title_metrics.elidedText(story.title, Qt.TextElideMode.ElideRight, int(title_rect.width())),
+        )
+        painter.setFont(small)
+        painter.setPen(theme.muted_text(pal))
+        painter.drawText(
+            QRectF(inner.right() - date_width, inner.top(), date_width, title_metrics.height()),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            date,
+        )
+
+        second_top = inner.top() + title_metrics.height() + LINE_GAP
+        label = theme.STORY_LABELS[story.status]
+        badge = paint_badge(
+            painter, QPointF(inner.left(), second_top), label, theme.STORY_TONES[story.status], badge_font(option.font)
+        )
+        painter.setFont(small)
+        painter.setPen(theme.muted_text(pal))
+        painter.drawText(
+            QRectF(badge.right() + 8, badge.top(), inner.right() - badge.right() - 8, badge.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            scenes_text(story),
+        )
+        painter.restore()

@@ -1,0 +1,63 @@
+"""Editing one scene in place: its title and text, Save (Ctrl+S) or Discard (Esc)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+from desktop.models import TITLE_MAX
+from desktop.ui.widgets import button
+
+
+class SceneEditor(QWidget):
+    saved = Signal(str, str)  # title, text
+    discarded = Signal()
+
+    def __init__(self, text_font: QFont, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title_edit = QLineEdit()
+        self.title_edit.setMaxLength(TITLE_MAX)
+        self.title_edit.setAccessibleName("Scene title")
+        self.title_edit.setPlaceholderText("Scene title")
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setAccessibleName("Scene text")
+        self.text_edit.setFont(text_font)
+        self.text_edit.setMinimumHeight(160)
+        self.text_edit.setTabChangesFocus(True)
+        self.save_button = button("Save", "check", primary=True, tooltip="Save the scene (Ctrl+S)")
+        self.discard_button = button("Discard", tooltip="Keep the scene as it was (Esc)")
+        self.save_button.clicked.connect(self._save)
+        self.discard_button.clicked.connect(self.discarded)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.discard_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title_edit)
+        layout.addWidget(self.text_edit)
+        layout.addLayout(buttons)
+        for field in (self.title_edit, self.text_edit):
+            field.installEventFilter(self)
+
+    def start(self, title: str, text: str) -> None:
+        self.title_edit.setText(title)
+        self.text_edit.setPlainText(text)
+        self.text_edit.setFocus()
+
+    def _save(self) -> None:
+        self.saved.emit(self.title_edit.text().strip(), self.text_edit.toPlainText().strip())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Esc and Ctrl+S belong to the editor while it has the focus, even while the window's Esc (cancel the
+        # story) is active: claiming the shortcut override turns them into plain key presses here.
+        if event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent):
+            is_escape = event.key() == Qt.Key.Key_Escape and not event.modifiers()
+            is_save = event.matches(QKeySequence.StandardKey.Save)
+            if is_escape or is_save:
+                event.accept()
+                if event.type() == QEvent.Type.KeyPress:
+                    self.discarded.emit() if is_escape else self._save()
+                return True
+        return super().eventFilter(watched, event)

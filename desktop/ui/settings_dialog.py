@@ -1,0 +1,414 @@
+"""Settings: providers, storage, database and concurrency, each connection with a Test button; keys to the keyring.
+
+Opened with `open()` (never a modal exec() inside a coroutine); saving runs on the executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.config import Settings, save_settings
+from desktop.qt.executor import QThreadPoolExecutor
+from desktop.secrets import SecretStore
+from desktop.services import connection_checks
+from desktop.services.connection_checks import CheckResult
+from desktop.ui.widgets import button, plain, set_icon, small_label
+
+StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
+
+TEXT_PROVIDERS = [("Offline generator", "offline"), ("OpenAI-compatible", "openai")]
+IMAGE_PROVIDERS = [
+    ("Offline generator", "offline"),
+    ("OpenAI-compatible", "openai"),
+    ("Automatic1111-compatible", "a1111"),
+]
+STORAGE_BACKENDS = [("Local folder", "local"), ("Supabase Storage", "supabase")]
+DATABASES = [("Embedded (in the data folder)", "embedded"), ("PostgreSQL at a URL", "url")]
+ENV_NAMES = {
+    "openai_api_key": "STORYFORGE_OPENAI_API_KEY",
+    "supabase_key": "STORYFORGE_SUPABASE_KEY",
+    "database_password": "STORYFORGE_DATABASE_PASSWORD",
+}
+
+
+def combo(choices: list[tuple[str, str]], current: str) -> QComboBox:
+    box = QComboBox()
+    for label, value in choices:
+        box.addItem(label, value)
+    box.setCurrentIndex(max(0, box.findData(current)))
+    return box
+
+
+class KeyField(QWidget):
+    """A masked key with a Show toggle, and a line saying where the key is kept."""
+
+    def __init__(self, value: str, secrets: SecretStore, env_name: str) -> None:
+        super().__init__()
+        self.edit = QLineEdit(value)
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setPlaceholderText("Not set")
+        self.show_action = QAction("Show the key", self.edit)
+        set_icon(self.show_action, "show")
+        self.show_action.setCheckable(True)
+        self.show_action.toggled.connect(
+            lambda shown: self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        )
+        self.edit.addAction(self.show_action, QLineEdit.ActionPosition.TrailingPosition)
+        if secrets.persistent:
+            where = f"Kept in {secrets.where}, never in the settings file."
+        else:
+            where = (
+                "No system keyring on this computer: the key is kept only until Storyforge quits.\n"
+                f"To keep it, set {env_name} in the environment."
+            )
+        self.where = small_label(where, "keyHome")
+        self.where.setWordWrap(False)  # explicit lines: a wrapped label in a form row leaves odd gaps
+        self.where.setProperty("warning", not secrets.persistent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def setAccessibleName(self, name: str) -> None:  # the label names the line edit, which takes the focus
+        super().setAccessibleName(name)
+        self.edit.setAccessibleName(name)
+
+
+class CheckRow(QWidget):
+    """A Test button and the answer beside it."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.button: QPushButton = button(label, tooltip="Try the connection with the values above")
+        self.result = small_label("", "checkResult")
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.result, 1, Qt.AlignmentFlag.AlignVCenter)
+
+    def show_running(self) -> None:
+        self.button.setEnabled(False)
+        self.result.setProperty("ok", None)
+        self.result.setText("Checking…")
+        self._restyle()
+
+    def show_result(self, result: CheckResult) -> None:
+        self.button.setEnabled(True)
+        self.result.setProperty("ok", result.ok)
+        self.result.setText(("✓ " if result.ok else "✗ ") + result.message)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        self.result.style().unpolish(self.result)
+        self.result.style().polish(self.result)
+
+
+def _form() -> QFormLayout:
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+    form.setHorizontalSpacing(14)
+    form.setVerticalSpacing(8)
+    return form
+
+
+def _row(form: QFormLayout, label: str, field: QWidget) -> None:
+    form.addRow(label, field)
+    field.setAccessibleName(plain(label))
+    if isinstance(field, KeyField):
+        form.addRow("", field.where)  # a row of its own, so the wrapped text gets its full height
+
+
+class SettingsDialog(QDialog):
+    saved = Signal(object)  # Settings
+
+    def __init__(
+        self,
+        settings: Settings,
+        secrets: SecretStore,
+        executor: QThreadPoolExecutor,
+        start_task: StartTask,
+        parent: QWidget | None = None,
+        config_directory: Path | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(700)
+        self._settings = settings
+        self._secrets = secrets
+        self._executor = executor
+        self._start_task = start_task
+        self._config_directory = config_directory
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Settings sections")
+        self.tabs.addTab(self._writing_tab(), "&Writing")
+        self.tabs.addTab(self._storage_tab(), "St&orage")
+        self.tabs.addTab(self._database_tab(), "&Database")
+        self.error = small_label("", "fieldError")
+        self.save_button = button("Save", primary=True, tooltip="Keep these settings")
+        self.cancel_button = button("Cancel", tooltip="Close without saving (Esc)")
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 18, 18, 14)
+        layout.setSpacing(12)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(buttons)
+        self._update_enabled()
+
+    # --- the tabs ---
+
+    def _writing_tab(self) -> QWidget:
+        s = self._settings
+        self.text_provider = combo(TEXT_PROVIDERS, s.text_provider)
+        self.image_provider = combo(IMAGE_PROVIDERS, s.image_provider)
+        self.text_test = CheckRow("Test text")
+        self.image_test = CheckRow("Test images")
+        self.openai_url = QLineEdit(s.openai_base_url)
+        self.openai_url.setPlaceholderText("https://api.openai.com/v1 — or http://127.0.0.1:11434/v1 for Ollama")
+        self.openai_model = QLineEdit(s.openai_model)
+        self.openai_image_model = QLineEdit(s.openai_image_model)
+        self.openai_key = KeyField(s.openai_api_key.get_secret_value(), self._secrets, ENV_NAMES["openai_api_key"])
+        self.a1111_url = QLineEdit(s.a1111_url)
+        self.image_concurrency = QSpinBox()
+        self.image_concurrency.setRange(1, 16)
+        self.image_concurrency.setValue(s.image_concurrency)
+        self.image_concurrency.setSuffix(" at a time")
+
+        providers = _form()
+        _row(providers, "Text provider:", self.text_provider)
+        providers.addRow("", self.text_test)
+        _row(providers, "Image provider:", self.image_provider)
+        providers.addRow("", self.image_test)
+        _row(providers, "Images painted:", self.image_concurrency)
+        self.openai_group = QGroupBox("OpenAI-compatible server (OpenAI, Ollama, LM Studio, vLLM, LocalAI)")
+        openai = _form()
+        _row(openai, "Base URL:", self.openai_url)
+        _row(openai, "Text model:", self.openai_model)
+        _row(openai, "Image model:", self.openai_image_model)
+        _row(openai, "API key:", self.openai_key)
+        self.openai_group.setLayout(openai)
+        self.a1111_group = QGroupBox("Automatic1111-compatible server (Stable Diffusion WebUI, Forge, SD.Next)")
+        a1111 = _form()
+        _row(a1111, "URL:", self.a1111_url)
+        self.a1111_group.setLayout(a1111)
+
+        self.text_provider.currentIndexChanged.connect(self._update_enabled)
+        self.image_provider.currentIndexChanged.connect(self._update_enabled)
+        self.text_test.button.clicked.connect(lambda: self._test(self.text_test, self._check_text))
+        self.image_test.button.clicked.connect(lambda: self._test(self.image_test, self._check_images))
+        return self._page(providers, self.openai_group, self.a1111_group)
+
+    def _storage_tab(self) -> QWidget:
+        s = self._settings
+        self.storage_backend = combo(STORAGE_BACKENDS, s.storage_backend)
+        self.local_folder = small_label(str(s.library_dir), "muted")
+        self.local_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.supabase_url = QLineEdit(s.supabase_url)
+        self.supabase_url.setPlaceholderText("https://your-project.supabase.co")
+        self.supabase_key = KeyField(s.supabase_key.get_secret_value(), self._secrets, ENV_NAMES["supabase_key"])
+        self.supabase_bucket = QLineEdit(s.supabase_bucket)
+        self.supabase_public = QCheckBox("Public bucket (anyone with the link can see the images)")
+        self.supabase_public.setAccessibleName(self.supabase_public.text())
+        self.supabase_public.setChecked(s.supabase_public)
+        self.signed_url_hours = QSpinBox()
+        self.signed_url_hours.setRange(1, 24 * 365)
+        self.signed_url_hours.setValue(max(1, round(s.signed_url_expiry / 3600)))
+        self.signed_url_hours.setSuffix(" hours")
+        self.upload_concurrency = QSpinBox()
+        self.upload_concurrency.setRange(1, 32)
+        self.upload_concurrency.setValue(s.upload_concurrency)
+        self.upload_concurrency.setSuffix(" at a time")
+        self.storage_test = CheckRow("Test storage")
+
+        where = _form()
+        _row(where, "Keep images in:", self.storage_backend)
+        where.addRow("Local folder:", self.local_folder)
+        where.addRow("", self.storage_test)
+        _row(where, "Uploads:", self.upload_concurrency)
+        self.supabase_group = QGroupBox("Supabase Storage")
+        supabase = _form()
+        _row(supabase, "Project URL:", self.supabase_url)
+        _row(supabase, "Key:", self.supabase_key)
+        _row(supabase, "Bucket:", self.supabase_bucket)
+        supabase.addRow("", self.supabase_public)
+        _row(supabase, "Signed links last:", self.signed_url_hours)
+        self.supabase_group.setLayout(supabase)
+        self.storage_backend.currentIndexChanged.connect(self._update_enabled)
+        self.supabase_public.toggled.connect(self._update_enabled)
+        self.storage_test.button.clicked.connect(lambda: self._test(self.storage_test, self._check_storage))
+        return self._page(where, self.supabase_group)
+
+    def _database_tab(self) -> QWidget:
+        s = self._settings
+        self.database_kind = combo(DATABASES, "embedded" if s.uses_embedded_database else "url")
+        self.database_url = QLineEdit(s.database_url)
+        self.database_url.setPlaceholderText("postgresql://user@host:5432/storyforge")
+        self.database_password = KeyField(
+            s.database_password.get_secret_value(), self._secrets, ENV_NAMES["database_password"]
+        )
+        self.database_test = CheckRow("Test database")
+        note = small_label("A change of database takes effect the next time Storyforge starts.", "muted")
+        form = _form()
+        _row(form, "Database:", self.database_kind)
+        _row(form, "URL:", self.database_url)
+        _row(form, "Password:", self.database_password)
+        form.addRow("", self.database_test)
+        form.addRow("", note)
+        self.database_kind.currentIndexChanged.connect(self._update_enabled)
+        self.database_test.button.clicked.connect(lambda: self._test(self.database_test, self._check_database))
+        return self._page(form)
+
+    @staticmethod
+    def _page(form: QFormLayout, *groups: QGroupBox) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(14, 14, 14, 14)
+        layout.setSpacing(14)
+        layout.addLayout(form)
+        for group in groups:
+            layout.addWidget(group)
+        layout.addStretch(1)
+        return page
+
+    def _update_enabled(self) -> None:
+        uses_openai = self.text_provider.currentData() == "openai" or self.image_provider.currentData() == "openai"
+        self.openai_group.setEnabled(uses_openai)
+        self.a1111_group.setEnabled(self.image_provider.currentData() == "a1111")
+        supabase = self.storage_backend.currentData() == "supabase"
+        self.supabase_group.setEnabled(supabase)
+        self.signed_url_hours.setEnabled(supabase and not self.supabase_public.isChecked())
+        self.database_url.setEnabled(self.database_kind.currentData() == "url")
+        self.database_password.setEnabled(self.database_kind.currentData() == "url")
+
+    # --- values ---
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "text_provider": self.text_provider.currentData(),
+            "image_provider": self.image_provider.currentData(),
+            "openai_base_url": self.openai_url.text().strip(),
+            "openai_model": self.openai_model.text().strip(),
+            "openai_image_model": self.openai_image_model.text().strip(),
+            "openai_api_key": SecretStr(self.openai_key.text()),
+            "a1111_url": self.a1111_url.text().strip(),
+            "image_concurrency": self.image_concurrency.value(),
+            "storage_backend": self.storage_backend.currentData(),
+            "supabase_url": self.supabase_url.text().strip(),
+            "supabase_key": SecretStr(self.supabase_key.text()),
+            "supabase_bucket": self.supabase_bucket.text().strip(),
+            "supabase_public": self.supabase_public.isChecked(),
+            "signed_url_expiry": self.signed_url_hours.value() * 3600,
+            "upload_concurrency": self.upload_concurrency.value(),
+            "database_url": self.database_url.text().strip() if self.database_kind.currentData() == "url" else "",
+            "database_password": SecretStr(self.database_password.text()),
+        }
+
+    def edited_settings(self) -> Settings:
+        """The settings as the form has them; raises ValidationError with the first problem."""
+        current = self._settings.model_dump()
+        return Settings(**{**current, **self.values()})
+
+    # --- tests ---
+
+    def _test(self, row: CheckRow, check: Callable[[Settings], Awaitable[CheckResult]]) -> None:
+        try:
+            settings = self.edited_settings()
+        except ValidationError as exc:
+            row.show_result(CheckResult(False, _first_problem(exc)))
+            return
+        row.show_running()
+        self._start_task(self._run_check(row, check(settings)), "Testing the connection")
+
+    async def _run_check(self, row: CheckRow, check: Awaitable[CheckResult]) -> None:
+        try:
+            result = await check
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            result = CheckResult(False, f"The test itself failed: {type(exc).__name__}.")
+        row.show_result(result)
+
+    async def _check_text(self, settings: Settings) -> CheckResult:
+        return await connection_checks.check_text_provider(settings)
+
+    async def _check_images(self, settings: Settings) -> CheckResult:
+        return await connection_checks.check_image_provider(settings)
+
+    async def _check_storage(self, settings: Settings) -> CheckResult:
+        return await connection_checks.check_storage(settings, self._executor)
+
+    async def _check_database(self, settings: Settings) -> CheckResult:
+        return await connection_checks.check_database(settings)
+
+    # --- saving ---
+
+    def save(self) -> None:
+        try:
+            settings = self.edited_settings()
+        except ValidationError as exc:
+            self.error.setText(_first_problem(exc))
+            return
+        self.error.setText("")
+        self.save_button.setEnabled(False)
+        self._start_task(self._save(settings), "Saving the settings")
+
+    async def _save(self, settings: Settings) -> None:
+        try:
+            await asyncio.wrap_future(
+                self._executor.submit(save_settings, settings, self._secrets, self._config_directory)
+            )
+        except Exception as exc:
+            self.error.setText(str(exc) or "The settings could not be saved.")
+            raise
+        finally:
+            self.save_button.setEnabled(True)
+        self._settings = settings
+        self.saved.emit(settings)
+        self.accept()
+
+
+_FIELD_WORDS = {
+    "openai_base_url": "Base URL",
+    "image_concurrency": "Images painted",
+    "upload_concurrency": "Uploads",
+    "signed_url_expiry": "Signed links last",
+}
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    return f"{_FIELD_WORDS.get(field, field.replace('_', ' ').capitalize())}: {error['msg']}."
+
+
+__all__ = ["QLabel", "SettingsDialog"]

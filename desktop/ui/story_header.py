@@ -1,0 +1,132 @@
+"""The top of a story: title, status, what was asked, and the progress line with the story's actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from desktop.models import Story, StoryStatus
+from desktop.ui import theme
+from desktop.ui.widgets import Badge, button, small_label
+
+PROMPT_PREVIEW_CHARS = 320
+
+
+def provider_words(name: str) -> str:
+    if not name:
+        return ""
+    if name.lower().startswith("offline"):
+        return "the offline generator"
+    return name
+
+
+def progress_text(written: int, total: int, uploaded: int, failed: int, painting: int) -> str:
+    parts = [f"{written} of {total} {'scene' if total == 1 else 'scenes'}"]
+    parts.append(f"{uploaded} {'image' if uploaded == 1 else 'images'} uploaded")
+    if painting:
+        parts.append(f"{painting} painting")
+    if failed:
+        parts.append(f"{failed} {'upload' if failed == 1 else 'uploads'} failed")
+    return " · ".join(parts)
+
+
+class StoryHeader(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setFont(theme.serif_font(theme.scaled_font(1.75).pointSizeF()))
+        font = self.title.font()
+        font.setWeight(font.Weight.Bold)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.badge = Badge()
+        self.prompt = QLabel()
+        self.prompt.setObjectName("muted")
+        self.prompt.setWordWrap(True)
+        self.prompt.setTextFormat(Qt.TextFormat.PlainText)
+        self.prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = small_label("", "muted")
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setFixedHeight(6)
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setAccessibleName("Story progress")
+        self.progress_label = QLabel()
+        self.progress_label.setAccessibleName("Story progress")
+        self.retry_button = button("Retry failed uploads", "retry", tooltip="Upload this story's failed images again")
+        self.resume_button = button("Resume", "generate", tooltip="Write the scenes that are still missing")
+        self.cancel_button = button("Cancel", "cancel", tooltip="Stop writing; finished scenes are kept (Esc)")
+        self.activity = small_label("", "muted")
+        self.activity.setTextFormat(Qt.TextFormat.PlainText)
+        self.activity.hide()
+        self.error = small_label("", "storyError")
+        self.error.hide()
+
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        progress = QHBoxLayout()
+        progress.setSpacing(10)
+        progress.addWidget(self.progress_bar)
+        progress.addWidget(self.progress_label, 1)
+        progress.addWidget(self.retry_button)
+        progress.addWidget(self.resume_button)
+        progress.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 8)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addWidget(self.prompt)
+        layout.addWidget(self.details)
+        layout.addSpacing(6)
+        layout.addLayout(progress)
+        layout.addWidget(self.activity)
+        layout.addWidget(self.error)
+
+    def show_story(self, story: Story) -> None:
+        self.title.setText(story.title)
+        self.badge.set_state(theme.STORY_LABELS[story.status], theme.STORY_TONES[story.status])
+        prompt = (
+            story.prompt if len(story.prompt) <= PROMPT_PREVIEW_CHARS else story.prompt[:PROMPT_PREVIEW_CHARS] + "…"
+        )
+        self.prompt.setText(prompt)
+        self.prompt.setToolTip(story.prompt if len(story.prompt) > PROMPT_PREVIEW_CHARS else "")
+        details = []
+        if story.style:
+            details.append(f"Style: {story.style}")
+        if story.characters:
+            details.append(f"Characters: {story.characters}")
+        writer = provider_words(story.text_provider)
+        painter = provider_words(story.image_provider)
+        if writer:
+            details.append(
+                f"Written by {writer}" + (f", painted by {painter}" if painter and painter != writer else "")
+            )
+        self.details.setText("  ·  ".join(details))
+        self.details.setVisible(bool(details))
+        running = story.status is StoryStatus.generating
+        if not running:
+            self.show_activity("")
+        self.cancel_button.setVisible(running)
+        self.resume_button.setVisible(story.status.can_resume)
+        if story.error and not running:
+            self.error.setText(story.error)
+            self.error.show()
+        else:
+            self.error.hide()
+
+    def show_activity(self, line: str) -> None:
+        """What the story service is doing right now, in its words ("Writing scene 3 of 6…")."""
+        self.activity.setText(line)
+        self.activity.setVisible(bool(line))
+
+    def show_progress(self, written: int, total: int, uploaded: int, failed: int, painting: int) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(min(written, total))
+        self.progress_label.setText(progress_text(written, total, uploaded, failed, painting))
+        self.retry_button.setVisible(failed > 0)

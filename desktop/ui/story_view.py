@@ -1,0 +1,325 @@
+"""The story in the middle: a header and the scene cards in order, following the services' signals live."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+
+from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
+from desktop.services.runtime import Runtime
+from desktop.ui.scene_card import THUMB_SIZE, SceneCard
+from desktop.ui.story_header import StoryHeader
+from desktop.ui.thumbnails import ThumbnailLoader
+
+# Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
+COLUMN_WIDTH = 1060
+
+
+def centred(outer: QWidget, inner: QWidget) -> None:
+    row = QHBoxLayout(outer)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addStretch(1)
+    row.addWidget(inner, 100)
+    row.addStretch(1)
+
+
+@dataclass(frozen=True)
+class ViewerEntry:
+    scene: Scene
+    url: str
+
+
+def newest_upload(current: Upload | None, candidate: Upload) -> Upload:
+    if current is None or current.id == candidate.id or candidate.created_at >= current.created_at:
+        return candidate
+    return current
+
+
+class StoryView(QWidget):
+    image_requested = Signal(int)  # scene index
+    loaded = Signal(object)  # Story
+
+    def __init__(self, runtime: Runtime, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("storyPage")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self._runtime = runtime
+        self._thumbnails = thumbnails
+        self.story: Story | None = None
+        self.cards: dict[int, SceneCard] = {}
+        self._uploads: dict[uuid.UUID, Upload] = {}  # by scene id
+        self._progress: dict[uuid.UUID, tuple[int, int]] = {}  # by upload id
+        self._loading_id: uuid.UUID | None = None
+        self._replay: list[tuple[str, tuple[Any, ...]]] = []
+        self._generation = 0
+
+        self.header = StoryHeader()
+        self.header.cancel_button.clicked.connect(self.cancel_generation)
+        self.header.resume_button.clicked.connect(self.resume)
+        self.header.retry_button.clicked.connect(self.retry_failed_uploads)
+        self._cards_widget = QWidget()
+        self._cards_widget.setObjectName("storyCards")
+        column = QWidget()
+        column.setMaximumWidth(COLUMN_WIDTH)
+        self._cards_layout = QVBoxLayout(column)
+        self._cards_layout.setContentsMargins(28, 8, 28, 28)
+        self._cards_layout.setSpacing(14)
+        self._cards_layout.addStretch(1)
+        centred(self._cards_widget, column)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("storyScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self._cards_widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header.setMaximumWidth(COLUMN_WIDTH)
+        header_row = QWidget()
+        centred(header_row, self.header)
+        layout.addWidget(header_row)
+        layout.addWidget(self.scroll_area, 1)
+
+    # --- opening a story ---
+
+    @property
+    def story_id(self) -> uuid.UUID | None:
+        return self.story.id if self.story is not None else self._loading_id
+
+    def open_story(self, story_id: uuid.UUID) -> None:
+        if self.story_id == story_id:
+            return
+        self._generation += 1
+        self._loading_id = story_id
+        self._replay = []
+        self._clear()
+        self._runtime.tasks.start(self._load(story_id, self._generation), "Opening the story")
+
+    async def _load(self, story_id: uuid.UUID, generation: int) -> None:
+        runtime = self._runtime
+        assert runtime.stories is not None and runtime.scenes is not None
+        story = await runtime.stories.get(story_id)
+        scenes = await runtime.scenes.for_story(story_id)
+        uploads = await self._story_uploads(story_id)
+        if generation != self._generation:
+            return
+        self._loading_id = None
+        if story is None:
+            return
+        self.story = story
+        for upload in uploads:
+            self._uploads[upload.scene_id] = newest_upload(self._uploads.get(upload.scene_id), upload)
+        for scene in scenes:
+            self._apply_scene(scene)
+        self.header.show_story(story)
+        replay, self._replay = self._replay, []
+        for name, args in replay:
+            getattr(self, name)(*args)
+        self._update_progress()
+        self.scroll_area.verticalScrollBar().setValue(0)
+        self.loaded.emit(story)
+
+    async def _story_uploads(self, story_id: uuid.UUID) -> list[Upload]:
+        manager = self._runtime.uploads
+        return [] if manager is None else await manager.uploads(story_id=story_id)
+
+    def _clear(self) -> None:
+        self.story = None
+        for card in self.cards.values():
+            card.setParent(None)
+            card.deleteLater()
+        self.cards = {}
+        self._uploads = {}
+        self._progress = {}
+
+    def _defer(self, name: str, *args: Any) -> bool:
+        """While a story loads, its live events wait and are replayed on top of what the database said."""
+        if self.story is None and self._loading_id is not None:
+            self._replay.append((name, args))
+            return True
+        return False
+
+    # --- the services' signals ---
+
+    def on_story_changed(self, story: Story) -> None:
+        if self.story_id != story.id or self._defer("on_story_changed", story):
+            return
+        self.story = story
+        self.header.show_story(story)
+        for card in self.cards.values():
+            card.set_story_running(story.status is StoryStatus.generating)
+        self._update_progress()
+
+    def on_story_progress(self, story_id: uuid.UUID, line: str) -> None:
+        if self.story is not None and self.story.id == story_id:
+            self.header.show_activity(line if self.is_generating else "")
+
+    def on_scene_text(self, story_id: uuid.UUID, index: int, text: str) -> None:
+        if self.story_id != story_id or self._defer("on_scene_text", story_id, index, text):
+            return
+        self._card(index).set_streaming_text(text)
+        self._update_progress()
+
+    def on_scene_saved(self, scene: Scene) -> None:
+        if self.story_id != scene.story_id or self._defer("on_scene_saved", scene):
+            return
+        self._apply_scene(scene)
+        self._update_progress()
+
+    def on_scene_image(self, scene: Scene) -> None:
+        self.on_scene_saved(scene)
+
+    def on_upload_changed(self, upload: Upload) -> None:
+        if self.story_id != upload.story_id or self._defer("on_upload_changed", upload):
+            return
+        shown = newest_upload(self._uploads.get(upload.scene_id), upload)
+        self._uploads[upload.scene_id] = shown
+        card = self.cards.get(upload.scene_index)
+        if card is not None and shown.id == upload.id:
+            card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
+        self._update_progress()
+
+    def on_upload_progress(self, upload_id: uuid.UUID, done: int, total: int) -> None:
+        self._progress[upload_id] = (done, total)
+        for card in self.cards.values():
+            if card.upload is not None and card.upload.id == upload_id:
+                card.set_upload_progress(done, total)
+
+    # --- cards ---
+
+    def _card(self, index: int) -> SceneCard:
+        card = self.cards.get(index)
+        if card is not None:
+            return card
+        card = SceneCard(index)
+        card.set_story_running(self.story is not None and self.story.status is StoryStatus.generating)
+        card.open_image.connect(self.image_requested)
+        card.edit_saved.connect(self._edit)
+        card.regenerate_text.connect(self._regenerate_text)
+        card.regenerate_image.connect(self._regenerate_image)
+        card.retry_upload.connect(self._retry_upload)
+        position = sum(1 for known in self.cards if known < index)
+        self._cards_layout.insertWidget(position, card)
+        self.cards[index] = card
+        return card
+
+    def _apply_scene(self, scene: Scene) -> None:
+        card = self._card(scene.index)
+        previous = card.scene
+        card.set_scene(scene)
+        upload = self._uploads.get(scene.id)
+        if upload is not None and card.upload is None:
+            card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
+        image_changed = previous is None or (previous.image_path, previous.updated_at) != (
+            scene.image_path,
+            scene.updated_at,
+        )
+        if card.has_image and (image_changed or card.placeholder_text is not None):
+            self._runtime.tasks.start(self._load_thumbnail(card, scene), "Showing a thumbnail")
+
+    async def _load_thumbnail(self, card: SceneCard, scene: Scene) -> None:
+        ratio = max(1.0, self.devicePixelRatioF())
+        size = QSize(round(THUMB_SIZE.width() * ratio), round(THUMB_SIZE.height() * ratio))
+        image = await self._thumbnails.thumbnail(scene.image_path, size, scene.image_path)
+        if image is not None:
+            image.setDevicePixelRatio(ratio)
+        if card.scene is not None and card.scene.image_path == scene.image_path and self.cards.get(card.index) is card:
+            card.set_thumbnail(image)
+
+    def _update_progress(self) -> None:
+        story = self.story
+        if story is None:
+            return
+        written = sum(1 for card in self.cards.values() if card.scene is not None)
+        statuses = [
+            self._uploads[card.scene.id].status
+            for card in self.cards.values()
+            if card.scene and card.scene.id in self._uploads
+        ]
+        painting = sum(
+            1
+            for card in self.cards.values()
+            if card.scene is not None and card.scene.image_status is ImageStatus.painting
+        )
+        self.header.show_progress(
+            written,
+            story.scene_count,
+            statuses.count(UploadStatus.uploaded),
+            statuses.count(UploadStatus.failed),
+            painting,
+        )
+
+    def viewer_entries(self) -> list[ViewerEntry]:
+        entries = []
+        for index in sorted(self.cards):
+            card = self.cards[index]
+            if card.has_image and card.scene is not None:
+                upload = self._uploads.get(card.scene.id)
+                url = upload.url if upload is not None and upload.status is UploadStatus.uploaded else ""
+                entries.append(ViewerEntry(card.scene, url))
+        return entries
+
+    # --- actions ---
+
+    @property
+    def is_generating(self) -> bool:
+        return self.story is not None and self.story.status is StoryStatus.generating
+
+    def cancel_generation(self) -> None:
+        service = self._runtime.story_service
+        if self.story is not None and service is not None and self.is_generating:
+            self.header.cancel_button.setEnabled(False)
+            self.header.progress_label.setText("Cancelling — finished scenes are kept…")
+            service.cancel(self.story.id)
+
+    def resume(self) -> None:
+        service = self._runtime.story_service
+        if self.story is not None and service is not None:
+            self._runtime.tasks.start(service.resume(self.story.id), "Resuming the story")
+
+    def retry_failed_uploads(self) -> None:
+        manager = self._runtime.uploads
+        if self.story is not None and manager is not None:
+            self._runtime.tasks.start(manager.retry_story(self.story.id), "Retrying this story's uploads")
+
+    def _retry_upload(self, upload_id: uuid.UUID) -> None:
+        manager = self._runtime.uploads
+        if manager is not None:
+            self._runtime.tasks.start(manager.retry(upload_id), "Retrying the upload")
+
+    def _edit(self, scene_id: uuid.UUID, title: str, text: str) -> None:
+        self._runtime.tasks.start(self._run_on_card(scene_id, "edit_scene", "Saving…", title, text), "Saving the scene")
+
+    def _regenerate_text(self, scene_id: uuid.UUID) -> None:
+        self._runtime.tasks.start(
+            self._run_on_card(scene_id, "regenerate_text", "Rewriting…"), "Writing the scene again"
+        )
+
+    def _regenerate_image(self, scene_id: uuid.UUID) -> None:
+        self._runtime.tasks.start(
+            self._run_on_card(scene_id, "regenerate_image", "Repainting…"), "Painting the scene again"
+        )
+
+    async def _run_on_card(self, scene_id: uuid.UUID, method: str, busy: str, *args: Any) -> None:
+        service = self._runtime.story_service
+        card = next(
+            (card for card in self.cards.values() if card.scene is not None and card.scene.id == scene_id), None
+        )
+        if service is None or card is None:
+            return
+        card.set_busy(busy)
+        try:
+            scene: Scene = await getattr(service, method)(scene_id, *args)
+        except BaseException:
+            if card.scene is not None:
+                card.set_scene(card.scene)  # show what is stored, not what failed to save
+            raise
+        finally:
+            card.set_busy("")
+        if self.cards.get(scene.index) is card:
+            self._apply_scene(scene)
+            self._update_progress()

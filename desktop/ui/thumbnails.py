@@ -1,0 +1,108 @@
+"""Thumbnails decoded and scaled on worker threads (QImage is thread-safe; QPixmap is not), kept in an LRU cache
+bounded in bytes, so a story with hundreds of images keeps memory flat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Hashable
+from concurrent.futures import Executor
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QImage, QImageReader
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUDGET_BYTES = 48 * 1024 * 1024
+
+Key = tuple[str, int, int, Hashable]
+
+
+def scale_image(path: str, width: int, height: int) -> QImage | None:
+    """Decode `path` no larger than needed to cover width×height, then scale smoothly to fit. Runs on a worker."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    original = reader.size()
+    if original.isValid() and (original.width() > width * 2 or original.height() > height * 2):
+        # Formats that can decode small (JPEG) skip most of the work; others decode then scale.
+        reader.setScaledSize(original.scaled(QSize(width * 2, height * 2), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        log.warning("cannot read image %s: %s", path, reader.errorString())
+        return None
+    scaled = image.scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    return scaled.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+
+
+def read_image(path: str) -> QImage | None:
+    """The full-size image, for the viewer. Runs on a worker."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    image = reader.read()
+    return None if image.isNull() else image
+
+
+class ThumbnailCache:
+    """Least recently used first out, once the images together pass `budget_bytes`."""
+
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+        self.budget_bytes = budget_bytes
+        self._images: OrderedDict[Key, QImage] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def get(self, key: Key) -> QImage | None:
+        image = self._images.get(key)
+        if image is not None:
+            self._images.move_to_end(key)
+        return image
+
+    def put(self, key: Key, image: QImage) -> None:
+        old = self._images.pop(key, None)
+        if old is not None:
+            self._bytes -= old.sizeInBytes()
+        self._images[key] = image
+        self._bytes += image.sizeInBytes()
+        while self._bytes > self.budget_bytes and len(self._images) > 1:
+            _, evicted = self._images.popitem(last=False)
+            self._bytes -= evicted.sizeInBytes()
+
+    def clear(self) -> None:
+        self._images.clear()
+        self._bytes = 0
+
+
+class ThumbnailLoader:
+    """`await loader.thumbnail(path, size, version)`: from the cache, or scaled on the executor; one decode per key."""
+
+    def __init__(self, executor: Executor, cache: ThumbnailCache | None = None) -> None:
+        self.executor = executor
+        self.cache = cache if cache is not None else ThumbnailCache()
+        self._in_flight: dict[Key, asyncio.Future[QImage | None]] = {}
+        self.decoded = 0  # how many images were decoded (not served from the cache)
+
+    async def thumbnail(self, path: str, size: QSize, version: Hashable = None) -> QImage | None:
+        key: Key = (path, size.width(), size.height(), version)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        pending = self._in_flight.get(key)
+        if pending is None:
+            pending = asyncio.wrap_future(self.executor.submit(scale_image, path, size.width(), size.height()))
+            self._in_flight[key] = pending
+            pending.add_done_callback(lambda _: self._in_flight.pop(key, None))
+            self.decoded += 1
+        image = await asyncio.shield(pending)
+        if image is not None:
+            self.cache.put(key, image)
+        return image
+
+    async def full_image(self, path: str) -> QImage | None:
+        return await asyncio.wrap_future(self.executor.submit(read_image, path))

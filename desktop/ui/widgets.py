@@ -1,0 +1,177 @@
+"""Small building blocks: buttons and fields whose accessible name is their visible label, and status badges."""
+
+from __future__ import annotations
+
+import weakref
+
+import shiboken6
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QAbstractButton, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
+
+from desktop.ui import theme
+from desktop.ui.resources import icon, svg_image
+
+BADGE_ICON = 12
+
+
+def plain(text: str) -> str:
+    """A label as a screen reader should say it: no mnemonic ampersands, no trailing colon."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(":").strip()
+
+
+_tinted: weakref.WeakKeyDictionary[QAbstractButton | QAction, str] = weakref.WeakKeyDictionary()
+
+
+def set_icon(widget: QAbstractButton | QAction, icon_name: str) -> None:
+    """Set a palette-tinted icon, and remember it so a switch between light and dark re-tints it."""
+    widget.setIcon(icon(icon_name))
+    _tinted[widget] = icon_name
+
+
+def retint_all() -> None:
+    for widget, icon_name in list(_tinted.items()):
+        if shiboken6.isValid(widget):  # its Qt side may be gone while Python still holds the wrapper
+            widget.setIcon(icon(icon_name))
+        else:
+            _tinted.pop(widget, None)
+
+
+def button(text: str, icon_name: str | None = None, *, primary: bool = False, tooltip: str = "") -> QPushButton:
+    made = QPushButton(text)
+    if icon_name:
+        set_icon(made, icon_name)
+    if primary:
+        made.setObjectName("primary")
+        made.setDefault(False)
+    made.setAccessibleName(plain(text))
+    if tooltip:
+        made.setToolTip(tooltip)
+    return made
+
+
+def tool_button(text: str, icon_name: str, *, tooltip: str = "", text_beside: bool = True) -> QToolButton:
+    """A flat action; with `text_beside` False only the icon shows and the tooltip carries the label."""
+    made = QToolButton()
+    made.setObjectName("cardAction")
+    made.setText(text)
+    set_icon(made, icon_name)
+    made.setIconSize(QSize(16, 16))
+    made.setToolButtonStyle(
+        Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text_beside else Qt.ToolButtonStyle.ToolButtonIconOnly
+    )
+    made.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    made.setAccessibleName(plain(text))
+    made.setToolTip(tooltip or plain(text))
+    made.setAutoRaise(True)
+    return made
+
+
+def field_label(text: str, field: QWidget) -> QLabel:
+    """A label for `field`: its buddy (so Alt+mnemonic works) and the source of the field's accessible name."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    field.setAccessibleName(plain(text))
+    return label
+
+
+def small_label(text: str = "", object_name: str = "hint") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.92)
+    label.setFont(font)
+    return label
+
+
+def badge_font(base: QFont) -> QFont:
+    font = QFont(base)
+    font.setPointSizeF(max(7.0, base.pointSizeF() * 0.82))
+    font.setWeight(QFont.Weight.DemiBold)
+    return font
+
+
+def badge_size(text: str, font: QFont, with_icon: bool) -> QSize:
+    metrics = QFontMetrics(font)
+    height = metrics.height() + 6
+    width = metrics.horizontalAdvance(text) + 16 + (BADGE_ICON + 4 if with_icon else 0)
+    return QSize(width, height)
+
+
+def paint_badge(
+    painter: QPainter, top_left: QPointF, text: str, tone: theme.Tone, font: QFont, icon_name: str | None = None
+) -> QRectF:
+    """Draw a rounded status pill; returns the rectangle it took."""
+    colors = theme.tone_colors(tone)
+    size = badge_size(text, font, icon_name is not None)
+    rect = QRectF(top_left, QSize(size.width(), size.height()).toSizeF())
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(colors.border)
+    painter.setBrush(colors.background)
+    radius = rect.height() / 2
+    painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
+    x = rect.left() + 8
+    if icon_name is not None:
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        image = svg_image(icon_name, BADGE_ICON, colors.text, ratio)
+        painter.drawImage(QPointF(x, rect.center().y() - BADGE_ICON / 2), image)
+        x += BADGE_ICON + 4
+    painter.setFont(font)
+    painter.setPen(colors.text)
+    painter.drawText(QRectF(x, rect.top(), rect.right() - x - 6, rect.height()), Qt.AlignmentFlag.AlignVCenter, text)
+    painter.restore()
+    return rect
+
+
+class Badge(QWidget):
+    """A status pill as a widget (scene cards, the story header)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._tone = theme.Tone.neutral
+        self._icon: str | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def set_state(self, text: str, tone: theme.Tone, icon_name: str | None = None) -> None:
+        if (text, tone, icon_name) == (self._text, self._tone, self._icon):
+            return
+        self._text, self._tone, self._icon = text, tone, icon_name
+        self.setAccessibleName(text)
+        self.updateGeometry()
+        self.update()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def tone(self) -> theme.Tone:
+        return self._tone
+
+    def sizeHint(self) -> QSize:
+        if not self._text:
+            return QSize(0, 0)
+        return badge_size(self._text, badge_font(self.font()), self._icon is not None) + QSize(1, 1)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._text:
+            return
+        painter = QPainter(self)
+        paint_badge(painter, QPointF(0, 0), self._text, self._tone, badge_font(self.font()), self._icon)
+        painter.end()
+
+
+def icon_pixmap(icon_name: str, size: int, color: QColor | None = None) -> QPixmap:
+    return icon(icon_name, color).pixmap(QSize(size, size))
+
+
+def centered_rect(outer: QRect, size: QSize) -> QRect:
+    return QRect(
+        outer.x() + (outer.width() - size.width()) // 2,
+        outer.y() + (outer.height() - size.height()) // 2,
+        size.width(),
+        size.height(),
+    )

@@ -1,0 +1,115 @@
+"""The image viewer as a writer uses it: full size, fit, 100 % and wheel zoom, stepping through the scenes,
+copying the URL, opening the folder and saving a copy."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from desktop.models import ImageStatus, Scene
+from desktop.qt.aio import TaskRunner
+from desktop.qt.executor import QThreadPoolExecutor
+from desktop.ui.image_viewer import ImageViewer
+from desktop.ui.story_view import ViewerEntry
+from desktop.ui.thumbnails import ThumbnailLoader
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture
+def viewer(qtbot: Any, run: Run) -> Iterator[ImageViewer]:
+    executor = QThreadPoolExecutor(max_workers=2)
+    tasks = TaskRunner()
+    made = ImageViewer(ThumbnailLoader(executor), tasks.start)
+    made.resize(640, 480)
+    made.open_url = lambda url: opened.append(url)  # type: ignore[method-assign]
+    opened: list[QUrl] = []
+    made.opened = opened  # type: ignore[attr-defined]
+    qtbot.addWidget(made)
+    yield made
+    run(tasks.cancel_all())
+    executor.shutdown(wait=True, cancel_futures=True, timeout=5)
+
+
+def entries(folder: Path, count: int) -> list[ViewerEntry]:
+    made = []
+    story_id = uuid.uuid4()
+    for index in range(count):
+        path = folder / f"scene-{index:02d}.png"
+        image = QImage(1536, 1024, QImage.Format.Format_RGB32)
+        image.fill(QColor.fromHsv(index * 60, 160, 200))
+        image.save(str(path))
+        scene = Scene.create(story_id, index, f"Scene title {index + 1}", "Text.").changed(
+            image_status=ImageStatus.painted, image_path=str(path)
+        )
+        made.append(ViewerEntry(scene, f"https://storage.example/scene-{index}.png" if index == 0 else ""))
+    return made
+
+
+def wheel(viewer: ImageViewer, steps: int) -> None:
+    canvas = viewer.canvas.viewport()
+    center = QPointF(canvas.width() / 2, canvas.height() / 2)
+    event = QWheelEvent(
+        center,
+        canvas.mapToGlobal(center),
+        QPoint(),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(canvas, event)
+
+
+def test_the_writer_steps_through_and_zooms(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:
+    viewer.show_entries(entries(tmp_path, 3), 1, "The Salt Road")
+    qtbot.waitUntil(lambda: not viewer.canvas.item.pixmap().isNull())
+    assert viewer.caption.text() == "Scene 2 · Scene title 2"
+    assert viewer.status.text().startswith("1536 × 1024 px")
+    assert viewer.canvas.fitting and viewer.canvas.zoom < 1  # fitted into a 640-pixel window
+    viewer.actual_button.click()
+    assert viewer.canvas.zoom == pytest.approx(1.0)
+    assert viewer.zoom_label.text() == "100 %"
+    wheel(viewer, 2)
+    assert viewer.canvas.zoom == pytest.approx(1.44)
+    viewer.fit_button.click()
+    assert viewer.canvas.fitting
+
+    viewer.next_button.click()
+    assert viewer.caption.text() == "Scene 3 · Scene title 3"
+    assert not viewer.next_button.isEnabled()
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    assert viewer.caption.text() == "Scene 1 · Scene title 1"
+    assert not viewer.previous_button.isEnabled()
+
+
+def test_copy_url_open_folder_and_save_as(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:
+    shown = entries(tmp_path, 2)
+    viewer.show_entries(shown, 0, "The Salt Road")
+    assert viewer.copy_button.isEnabled()
+    viewer.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "https://storage.example/scene-0.png"
+    viewer.folder_button.click()
+    assert viewer.opened == [QUrl.fromLocalFile(str(tmp_path))]  # type: ignore[attr-defined]
+
+    viewer.save_button.click()
+    dialog = viewer.findChild(QFileDialog)
+    assert dialog is not None and dialog.isVisible() and "the-salt-road-scene-01.png" in dialog.selectedFiles()[0]
+    target = tmp_path / "copy.png"
+    dialog.selectFile(str(target))
+    dialog.accept()
+    qtbot.waitUntil(lambda: viewer.status.text() == f"Saved to {target}")
+    assert target.read_bytes() == Path(shown[0].scene.image_path).read_bytes()
+
+    viewer.next_button.click()
+    assert not viewer.copy_button.isEnabled()  # not uploaded yet: no URL to copy
+    assert "Not uploaded yet" in viewer.copy_button.toolTip()
