@@ -23,6 +23,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -310,6 +311,12 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     # PG* variables (PGDATA, PGPORT, ...) from the user's shell would override what we pass.
     env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    if getattr(sys, "frozen", False):
+        # A PyInstaller bundle points LD_LIBRARY_PATH at its own libraries (saving the user's in
+        # LD_LIBRARY_PATH_ORIG); a system PostgreSQL must load the system's libssl, libz … instead.
+        env.pop("LD_LIBRARY_PATH", None)
+        if "LD_LIBRARY_PATH_ORIG" in env:
+            env["LD_LIBRARY_PATH"] = env.pop("LD_LIBRARY_PATH_ORIG")
     try:
         return subprocess.run(
             list(command),
@@ -431,6 +438,11 @@ def _system_bin_dirs() -> list[Path]:
 
 
 def _pgserver_bin_dir() -> Path | None:
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle is not None:
+        # A PyInstaller bundle carries pgserver's server there (build_spec/storyforge.spec), not the package.
+        bin_dir = Path(bundle) / "pgserver" / "pginstall" / "bin"
+        return bin_dir if _has_server_binaries(bin_dir) else None
     # find_spec locates the package without importing it; importing pgserver has side effects.
     try:
         spec = importlib.util.find_spec("pgserver")
@@ -477,10 +489,11 @@ def _choose_binaries(cluster_version: str | None, user: _RunAs) -> _Binaries:
             f"The database was created with PostgreSQL {cluster_version}, which is not installed or cannot "
             f"be run; install the PostgreSQL {cluster_version} server package."
         )
-    raise EmbeddedPostgresError(
-        f"None of the PostgreSQL servers found can be run by user {user.name}; install the PostgreSQL server "
-        "package (for example 'apt install postgresql')."
-    )
+    hint = "install the PostgreSQL server package (for example 'apt install postgresql')"
+    if bundled is not None and user.is_other_user:
+        # As root the server runs as another user, who must be able to enter every folder above the binaries.
+        hint += f", or let user {user.name} read {bundled} and every folder above it (install Storyforge in /opt)"
+    raise EmbeddedPostgresError(f"None of the PostgreSQL servers found can be run by user {user.name}; {hint}.")
 
 
 # --- cluster state --------------------------------------------------------------------------------

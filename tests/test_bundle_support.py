@@ -1,0 +1,114 @@
+"""What the embedded database does differently inside the PyInstaller bundle (build_spec/storyforge.spec).
+
+The bundle itself is checked by `make bundle-test`; these cover the frozen-only paths in the normal suite.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop.db import embedded
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the bundle is built for Linux")
+
+
+def _me() -> embedded._RunAs:
+    return embedded._RunAs(os.geteuid(), os.getegid(), pwd.getpwuid(os.geteuid()).pw_name)
+
+
+def _bundle_with_pgserver(root: Path) -> Path:
+    """A bundle folder laid out as the spec lays it out, holding the installed pgserver's server."""
+    spec = importlib.util.find_spec("pgserver")
+    assert spec is not None and spec.submodule_search_locations
+    pginstall = Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+    (root / "pgserver").mkdir(parents=True)
+    (root / "pgserver" / "pginstall").symlink_to(pginstall)
+    return root / "pgserver" / "pginstall" / "bin"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver is not installed")
+def test_a_frozen_app_runs_the_server_from_its_bundle_when_the_system_has_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bundled_bin = _bundle_with_pgserver(tmp_path / "bundle")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
+    monkeypatch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+
+    chosen = embedded._choose_binaries(None, _me())
+
+    assert chosen.bin_dir == bundled_bin
+    assert chosen.major == "16"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver is not installed")
+@pytest.mark.skipif(not embedded._system_bin_dirs(), reason="no system PostgreSQL on this machine")
+def test_a_frozen_app_still_prefers_the_systems_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _bundle_with_pgserver(tmp_path / "bundle")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
+
+    chosen = embedded._choose_binaries(None, _me())
+
+    assert chosen.bin_dir == embedded._system_bin_dirs()[0]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver is not installed")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_as_root_a_bundle_the_server_user_cannot_enter_says_where_to_put_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    private = tmp_path / "private"
+    bundled_bin = _bundle_with_pgserver(private / "bundle")
+    private.chmod(0o700)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(private / "bundle"), raising=False)
+    monkeypatch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    server_user = embedded._server_user(tmp_path / "no-cluster-yet")
+
+    with pytest.raises(embedded.EmbeddedPostgresError) as caught:
+        embedded._choose_binaries(None, server_user)
+
+    assert f"let user {server_user.name} read {bundled_bin}" in str(caught.value)
+    assert "/opt" in str(caught.value)
+
+
+def test_a_bundle_without_the_server_offers_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+
+    assert embedded._pgserver_bin_dir() is None
+
+
+@pytest.mark.parametrize(
+    ("users_own", "expected"),
+    [(None, None), ("/home/writer/lib", "/home/writer/lib")],
+    ids=["unset before", "set before"],
+)
+def test_server_commands_from_a_bundle_get_the_users_library_path_back(
+    monkeypatch: pytest.MonkeyPatch, users_own: str | None, expected: str | None
+) -> None:
+    env_program = shutil.which("env")
+    assert env_program is not None
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    # What PyInstaller's loader sets up for the frozen process.
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/storyforge/_internal")
+    if users_own is None:
+        monkeypatch.delenv("LD_LIBRARY_PATH_ORIG", raising=False)
+    else:
+        monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", users_own)
+
+    result = embedded._run([env_program], _me(), timeout=30)
+
+    variables = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert variables.get("LD_LIBRARY_PATH") == expected
+    assert "LD_LIBRARY_PATH_ORIG" not in variables
