@@ -32,7 +32,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--self-test",
         action="store_true",
-        help="start everything, show the window, make a database round trip, quit; exit 0 when all worked",
+        help="start everything, show the window, round-trip the database, write, paint and upload one scene, quit;"
+        " exit 0 when all worked",
     )
     from desktop.cli import generate, uploads
 
@@ -49,6 +50,10 @@ def _needs_offscreen(args: argparse.Namespace) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from desktop.frozen import is_frozen, restore_users_library_path
+
+    if is_frozen():
+        restore_users_library_path()
     if _needs_offscreen(args):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")  # qasync must take the binding we use

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 import uuid
 
-from desktop.models import Story, StoryRequest
+from desktop.models import Story, StoryRequest, StoryStatus, UploadStatus
 from desktop.services.runtime import Runtime
 from desktop.ui.main_window import MainWindow
 
@@ -27,6 +28,32 @@ async def _database_round_trip(runtime: Runtime) -> None:
         await runtime.stories.delete(story.id)
 
 
+async def _story_round_trip(runtime: Runtime) -> None:
+    """One scene written, painted and uploaded with the configured providers and storage, then removed again."""
+    service, uploads, scenes, stories = runtime.story_service, runtime.uploads, runtime.scenes, runtime.stories
+    assert service is not None and uploads is not None and scenes is not None and stories is not None
+    request = StoryRequest(
+        title="Storyforge self-test",
+        prompt="A lighthouse keeper finds a map of a harbour no ship has reached.",
+        scene_count=1,
+    )
+    story = await service.generate(request)
+    try:
+        if story.status is not StoryStatus.complete:
+            raise SelfTestFailure(f"the test story ended {story.status.value}: {story.error}")
+        written = await scenes.for_story(story.id)
+        if not written or not written[0].image_path:
+            raise SelfTestFailure("the test scene was written but its image was not painted")
+        await uploads.wait_settled(story.id)
+        not_uploaded = [u for u in await uploads.uploads(story_id=story.id) if u.status is not UploadStatus.uploaded]
+        if not_uploaded:
+            raise SelfTestFailure(f"the test image was not uploaded: {not_uploaded[0].error_message}")
+    finally:
+        await stories.delete(story.id)
+        shutil.rmtree(runtime.settings.images_dir / str(story.id), ignore_errors=True)
+        shutil.rmtree(runtime.settings.library_dir / str(story.user_id) / str(story.id), ignore_errors=True)
+
+
 async def run_self_test(runtime: Runtime, window: MainWindow, *, started_at: float, window_ms: float) -> int:
     failure = ""
     try:
@@ -36,6 +63,7 @@ async def run_self_test(runtime: Runtime, window: MainWindow, *, started_at: flo
             raise SelfTestFailure(runtime.database_error)
         database_ms = (time.monotonic() - started_at) * 1000
         await _database_round_trip(runtime)
+        await _story_round_trip(runtime)
     except SelfTestFailure as exc:
         failure = str(exc)
     finally:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from desktop.db import embedded
+from desktop.frozen import restore_users_library_path
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the bundle is built for Linux")
 
@@ -94,21 +94,16 @@ def test_a_bundle_without_the_server_offers_none(monkeypatch: pytest.MonkeyPatch
     [(None, None), ("/home/writer/lib", "/home/writer/lib")],
     ids=["unset before", "set before"],
 )
-def test_server_commands_from_a_bundle_get_the_users_library_path_back(
-    monkeypatch: pytest.MonkeyPatch, users_own: str | None, expected: str | None
+def test_programs_started_from_a_bundle_get_the_users_library_path_back(
+    users_own: str | None, expected: str | None
 ) -> None:
-    env_program = shutil.which("env")
-    assert env_program is not None
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
     # What PyInstaller's loader sets up for the frozen process.
-    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/storyforge/_internal")
-    if users_own is None:
-        monkeypatch.delenv("LD_LIBRARY_PATH_ORIG", raising=False)
-    else:
-        monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", users_own)
+    environ = {"LD_LIBRARY_PATH": "/opt/storyforge/_internal", "HOME": "/home/writer"}
+    if users_own is not None:
+        environ["LD_LIBRARY_PATH_ORIG"] = users_own
 
-    result = embedded._run([env_program], _me(), timeout=30)
+    restore_users_library_path(environ)
 
-    variables = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    assert variables.get("LD_LIBRARY_PATH") == expected
-    assert "LD_LIBRARY_PATH_ORIG" not in variables
+    assert environ.get("LD_LIBRARY_PATH") == expected
+    assert "LD_LIBRARY_PATH_ORIG" not in environ
+    assert environ["HOME"] == "/home/writer"

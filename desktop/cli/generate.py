@@ -50,13 +50,10 @@ def _request_problem(exc: ValidationError) -> str:
     return f"{option}: {error['msg']}"
 
 
-async def _uploads_by_scene(runtime: Runtime, story: Story) -> dict[uuid.UUID, Upload] | None:
-    """The newest upload of each scene; None when the upload queue cannot tell."""
+async def _uploads_by_scene(runtime: Runtime, story: Story) -> dict[uuid.UUID, Upload]:
+    """The newest upload of each scene."""
     assert runtime.uploads is not None
-    try:
-        uploads = await runtime.uploads.uploads(story_id=story.id)
-    except NotImplementedError:
-        return None
+    uploads = await runtime.uploads.uploads(story_id=story.id)
     newest: dict[uuid.UUID, Upload] = {}
     for upload in sorted(uploads, key=lambda u: u.updated_at):
         newest[upload.scene_id] = upload
@@ -96,12 +93,10 @@ def _print_text(summary: dict[str, Any]) -> None:
         print(f"  {scene['index'] + 1:>2}. {scene['title']} [{upload}] {where}")
 
 
-def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload] | None) -> str:
+def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]) -> str:
     if story.status is not StoryStatus.complete:
         reason = story.error or "no reason was given"
         return f"the story ended {story.status.value}: {reason}"
-    if uploads is None:
-        return ""
     painted = [scene for scene in scenes if scene.image_path]
     not_uploaded = [uploads.get(scene.id) for scene in painted]
     failed = [upload for upload in not_uploaded if upload is None or upload.status.value != "uploaded"]
@@ -141,12 +136,9 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
     scenes = await runtime.scenes.for_story(story.id)
     if any(scene.image_path for scene in scenes):
         _say("Waiting for the uploads to finish…")
-        try:
-            await uploads.wait_settled(story.id)
-        except NotImplementedError:
-            _say("The upload queue is not available in this build; the images stay in the local folder.")
+        await uploads.wait_settled(story.id)
     by_scene = await _uploads_by_scene(runtime, story)
-    summary = _summary(story, scenes, by_scene or {})
+    summary = _summary(story, scenes, by_scene)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:

@@ -311,12 +311,6 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     # PG* variables (PGDATA, PGPORT, ...) from the user's shell would override what we pass.
     env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    if getattr(sys, "frozen", False):
-        # A PyInstaller bundle points LD_LIBRARY_PATH at its own libraries (saving the user's in
-        # LD_LIBRARY_PATH_ORIG); a system PostgreSQL must load the system's libssl, libz … instead.
-        env.pop("LD_LIBRARY_PATH", None)
-        if "LD_LIBRARY_PATH_ORIG" in env:
-            env["LD_LIBRARY_PATH"] = env.pop("LD_LIBRARY_PATH_ORIG")
     try:
         return subprocess.run(
             list(command),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
@@ -13,9 +14,10 @@ from desktop.config import Settings
 from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
 from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.logs import SECRET_MASK
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.secrets import SecretStore
+from desktop.secrets import SECRET_NAMES, SecretStore
 from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager
 
@@ -23,6 +25,12 @@ log = logging.getLogger(__name__)
 
 # Running uploads get this long to finish when the app quits; what is left resumes at the next start.
 SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    database_changed: bool
+    local_only_images: int  # images kept only on this computer, when storage just moved to Supabase
 
 
 class Service(Protocol):
@@ -79,6 +87,24 @@ class Runtime(QObject):
         self._ready.set()
         self.database_ready.emit(self.database_label)
         return True
+
+    async def apply_settings(self, settings: Settings) -> SettingsChange:
+        """Providers, storage and concurrency change at once; another database is used from the next start."""
+        before, self.settings = self.settings, settings
+        SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
+        self.executor.set_max_workers(settings.upload_concurrency + 1)
+        if self.story_service is not None:
+            self.story_service.reconfigure(settings)
+        local_only = 0
+        if self.uploads is not None:
+            await self.uploads.reconfigure(settings)
+            if before.storage_backend == "local" and settings.storage_backend == "supabase":
+                local_only = len(await self.uploads.local_only_images())
+        database_changed = (before.database_url, before.database_password) != (
+            settings.database_url,
+            settings.database_password,
+        )
+        return SettingsChange(database_changed=database_changed, local_only_images=local_only)
 
     async def wait_ready(self) -> None:
         await self._ready.wait()

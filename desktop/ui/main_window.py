@@ -349,28 +349,14 @@ class MainWindow(QMainWindow):
         self._runtime.tasks.start(self._apply_settings(settings), "Applying the settings")
 
     async def _apply_settings(self, settings: Settings) -> None:
-        """Providers, storage and concurrency apply at once; a different database at the next start."""
-        runtime = self._runtime
-        before = runtime.settings
-        runtime.settings = settings
-        if runtime.story_service is not None:
-            runtime.story_service.reconfigure(settings)
-        offer = 0
-        if runtime.uploads is not None:
-            await runtime.uploads.reconfigure(settings)
-            if before.storage_backend != settings.storage_backend and settings.storage_backend == "supabase":
-                offer = len(await runtime.uploads.local_only_images())
-        database_changed = (before.database_url, before.database_password) != (
-            settings.database_url,
-            settings.database_password,
-        )
+        change = await self._runtime.apply_settings(settings)
         self.statusBar().showMessage(
             "Settings saved"
-            + (" — the new database is used the next time Storyforge starts." if database_changed else "."),
+            + (" — the new database is used the next time Storyforge starts." if change.database_changed else "."),
             10_000,
         )
-        if offer:
-            self._offer_local_images(offer)
+        if change.local_only_images:
+            self._offer_local_images(change.local_only_images)
 
     def _offer_local_images(self, count: int) -> None:
         box = QMessageBox(

@@ -18,10 +18,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import aclosing
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -56,6 +57,7 @@ UPLOAD_S = 0.5
 IMAGE_CONCURRENCY = 3
 TEXT_PIECES = 10
 TICK_S = 0.005
+T = TypeVar("T")
 TARGETS = {"speedup_vs_sequential": 3.0, "ratio_to_bound": 1.15, "max_gap_ms": 16.0, "p99_gap_ms": 8.0}
 
 
@@ -170,7 +172,7 @@ class LoopLag:
             await asyncio.wait([self._task])
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
@@ -232,27 +234,29 @@ async def _measure(folder: Path, dsn: str) -> dict[str, float]:
         "speedup_vs_sequential": sequential_s / ours_s,
         "ratio_to_bound": ours_s / bound_s,
         "max_gap_ms": max(lag.gaps),
-        "p99_gap_ms": _percentile(lag.gaps, 0.99),
+        "p99_gap_ms": percentile(lag.gaps, 0.99),
         "mean_gap_ms": statistics.fmean(lag.gaps),
         "ticks": float(len(lag.gaps)),
         "sleep_max_gap_ms": max(lag.sleep_gaps),
-        "sleep_p99_gap_ms": _percentile(lag.sleep_gaps, 0.99),
+        "sleep_p99_gap_ms": percentile(lag.sleep_gaps, 0.99),
     }
 
 
-async def _with_database(folder: Path) -> dict[str, float]:
+async def with_database(folder: Path, measure: Callable[[Path, str], Awaitable[T]]) -> T:
+    """`measure(data folder, dsn)` on STORYFORGE_DATABASE_URL, or on an embedded server that is removed afterwards."""
     url = os.environ.get("STORYFORGE_DATABASE_URL")
     if url:
-        return await _measure(folder / "data", url)
+        return await measure(folder / "data", url)
     server = EmbeddedPostgres(folder / "postgres")
-    starter = QThreadPoolExecutor(max_workers=1, name="bench-postgres")  # get_server() blocks: not on the loop
+    starter = QThreadPoolExecutor(max_workers=1, name="bench-postgres")  # start() blocks: not on the loop
     try:
         dsn = await asyncio.wrap_future(starter.submit(server.start))
         try:
-            return await _measure(folder / "data", dsn)
+            return await measure(folder / "data", dsn)
         finally:
+            # Stopped first; as root the cluster lives outside the temp folder (see cluster_dir) and goes too.
             await asyncio.wrap_future(starter.submit(server.stop))
-            if server.cluster_dir.exists() and not str(server.cluster_dir).startswith(str(folder)):
+            if server.cluster_dir.exists() and not server.cluster_dir.is_relative_to(folder):
                 shutil.rmtree(server.cluster_dir, ignore_errors=True)
     finally:
         starter.shutdown(wait=True, timeout=10)
@@ -269,7 +273,7 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="storyforge-bench-") as folder,
         asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner,
     ):
-        figures = runner.run(_with_database(Path(folder)))
+        figures = runner.run(with_database(Path(folder), _measure))
     pipeline_ok = all(_ok(name, figures[name]) for name in ("speedup_vs_sequential", "ratio_to_bound"))
     lag_ok = all(_ok(name, figures[name]) for name in ("max_gap_ms", "p99_gap_ms"))
     print(

@@ -1,0 +1,23 @@
+"""What differs when Storyforge runs from its PyInstaller bundle (build_spec/storyforge.spec)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import MutableMapping
+
+
+def is_frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
+def restore_users_library_path(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Give child processes the user's own LD_LIBRARY_PATH back.
+
+    The bundle's loader points it at the bundle's libraries (keeping the user's in LD_LIBRARY_PATH_ORIG); every
+    program we start — a system PostgreSQL, the desktop's URL opener — must load the system's libssl, libz …
+    instead. This process is unaffected: the dynamic loader read the variable when the process started.
+    """
+    environ.pop("LD_LIBRARY_PATH", None)
+    if "LD_LIBRARY_PATH_ORIG" in environ:
+        environ["LD_LIBRARY_PATH"] = environ.pop("LD_LIBRARY_PATH_ORIG")
