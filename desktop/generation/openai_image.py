@@ -11,8 +11,8 @@ import httpx
 
 from desktop.generation.base import ImageRequest, Notify
 from desktop.generation.errors import BadResponse, ProviderError
-from desktop.generation.http import HttpService, RetryPolicy, server_message
-from desktop.generation.openai_text import describe_openai_error, openai_headers, openai_label
+from desktop.generation.http import RetryPolicy, server_message
+from desktop.generation.openai_text import describe_openai_error, openai_label, openai_service
 
 
 def image_size(model: str, width: int, height: int) -> str:
@@ -49,15 +49,7 @@ class OpenAIImageProvider:
     ) -> None:
         self.model = model
         self.label = openai_label(model, base_url)
-        self._service = HttpService(
-            name="The AI service",
-            base_url=base_url,
-            timeout=timeout,
-            secret=api_key,
-            headers=openai_headers(api_key),
-            policy=policy,
-            notify=notify,
-        )
+        self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
 
     async def aclose(self) -> None:
         await self._service.aclose()

@@ -36,6 +36,20 @@ def openai_headers(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
+def openai_service(
+    base_url: str, api_key: str, timeout: float, *, policy: RetryPolicy | None, notify: Notify | None
+) -> HttpService:
+    return HttpService(
+        name="The AI service",
+        base_url=base_url,
+        timeout=timeout,
+        secret=api_key,
+        headers=openai_headers(api_key),
+        policy=policy,
+        notify=notify,
+    )
+
+
 def describe_openai_error(
     service: HttpService, model: str, response: httpx.Response, body: bytes
 ) -> ProviderError | None:
@@ -78,15 +92,7 @@ class OpenAITextProvider:
         self.label = openai_label(model, base_url)
         self._temperature = temperature
         self._use_schema = True  # until the server says it takes none
-        self._service = HttpService(
-            name="The AI service",
-            base_url=base_url,
-            timeout=timeout,
-            secret=api_key,
-            headers=openai_headers(api_key),
-            policy=policy,
-            notify=notify,
-        )
+        self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
 
     async def aclose(self) -> None:
         await self._service.aclose()

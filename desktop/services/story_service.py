@@ -72,6 +72,19 @@ class _Outcome:
         return next((index for index in range(self.scene_count) if index not in self.written), None)
 
 
+def _text_request(story: Story, **part: Any) -> TextRequest:
+    """The story as the text provider sees it; `part` says which scenes to write and gives the context."""
+    return TextRequest(
+        title=story.title,
+        prompt=story.prompt,
+        scene_count=story.scene_count,
+        style=story.style,
+        characters=story.characters,
+        seed=story_seed(story),
+        **part,
+    )
+
+
 def _draft(scene: Scene) -> SceneDraft:
     return SceneDraft(title=scene.title, text=scene.text or "…", image_prompt=scene.image_prompt)
 
@@ -289,15 +302,8 @@ class StoryService(QObject):
         start = outcome.first_missing()
         if start is None:
             return
-        request = TextRequest(
-            title=story.title,
-            prompt=story.prompt,
-            scene_count=story.scene_count,
-            style=story.style,
-            characters=story.characters,
-            seed=story_seed(story),
-            start=start,
-            earlier=tuple(_draft(scene) for scene in existing if scene.index < start),
+        request = _text_request(
+            story, start=start, earlier=tuple(_draft(scene) for scene in existing if scene.index < start)
         )
         self.story_progress.emit(story.id, f"Writing scene {start + 1} of {story.scene_count}…")
         try:
@@ -379,13 +385,8 @@ class StoryService(QObject):
 
     async def _rewrite(self, story: Story, scene: Scene) -> Scene:
         others = await self._scenes.for_story(story.id)
-        request = TextRequest(
-            title=story.title,
-            prompt=story.prompt,
-            scene_count=story.scene_count,
-            style=story.style,
-            characters=story.characters,
-            seed=story_seed(story),
+        request = _text_request(
+            story,
             start=scene.index,
             stop=scene.index + 1,
             variant=random.randrange(1, 2**31),
