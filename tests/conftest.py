@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import pytest
@@ -20,7 +21,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from desktop.db.connect import open_pool
-from desktop.db.embedded import EmbeddedPostgres
+from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from desktop.db.migrate import migrate
 from desktop.db.repositories import SceneRepository, StoryRepository
 
@@ -31,14 +32,40 @@ TEMPLATE_DB = "storyforge_template"
 pytest_plugins = ["tests.support.generation_fixtures", "tests.support.storage_fixtures", "tests.support.ui_fixtures"]
 
 
+@pytest.fixture
+def app_data_dir(tmp_path: Path) -> Iterator[Path]:
+    """The test's data folder (STORYFORGE_DATA_DIR points here; pass it as --data-dir too).
+
+    Afterwards an embedded PostgreSQL the app left on it is stopped and its cluster removed: as root the cluster
+    lives outside the folder (EmbeddedPostgres.cluster_dir), where tmp_path's clean-up never reaches it.
+    """
+    data = tmp_path / "data"
+    yield data
+    remove_embedded_cluster(EmbeddedPostgres(data / "postgres"), keep_under=tmp_path)
+
+
+def remove_embedded_cluster(server: EmbeddedPostgres, keep_under: Path) -> None:
+    """Stop `server` if it runs, then delete its cluster and socket folders that lie outside `keep_under`."""
+    try:
+        sockets: Path | None = Path(parse_qs(urlsplit(server.dsn).query)["host"][0])
+    except EmbeddedPostgresError:  # never set up: nothing was made
+        sockets = None
+    try:
+        server.stop()
+    finally:
+        for folder in (server.cluster_dir, sockets):
+            if folder is not None and not folder.is_relative_to(keep_under):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_environment(app_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the real settings, log folder, data folder or keyring."""
     for name in [key for key in os.environ if key.startswith("STORYFORGE_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("STORYFORGE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("STORYFORGE_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv("STORYFORGE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("STORYFORGE_DATA_DIR", str(app_data_dir))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
@@ -46,7 +73,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """The session's one loop: Qt's, driven by qtbot.waitUntil / waitSignal while a test waits."""
     event_loop = qasync.QEventLoop(qapp, already_running=True)
+    # qasync makes its default executor (ten QThreads) on the first run_in_executor(None, …) — asyncio.to_thread,
+    # getaddrinfo for a host name — and stops it only in close(), which a running loop refuses: at exit Qt aborts
+    # with "QThread: Destroyed while thread '' is still running". So the session owns that executor and stops it.
+    default_executor = qasync.QThreadExecutor(max_workers=4)
+    event_loop.set_default_executor(default_executor)
     yield event_loop
+    default_executor.shutdown(wait=True)
 
 
 @pytest.fixture

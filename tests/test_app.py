@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,18 +30,8 @@ def test_version() -> None:
     assert re.fullmatch(r"storyforge \d+\.\d+\.\d+\n", result.stdout)
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data folder whose embedded cluster (kept outside it when running as root) is removed afterwards."""
-    data = tmp_path / "data"
-    yield data
-    pointer = data / "postgres" / "cluster-location.txt"
-    if pointer.exists():
-        shutil.rmtree(pointer.read_text().strip(), ignore_errors=True)
-
-
-def test_self_test_passes_on_the_embedded_database_and_prints_nothing_on_stderr(data_dir: Path) -> None:
-    data = data_dir
+def test_self_test_passes_on_the_embedded_database_and_prints_nothing_on_stderr(app_data_dir: Path) -> None:
+    data = app_data_dir
     first = storyforge("--self-test", "--data-dir", str(data))
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""

@@ -27,9 +27,9 @@ def storyforge(data_dir: Path, database_url: str, *args: str, **env: str) -> sub
     )
 
 
-def test_a_story_is_generated_uploaded_and_summarised_as_json(tmp_path: Path, database_url: str) -> None:
+def test_a_story_is_generated_uploaded_and_summarised_as_json(app_data_dir: Path, database_url: str) -> None:
     args = ["--title", "The Salt Road", "--prompt", "A courier crosses the desert with a letter.", "--scenes", "3"]
-    result = storyforge(tmp_path / "data", database_url, *args, "--style", "ink and wash", "--json")
+    result = storyforge(app_data_dir, database_url, *args, "--style", "ink and wash", "--json")
     assert result.returncode == 0, result.stderr
     assert "Writing scene 1 of 3…" in result.stderr and "Scene 3 painted." in result.stderr
     summary = json.loads(result.stdout)
@@ -44,11 +44,11 @@ def test_a_story_is_generated_uploaded_and_summarised_as_json(tmp_path: Path, da
 
 
 def test_a_failure_exits_non_zero_with_one_clear_line(
-    tmp_path: Path, database_url: str, openai_server: FakeOpenAIServer
+    app_data_dir: Path, database_url: str, openai_server: FakeOpenAIServer
 ) -> None:
     secret = "sk-this-key-is-wrong-4242"
     result = storyforge(
-        tmp_path / "data",
+        app_data_dir,
         database_url,
         "--title",
         "Night Train",

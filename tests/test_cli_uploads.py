@@ -32,8 +32,8 @@ def command(settings: Settings, run: Run, *argv: str) -> int:
 
 
 @pytest.fixture
-def app_settings(storage_server: StorageServer, database_url: str, tmp_path: Path) -> Settings:
-    return supabase_settings_for(storage_server, tmp_path / "data", database_url=database_url)
+def app_settings(storage_server: StorageServer, database_url: str, app_data_dir: Path) -> Settings:
+    return supabase_settings_for(storage_server, app_data_dir, database_url=database_url)
 
 
 @pytest.fixture
@@ -117,11 +117,11 @@ def test_retry_failed_with_json_prints_only_json(
 
 
 def test_a_wrong_key_in_the_environment_is_never_printed(
-    storage_server: StorageServer, database_url: str, tmp_path: Path, run: Run, capsys: pytest.CaptureFixture[str]
+    storage_server: StorageServer, database_url: str, app_data_dir: Path, run: Run, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = "sb-secret-" + "z" * 30
     settings = supabase_settings_for(
-        storage_server, tmp_path / "data", database_url=database_url, supabase_key=SecretStr(secret)
+        storage_server, app_data_dir, database_url=database_url, supabase_key=SecretStr(secret)
     )
     assert command(settings, run, "--retry-failed") == 0  # nothing to retry: nothing fails
     output = capsys.readouterr()

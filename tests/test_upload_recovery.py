@@ -50,14 +50,14 @@ def test_a_killed_app_resumes_its_outbox_with_nothing_lost_and_no_duplicate_obje
     storage_server_with_bucket: StorageServer,
     database_url: str,
     pool: asyncpg.Pool,
-    tmp_path: Path,
+    app_data_dir: Path,
     illustrated_story: MakeStory,
     make_upload_manager: MakeManager,
     run: Run,
     qtbot: Any,
 ) -> None:
     server = storage_server_with_bucket
-    settings = supabase_settings_for(server, tmp_path / "data")
+    settings = supabase_settings_for(server, app_data_dir)
     book = illustrated_story(3)
     enqueue_all(make_upload_manager(settings, start=False), book, run)  # the outbox, before any upload
     # The server keeps what it receives but never answers: the app dies not knowing its uploads arrived.
@@ -101,11 +101,12 @@ def test_quitting_with_uploads_in_flight_exits_cleanly_prints_nothing_and_keeps_
     database_url: str,
     pool: asyncpg.Pool,
     tmp_path: Path,
+    app_data_dir: Path,
     make_upload_manager: MakeManager,
     run: Run,
 ) -> None:
     server = storage_server_with_bucket
-    settings = supabase_settings_for(server, tmp_path / "data")
+    settings = supabase_settings_for(server, app_data_dir)
     images = []
     for index in range(3):
         image = tmp_path / f"image-{index}.png"
