@@ -11,6 +11,7 @@ import io
 import math
 import random
 import re
+import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -152,44 +153,51 @@ def _sky(image: Image.Image, light: Light, horizon: int) -> None:
     image.paste(ImageOps.colorize(gradient, light.sky_top, light.sky_bottom), (0, 0))
 
 
-def _sun(draw: Draw, light: Light, x: float, y: float, radius: float) -> None:
+def _sun(draw: Draw, glaze: Draw, light: Light, x: float, y: float, radius: float) -> None:
     if light.sun is None:
         return
     for step in range(6, 0, -1):
         r = radius * (1 + step * 0.35)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(*light.sun, 18))
+        glaze.ellipse((x - r, y - r, x + r, y + r), fill=(*light.sun, 18))
     draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=light.sun)
 
 
-def _weather(draw: Draw, rng: random.Random, words: str, size: tuple[int, int], light: Light) -> None:
+def _weather(glaze: Draw, rng: random.Random, words: str, size: tuple[int, int], light: Light) -> None:
     width, height = size
     if re.search(r"\b(?:night|midnight|stars)", words) and "storm" not in words:
         for _ in range(120):
             x, y = rng.uniform(0, width), rng.uniform(0, height * 0.5)
-            draw.point((x, y), fill=(255, 255, 240, rng.randint(90, 255)))
+            glaze.point((x, y), fill=(255, 255, 240, rng.randint(90, 255)))
     if re.search(r"\b(?:cloud|storm|rain|haze|overcast)", words):
         for _ in range(7):
             x, y, w = rng.uniform(-50, width), rng.uniform(10, height * 0.35), rng.uniform(120, 260)
-            draw.ellipse((x, y, x + w, y + w * 0.32), fill=(*_mix(light.sky_bottom, (240, 240, 240), 0.4), 70))
+            glaze.ellipse((x, y, x + w, y + w * 0.32), fill=(*_mix(light.sky_bottom, (240, 240, 240), 0.4), 70))
     if re.search(r"\b(?:rain|storm)", words):
         for _ in range(220):
             x, y = rng.uniform(0, width), rng.uniform(0, height)
-            draw.line((x, y, x - 6, y + 18), fill=(200, 210, 230, 90), width=1)
+            glaze.line((x, y, x - 6, y + 18), fill=(200, 210, 230, 90), width=1)
     if re.search(r"\b(?:lightning|storm)", words):
         x, y = rng.uniform(width * 0.2, width * 0.8), 0.0
         bolt = [(x, y)]
         while y < height * 0.55:
             x, y = x + rng.uniform(-28, 28), y + rng.uniform(18, 40)
             bolt.append((x, y))
-        draw.line(bolt, fill=(*light.glow, 230), width=3)
+        glaze.line(bolt, fill=(*light.glow, 230), width=3)
     if re.search(r"\b(?:mist|fog|haze|frost)", words):
         for band in range(5):
             y = height * (0.45 + band * 0.08)
-            draw.rectangle((0, y, width, y + 26), fill=(236, 236, 244, 34))
+            glaze.rectangle((0, y, width, y + 26), fill=(236, 236, 244, 34))
 
 
 def _terrain(
-    draw: Draw, rng: random.Random, kind: str, size: tuple[int, int], horizon: int, light: Light, lit: bool
+    draw: Draw,
+    glaze: Draw,
+    rng: random.Random,
+    kind: str,
+    size: tuple[int, int],
+    horizon: int,
+    light: Light,
+    lit: bool,
 ) -> None:
     width, height = size
     far = _mix(light.sky_bottom, light.land, 0.45)
@@ -198,7 +206,7 @@ def _terrain(
         for _ in range(60):
             y = rng.uniform(horizon + 4, height)
             x = rng.uniform(0, width)
-            draw.line((x, y, x + rng.uniform(10, 40), y), fill=(*light.glow, 60), width=1)
+            glaze.line((x, y, x + rng.uniform(10, 40), y), fill=(*light.glow, 60), width=1)
         _fill_below(draw, _ridge(rng, width // 3, horizon + 2, 24, 5), horizon + 30, far)
         if rng.random() < 0.7:
             tower_x = rng.uniform(width * 0.6, width * 0.85)
@@ -281,10 +289,10 @@ def _figures(draw: Draw, words: str, x: float, ground: float, scale: float, colo
         )
 
 
-def _emblem(draw: Draw, name: str, x: float, y: float, r: float, light: Light) -> None:
+def _emblem(draw: Draw, glaze: Draw, name: str, x: float, y: float, r: float, light: Light) -> None:
     for step in range(5, 0, -1):
         glow = r * (1 + step * 0.3)
-        draw.ellipse((x - glow, y - glow, x + glow, y + glow), fill=(*light.glow, 22))
+        glaze.ellipse((x - glow, y - glow, x + glow, y + glow), fill=(*light.glow, 22))
     ink = _mix(light.land, (0, 0, 0), 0.5)
     paper = _mix(light.glow, (255, 255, 255), 0.5)
     if name in ("letter", "note", "map"):
@@ -312,7 +320,7 @@ def _emblem(draw: Draw, name: str, x: float, y: float, r: float, light: Light) -
         draw.polygon([(x, y - r), (x + r * 0.7, y), (x, y + r), (x - r * 0.7, y)], fill=paper, outline=ink)
 
 
-def _banner(image: Image.Image, draw: Draw, title: str) -> None:
+def _banner(image: Image.Image, draw: Draw, glaze: Draw, title: str) -> None:
     width, height = image.size
     size = max(12, round(height * 0.05))
     font = ImageFont.load_default(size=size)
@@ -320,9 +328,18 @@ def _banner(image: Image.Image, draw: Draw, title: str) -> None:
     while draw.textlength(text, font=font) > width * 0.9 and len(text) > 4:
         text = text[:-2].rstrip() + "…"
     band = round(size * 2.1)
-    draw.rectangle((0, height - band, width, height), fill=(10, 10, 16, 150))
+    glaze.rectangle((0, height - band, width, height), fill=(10, 10, 16, 150))
     x = (width - draw.textlength(text, font=font)) / 2
     draw.text((x, height - band + (band - size) / 2 - size * 0.1), text, font=font, fill=(250, 246, 236))
+
+
+def _let_others_run() -> None:
+    """Hand the GIL over between drawing steps.
+
+    Pillow's drawing calls keep the GIL; without a pause the painter holds it for a whole switch interval (5 ms) at
+    a time, and the GUI thread, which needs it for every Python slot and virtual call, waits that long each time.
+    """
+    time.sleep(0)
 
 
 def paint_scene(request: ImageRequest) -> bytes:
@@ -342,18 +359,23 @@ def paint_scene(request: ImageRequest) -> bytes:
 
     image = Image.new("RGB", (width, height), light.land)
     _sky(image, light, horizon)
-    draw = ImageDraw.Draw(image, "RGBA")
+    # Opaque shapes go straight into the pixels; only translucent ones, (r, g, b, a), take Pillow's blending path:
+    # it costs several times as much per pixel and holds the GIL throughout, while the GUI thread waits for it.
+    draw, glaze = ImageDraw.Draw(image), ImageDraw.Draw(image, "RGBA")
     sun_x = width * rng.uniform(0.15, 0.85)
     sun_y = horizon - height * (0.08 if "dawn" in words or "dusk" in words else 0.3)
-    _sun(draw, light, sun_x, sun_y, height * (0.05 if light is _LIGHTS["night"] else 0.07))
+    _sun(draw, glaze, light, sun_x, sun_y, height * (0.05 if light is _LIGHTS["night"] else 0.07))
+    _let_others_run()
     if terrain == "space":
         for _ in range(3):
             r = rng.uniform(20, 90)
             px, py = rng.uniform(0, width), rng.uniform(0, height * 0.5)
             draw.ellipse((px - r, py - r, px + r, py + r), fill=_mix((120, 90, 160), (200, 140, 90), rng.random()))
-    _weather(draw, rng, words, (width, height), light)
+    _weather(glaze, rng, words, (width, height), light)
+    _let_others_run()
     lit = light in (_LIGHTS["night"], _LIGHTS["dusk"]) or "night" in words or "dusk" in words
-    _terrain(draw, rng, "hills" if terrain == "space" else terrain, (width, height), horizon, light, lit)
+    _terrain(draw, glaze, rng, "hills" if terrain == "space" else terrain, (width, height), horizon, light, lit)
+    _let_others_run()
     if re.search(r"\b(?:road|travelling|walking|path|running)", words):
         _road(draw, (width, height), horizon, light)
 
@@ -364,8 +386,9 @@ def paint_scene(request: ImageRequest) -> bytes:
     emblem = next((name for name in _EMBLEMS if re.search(rf"\b{name}", words)), "")
     emblem_r = height * (0.13 if close else 0.06)
     ex, ey = (width * 0.62, height * 0.45) if close else (figure_x + 60 * scale, ground - 95 * scale)
-    _emblem(draw, emblem, ex, ey, emblem_r, light)
-    _banner(image, draw, request.title)
+    _emblem(draw, glaze, emblem, ex, ey, emblem_r, light)
+    _let_others_run()
+    _banner(image, draw, glaze, request.title)
 
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=3)
