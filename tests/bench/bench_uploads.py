@@ -19,6 +19,7 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -227,6 +228,9 @@ async def _measure(folder: Path, url: str) -> dict[str, float]:
         await pool.close()
         await asyncio.wrap_future(executor.submit(embedded.stop))
         executor.shutdown(wait=True, cancel_futures=True, timeout=10)
+        # As root the cluster lives outside the temp folder (see cluster_dir); it goes too.
+        if embedded.cluster_dir.exists() and not embedded.cluster_dir.is_relative_to(folder):
+            shutil.rmtree(embedded.cluster_dir, ignore_errors=True)
     megabytes = IMAGES * IMAGE_BYTES / 1e6
     ours, raw = megabytes / min(r.drain_s for r in rounds), megabytes / min(raw_times)
     return {
