@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import uuid
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -83,6 +83,34 @@ def rounded_pixmap(image: QImage, size: QSize, ratio: float) -> QPixmap:
     return QPixmap.fromImage(canvas)
 
 
+class WrappedLabel(QLabel):
+    """A word-wrapped label that remembers its height for each width until its text, font or style changes.
+
+    Each layout pass of the story's scroll area asks every card's labels for their height at several widths (the
+    scroll bar shown or not, minimum and preferred sizes); a rich-text QLabel lays its whole text out again for
+    each answer. With a dozen cards and one of them streaming, that was most of the GUI thread's time.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:
+        self._heights.clear()
+        super().setText(text)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ContentsRectChange):
+            self._heights.clear()
+        super().changeEvent(event)
+
+
 def reading_html(text: str) -> str:
     """Paragraphs with room between the lines: long text reads better than in a plain label."""
     paragraphs = [html.escape(part).replace("\n", "<br>") for part in text.split("\n\n") if part.strip()]
@@ -136,14 +164,14 @@ class SceneCard(QFrame):
         self.number_label.setObjectName("sceneNumber")
         self.number_label.setFont(theme.scaled_font(0.8, bold=True))
         self.badge = Badge()
-        self.title_label = QLabel("")
+        self.title_label = WrappedLabel("")
         self.title_label.setFont(theme.serif_font(theme.scaled_font(1.3).pointSizeF()))
         self.title_label.setWordWrap(True)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         title_font = self.title_label.font()
         title_font.setWeight(title_font.Weight.DemiBold)
         self.title_label.setFont(title_font)
-        self.text_label = QLabel("")
+        self.text_label = WrappedLabel("")
         self.text_label.setFont(theme.serif_font(theme.scaled_font(1.06).pointSizeF()))
         self.text_label.setWordWrap(True)
         self.text_label.setTextFormat(Qt.TextFormat.RichText)  # for the line height; the text is escaped

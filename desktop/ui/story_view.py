@@ -65,6 +65,10 @@ class StoryView(QWidget):
         self._cards_widget.setObjectName("storyCards")
         column = QWidget()
         column.setMaximumWidth(COLUMN_WIDTH)
+        # The column grows at the bottom as scenes stream in; without this every growth repainted every card in
+        # sight (a resized widget is repainted whole), tens of times a second while a story is written.
+        for growing in (self._cards_widget, column):
+            growing.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self._cards_layout = QVBoxLayout(column)
         self._cards_layout.setContentsMargins(28, 8, 28, 28)
         self._cards_layout.setSpacing(14)
