@@ -58,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")  # qasync must take the binding we use
 
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from desktop.config import load_settings, log_dir
     from desktop.logs import SECRET_MASK, setup_logging
+    from desktop.qt.loop import EventLoop
     from desktop.qt.messages import route_qt_messages_to_log
     from desktop.secrets import SECRET_NAMES, SecretStore
 
@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     # What start-up imported lives as long as the app: out of the collector's sight, full collections stay short
     # instead of pausing every thread, the GUI's too, for tens of ms.
     gc.freeze()
-    # The one loop of the process: qasync's QEventLoop drives Qt and asyncio together until the app's work ends.
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    # The one loop of the process: qasync's (see desktop.qt.loop) drives Qt and asyncio together until the app's work
+    # ends.
+    with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
         return runner.run(_work(args, settings, secrets))
 
 

@@ -24,6 +24,7 @@ from desktop.db.connect import open_pool
 from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from desktop.db.migrate import migrate
 from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.qt.loop import EventLoop
 
 T = TypeVar("T")
 Run = Callable[..., Any]
@@ -72,7 +73,7 @@ def isolated_environment(app_data_dir: Path, tmp_path: Path, monkeypatch: pytest
 @pytest.fixture(scope="session")
 def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """The session's one loop: Qt's, driven by qtbot.waitUntil / waitSignal while a test waits."""
-    event_loop = qasync.QEventLoop(qapp, already_running=True)
+    event_loop = EventLoop(qapp, already_running=True)
     # qasync makes its default executor (ten QThreads) on the first run_in_executor(None, …) — asyncio.to_thread,
     # getaddrinfo for a host name — and stops it only in close(), which a running loop refuses: at exit Qt aborts
     # with "QThread: Destroyed while thread '' is still running". So the session owns that executor and stops it.

@@ -170,7 +170,7 @@ async def shoot(folder: Path) -> None:
 
 
 def main() -> int:
-    import qasync
+    from desktop.qt.loop import EventLoop
 
     with tempfile.TemporaryDirectory(prefix="storyforge-screenshots-") as temporary:
         folder = Path(temporary)
@@ -188,7 +188,7 @@ def main() -> int:
 
         setup_logging(folder / "logs")
         route_qt_messages_to_log()
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
             runner.run(shoot(folder))
     return 0
 

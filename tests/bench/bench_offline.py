@@ -17,7 +17,6 @@ from contextlib import aclosing
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from desktop.generation.base import ImageRequest, SceneDraft, SceneWritten, TextRequest
@@ -25,6 +24,7 @@ from desktop.generation.images import check_image
 from desktop.generation.offline_image import OfflineImageProvider
 from desktop.generation.offline_text import OfflineTextProvider
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.qt.loop import EventLoop
 
 SCENES = 12
 CONCURRENCY = 3
@@ -83,7 +83,7 @@ async def _measure() -> dict[str, float]:
 
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
         figures = runner.run(_measure())
     passed = figures["image_ms_mean"] <= MAX_IMAGE_MS
     print(

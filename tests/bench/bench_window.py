@@ -24,12 +24,12 @@ from pathlib import Path
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from desktop.config import Settings
 from desktop.models import Story, StoryRequest, StoryStatus
+from desktop.qt.loop import EventLoop
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.ui.main_window import MainWindow
@@ -117,7 +117,7 @@ def main() -> int:
         for settings_format in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
             QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(Path(folder) / "qsettings"))
         gc.freeze()  # as desktop.app does before it starts the loop
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
             figures = runner.run(with_database(Path(folder), _measure))
     passed = all(figures[name] <= target for name, target in TARGETS.items())
     print(

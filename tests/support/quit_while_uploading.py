@@ -17,13 +17,13 @@ from pathlib import Path
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from desktop.config import load_settings, log_dir
 from desktop.headless import run_headless
 from desktop.logs import setup_logging
 from desktop.models import Scene, Story, StoryRequest
+from desktop.qt.loop import EventLoop
 from desktop.qt.messages import route_qt_messages_to_log
 from desktop.secrets import SecretStore
 from desktop.services import upload_manager
@@ -58,7 +58,7 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     route_qt_messages_to_log()
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
         return runner.run(run_headless(settings, secrets, enqueue_then_quit, args))
 
 
