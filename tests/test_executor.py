@@ -4,6 +4,8 @@ shutdown is bounded and silent."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
 
-from desktop.qt.executor import QThreadPoolExecutor
+from desktop.qt.executor import BACKGROUND_NICE, QThreadPoolExecutor
 
 from .conftest import Run
 
@@ -158,3 +160,20 @@ def test_nothing_is_emitted_after_shutdown(qapp: Any, qtbot: Any) -> None:
 
     assert future.result(timeout=1) == "done"
     assert [name for name, _, _ in recorder.events] == ["started"]
+
+
+def thread_nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_background_work_gives_the_cpu_to_the_window_first(executor: QThreadPoolExecutor, qapp: Any) -> None:
+    background = QThreadPoolExecutor(max_workers=2, name="test-background", background=True)
+    try:
+        window_nice = thread_nice()
+        jobs = [background.submit(thread_nice) for _ in range(4)]
+        assert all(job.result(timeout=5) >= max(window_nice, BACKGROUND_NICE) for job in jobs)
+        assert thread_nice() == window_nice
+        assert executor.submit(thread_nice).result(timeout=5) == window_nice  # a plain executor keeps its priority
+    finally:
+        background.shutdown(wait=True, timeout=5)

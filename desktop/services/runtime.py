@@ -47,7 +47,9 @@ class Runtime(QObject):
         super().__init__(parent)
         self.settings = settings
         self.secrets = secrets
-        self.executor = QThreadPoolExecutor(max_workers=settings.upload_concurrency + 1)
+        self.executor = QThreadPoolExecutor(max_workers=settings.upload_concurrency + 1, background=True)
+        # The embedded server inherits the priority of the thread that starts it: not a background one.
+        self._database_executor = QThreadPoolExecutor(max_workers=1, name="storyforge-database")
         self.tasks = TaskRunner(self)
         self.pool: asyncpg.Pool | None = None
         self.stories: StoryRepository | None = None
@@ -113,7 +115,7 @@ class Runtime(QObject):
         if not self.settings.uses_embedded_database:
             return self.settings.database_dsn()
         self._embedded = EmbeddedPostgres(self.settings.postgres_dir)
-        return await asyncio.wrap_future(self.executor.submit(self._embedded.start))
+        return await asyncio.wrap_future(self._database_executor.submit(self._embedded.start))
 
     async def shutdown(self) -> None:
         """Cancel work, let services settle, close the pool, stop the embedded server, stop the executor."""
@@ -124,6 +126,7 @@ class Runtime(QObject):
             await self.pool.close()
             self.pool = None
         if self._embedded is not None:
-            await asyncio.wrap_future(self.executor.submit(self._embedded.stop))
+            await asyncio.wrap_future(self._database_executor.submit(self._embedded.stop))
             self._embedded = None
         self.executor.shutdown(wait=True, cancel_futures=True, timeout=SHUTDOWN_GRACE_SECONDS)
+        self._database_executor.shutdown(wait=True, timeout=SHUTDOWN_GRACE_SECONDS)

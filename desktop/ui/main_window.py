@@ -60,7 +60,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 820)
         # Thumbnails get their own small pool so slow uploads never keep them waiting.
-        self.thumbnail_executor = QThreadPoolExecutor(max_workers=THUMBNAIL_WORKERS, name="storyforge-thumbnails")
+        self.thumbnail_executor = QThreadPoolExecutor(
+            max_workers=THUMBNAIL_WORKERS, name="storyforge-thumbnails", background=True
+        )
         self.thumbnails = ThumbnailLoader(self.thumbnail_executor)
 
         self.library_panel = LibraryPanel(self._fetch_page, runtime.tasks.start)

@@ -28,7 +28,6 @@ os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncpg
-import qasync
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
@@ -48,6 +47,7 @@ from desktop.generation.base import (
 )
 from desktop.models import Scene, Story, StoryRequest, StoryStatus, Upload
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.qt.loop import EventLoop
 from desktop.services.story_service import StoryService
 
 SCENES = 12
@@ -199,7 +199,9 @@ async def _ours(service: StoryService, uploads: SimulatedUploads, scenes: int) -
 
 async def _measure(folder: Path, dsn: str) -> dict[str, float]:
     pool: asyncpg.Pool = await open_pool(dsn)
-    executor = QThreadPoolExecutor(max_workers=Settings().upload_concurrency + 1, name="bench-pipeline")
+    executor = QThreadPoolExecutor(
+        max_workers=Settings().upload_concurrency + 1, name="bench-pipeline", background=True
+    )
     try:
         text, image = SimulatedText(0.0), SimulatedImage(0.0, _picture())
         uploads = SimulatedUploads(executor, 0.0)
@@ -271,7 +273,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with (
         tempfile.TemporaryDirectory(prefix="storyforge-bench-") as folder,
-        asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner,
+        asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner,
     ):
         figures = runner.run(with_database(Path(folder), _measure))
     pipeline_ok = all(_ok(name, figures[name]) for name in ("speedup_vs_sequential", "ratio_to_bound"))
