@@ -75,6 +75,8 @@ def test_generate_watch_the_scenes_arrive_and_step_through_the_images(writer_app
         assert card.title_label.text() == card.scene.title
     qtbot.waitUntil(lambda: "4 images uploaded" in view.header.progress_label.text(), timeout=15_000)
     assert view.header.progress_label.text().startswith("4 of 4 scenes")
+    assert (view.header.progress_bar.value(), view.header.progress_bar.maximum()) == (4, 4)
+    assert not any(card.is_live for card in view.cards.values())  # no scene is still marked as being written
     assert all(card.badge.text == "Uploaded" for card in view.cards.values())
     assert not window.actions_.cancel.isEnabled()
     assert unnamed_controls(window) == []  # every card's controls too

@@ -126,7 +126,12 @@ class StoryHeader(QWidget):
         self.activity.setVisible(bool(line))
 
     def show_progress(self, written: int, total: int, uploaded: int, failed: int, painting: int) -> None:
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(min(written, total))
+        bar = self.progress_bar
+        # QProgressBar.setValue repaints at once, and that repaint paints everything pending in the window with it
+        # (3–8 ms in the middle of a scene's arrival); with updates off it is an ordinary update() afterwards.
+        bar.setUpdatesEnabled(False)
+        bar.setRange(0, max(total, 1))
+        bar.setValue(min(written, total))
+        bar.setUpdatesEnabled(True)
         self.progress_label.setText(progress_text(written, total, uploaded, failed, painting))
         self.retry_button.setVisible(failed > 0)
