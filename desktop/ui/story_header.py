@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.models import Story, StoryStatus
 from desktop.ui import theme
-from desktop.ui.widgets import Badge, button, small_label
+from desktop.ui.widgets import Badge, ProgressLine, button, small_label
 
 PROMPT_PREVIEW_CHARS = 320
 
@@ -50,8 +50,7 @@ class StoryHeader(QWidget):
         self.details = small_label("", "muted")
         self.details.setTextFormat(Qt.TextFormat.PlainText)
 
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(False)
+        self.progress_bar = ProgressLine()
         self.progress_bar.setFixedHeight(6)
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.setAccessibleName("Story progress")
@@ -126,12 +125,6 @@ class StoryHeader(QWidget):
         self.activity.setVisible(bool(line))
 
     def show_progress(self, written: int, total: int, uploaded: int, failed: int, painting: int) -> None:
-        bar = self.progress_bar
-        # QProgressBar.setValue repaints at once, and that repaint paints everything pending in the window with it
-        # (3–8 ms in the middle of a scene's arrival); with updates off it is an ordinary update() afterwards.
-        bar.setUpdatesEnabled(False)
-        bar.setRange(0, max(total, 1))
-        bar.setValue(min(written, total))
-        bar.setUpdatesEnabled(True)
+        self.progress_bar.set_progress(written, total)
         self.progress_label.setText(progress_text(written, total, uploaded, failed, painting))
         self.retry_button.setVisible(failed > 0)
