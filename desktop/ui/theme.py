@@ -141,6 +141,8 @@ def stylesheet(pal: QPalette | None = None) -> str:
         "card": _hex(base if not dark else _mix(window, QColor("white"), 0.04)),
         "border": _rgba(text, 0.14 if not dark else 0.18),
         "hover": _rgba(text, 0.07),
+        "scroll_handle": _rgba(text, 0.22),
+        "scroll_handle_hover": _rgba(text, 0.38),
         "text": _hex(text),
         "muted": _hex(muted_text(pal)),
         "accent": _hex(main),
