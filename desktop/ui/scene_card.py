@@ -90,7 +90,13 @@ class WrappedLabel(QLabel):
     Each layout pass of the story's scroll area asks every card's labels for their height at several widths (the
     scroll bar shown or not, minimum and preferred sizes); a rich-text QLabel lays its whole text out again for
     each answer. With a dozen cards and one of them streaming, that was most of the GUI thread's time.
+
+    Its size hints come from those heights too: QLabel's own lay the text out at three more widths, one of them
+    0 (a word to a line), after every change of the text; a streamed update took a third longer with them.
     """
+
+    MIN_WIDTH = 120
+    PREFERRED_WIDTH = 480  # a comfortable reading column; the layouts give it the width there is
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
@@ -105,6 +111,12 @@ class WrappedLabel(QLabel):
         if height is None:
             height = self._heights[width] = super().heightForWidth(width)
         return height
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.PREFERRED_WIDTH, self.heightForWidth(self.PREFERRED_WIDTH))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.MIN_WIDTH, self.fontMetrics().lineSpacing())
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ContentsRectChange):
