@@ -28,8 +28,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from desktop.config import Settings
+from desktop.logs import setup_logging
 from desktop.models import Story, StoryRequest, StoryStatus
 from desktop.qt.loop import EventLoop
+from desktop.qt.messages import route_qt_messages_to_log
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.ui.main_window import MainWindow
@@ -116,6 +118,9 @@ def main() -> int:
         # Window geometry and dock positions are remembered with QSettings: in the temp folder, never the writer's.
         for settings_format in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
             QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(Path(folder) / "qsettings"))
+        # As the app does: its log and Qt's own warnings go to a log file (in the temp folder), not the terminal.
+        setup_logging(Path(folder) / "logs")
+        route_qt_messages_to_log()
         gc.freeze()  # as desktop.app does before it starts the loop
         with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
             figures = runner.run(with_database(Path(folder), _measure))
