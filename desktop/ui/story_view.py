@@ -77,6 +77,10 @@ class StoryView(QWidget):
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("storyScroll")
         self.scroll_area.setWidgetResizable(True)
+        # Shown only as needed, the bar came and went while layouts settled (the cards' heights depend on their
+        # width, which depends on the bar): every card was laid out and painted again at both widths, several times
+        # per scene. Always there, the text keeps its width and the page never reflows when it grows past the window.
+        self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self._cards_widget)
         layout = QVBoxLayout(self)
