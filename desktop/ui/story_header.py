@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.models import Story, StoryStatus
 from desktop.ui import theme
-from desktop.ui.widgets import Badge, ProgressLine, button, small_label
+from desktop.ui.widgets import Badge, ProgressLine, StatusLine, button, small_label
 
 PROMPT_PREVIEW_CHARS = 320
 
@@ -54,13 +54,12 @@ class StoryHeader(QWidget):
         self.progress_bar.setFixedHeight(6)
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.setAccessibleName("Story progress")
-        self.progress_label = QLabel()
-        self.progress_label.setAccessibleName("Story progress")
+        self.progress_label = StatusLine("Story progress")
         self.retry_button = button("Retry failed uploads", "retry", tooltip="Upload this story's failed images again")
         self.resume_button = button("Resume", "generate", tooltip="Write the scenes that are still missing")
         self.cancel_button = button("Cancel", "cancel", tooltip="Stop writing; finished scenes are kept (Esc)")
-        self.activity = small_label("", "muted")
-        self.activity.setTextFormat(Qt.TextFormat.PlainText)
+        self.activity = StatusLine("What the story is doing", muted=True)
+        self.activity.setFont(small_label().font())
         self.activity.hide()
         self.error = small_label("", "storyError")
         self.error.hide()

@@ -6,7 +6,17 @@ import weakref
 
 import shiboken6
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QAbstractButton, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from desktop.ui import theme
@@ -209,6 +219,56 @@ class ProgressLine(QWidget):
             filled = QRectF(track.left(), track.top(), track.width() * self._value / self._maximum, track.height())
             painter.setBrush(theme.accent(self.palette()))
             painter.drawRoundedRect(filled, radius, radius)
+        painter.end()
+
+
+class StatusLine(QWidget):
+    """One line of changing text (a story's progress, what it is doing), elided to the width it is given.
+
+    A QLabel asks every layout up to the window to run again when its text changes (2 ms a time in the story
+    header, several times per scene); this line's size does not depend on its text, so a change only repaints it.
+    """
+
+    def __init__(self, accessible_name: str, *, muted: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._muted = muted
+        self.setAccessibleName(accessible_name)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text == self._text:
+            return
+        self._text = text
+        self.setAccessibleDescription(text)
+        self._offer_full_text()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(metrics.averageCharWidth() * 40, metrics.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.fontMetrics().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._offer_full_text()
+
+    def _shown(self) -> str:
+        return self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width())
+
+    def _offer_full_text(self) -> None:
+        self.setToolTip(self._text if self._shown() != self._text else "")
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        palette = self.palette()
+        painter = QPainter(self)
+        painter.setPen(theme.muted_text(palette) if self._muted else palette.color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._shown())
         painter.end()
 
 
