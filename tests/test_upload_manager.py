@@ -403,3 +403,21 @@ def test_retry_delays_double_with_jitter_up_to_a_cap(attempts: int) -> None:
     delay = policy.delay(attempts)
     assert cap / 2 <= delay <= cap
     assert policy.may_retry(attempts) is (attempts < 6)
+
+
+def test_the_latest_finished_uploads_come_with_every_unfinished_one(
+    make_manager: MakeManager, local_settings: Settings, illustrated_story: MakeStory, run: Run
+) -> None:
+    manager = make_manager(local_settings)
+    book = illustrated_story(3)
+    enqueue_all(manager, book, run)
+    finished = settled(manager, book, run)
+    run(manager.shutdown())
+    later = illustrated_story(1)
+    [waiting] = enqueue_all(manager, later, run)  # the queue has stopped: it stays queued
+
+    listed = run(manager.uploads(uploaded_limit=2))
+
+    newest_two = sorted(finished, key=lambda upload: (upload.updated_at, upload.id))[-2:]  # as the query orders
+    assert {upload.id for upload in listed} == {waiting.id} | {upload.id for upload in newest_two}
+    assert len(run(manager.uploads())) == 4

@@ -180,9 +180,18 @@ class UploadManager(QObject):
         self._queue.wake()
         return stored
 
-    async def uploads(self, *, status: UploadStatus | None = None, story_id: uuid.UUID | None = None) -> list[Upload]:
-        """The current storage's uploads, oldest first."""
-        return await self._repo.find(backend=self.backend_name, status=status, story_id=story_id)
+    async def uploads(
+        self,
+        *,
+        status: UploadStatus | None = None,
+        story_id: uuid.UUID | None = None,
+        uploaded_limit: int | None = None,
+    ) -> list[Upload]:
+        """The current storage's uploads, oldest first; with `uploaded_limit`, only that many of the latest
+        finished ones (every upload still waiting, failed or cancelled is always there)."""
+        return await self._repo.find(
+            backend=self.backend_name, status=status, story_id=story_id, uploaded_limit=uploaded_limit
+        )
 
     async def counts(self) -> dict[UploadStatus, int]:
         """How many of the current storage's uploads are in each state (for the status bar)."""

@@ -31,6 +31,10 @@ from desktop.ui import theme
 from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel
 from desktop.ui.widgets import button, field_label, small_label
 
+# Of the finished uploads the panel opens with the latest this many (all waiting and failed ones are always there):
+# after months of writing there are tens of thousands, and reading them all held the loop for seconds at start.
+SHOWN_UPLOADED = 1000
+
 FILTERS: list[tuple[str, UploadStatus | None]] = [
     ("All uploads", None),
     ("Queued", UploadStatus.queued),
@@ -164,7 +168,7 @@ class UploadsPanel(QDockWidget):
     async def _load(self) -> None:
         manager = self._runtime.uploads
         assert manager is not None
-        stored = await manager.uploads()
+        stored = await manager.uploads(uploaded_limit=SHOWN_UPLOADED)
         live = {upload.id: upload for upload in self.model.uploads()}  # changes that arrived while loading win
         merged = {upload.id: upload for upload in stored} | live
         self.model.set_uploads(list(merged.values()))

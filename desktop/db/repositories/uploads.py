@@ -124,15 +124,23 @@ class UploadRepository:
         backend: str | None = None,
         status: UploadStatus | None = None,
         story_id: uuid.UUID | None = None,
+        uploaded_limit: int | None = None,
     ) -> list[Upload]:
+        """Oldest first; with `uploaded_limit`, of the finished uploads only that many of the latest."""
         rows = await self._fetch(
             f"""SELECT {_COLUMNS} FROM uploads
                 WHERE ($1::text IS NULL OR backend = $1) AND ($2::text IS NULL OR status = $2)
                   AND ($3::uuid IS NULL OR story_id = $3)
+                  AND ($4::int IS NULL OR status <> 'uploaded' OR id IN (
+                      SELECT id FROM uploads
+                      WHERE status = 'uploaded' AND ($1::text IS NULL OR backend = $1)
+                        AND ($3::uuid IS NULL OR story_id = $3)
+                      ORDER BY updated_at DESC, id DESC LIMIT $4))
                 ORDER BY created_at, story_id, scene_index""",
             backend,
             status.value if status else None,
             story_id,
+            uploaded_limit,
         )
         return [_upload(row) for row in rows]
 
