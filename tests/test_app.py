@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.storage_server import StorageServer
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,6 +41,25 @@ def test_self_test_passes_on_the_embedded_database_and_prints_nothing_on_stderr(
     again = storyforge("--self-test", "--data-dir", str(data))  # warm: the cluster is reused
     assert again.returncode == 0, again.stderr
     assert again.stderr == ""
+
+
+def test_the_self_test_on_supabase_leaves_no_object_behind(database_url: str, tmp_path: Path) -> None:
+    with StorageServer() as server:
+        result = storyforge(
+            "--self-test",
+            "--data-dir",
+            str(tmp_path / "data"),
+            env={
+                "STORYFORGE_DATABASE_URL": database_url,
+                "STORYFORGE_STORAGE_BACKEND": "supabase",
+                "STORYFORGE_SUPABASE_URL": server.url,
+                "STORYFORGE_SUPABASE_KEY": server.key,
+            },
+        )
+        assert result.returncode == 0, result.stderr
+        assert "self-test passed" in result.stdout
+        assert len(server.writes) == 1  # it did upload its scene's image
+        assert server.object_keys("story-images") == set()
 
 
 def test_self_test_names_an_unreachable_database_in_one_line(tmp_path: Path) -> None:

@@ -223,6 +223,13 @@ class UploadManager(QObject):
         else:
             self._queue.cancel_running(upload_id)
 
+    async def remove_stored(self, uploads: Sequence[Upload]) -> None:
+        """Delete these uploads' objects from the storage now chosen (the self-test's image, once checked)."""
+        paths = [upload.object_path for upload in uploads if upload.status is UploadStatus.uploaded]
+        backend = await self.backend()
+        if paths and not isinstance(backend, Failure):
+            await asyncio.wrap_future(self._executor.submit(backend.remove, paths))
+
     async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
         """Return once no upload (of that story) is queued or uploading."""
         while True:
