@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
 from desktop.qt.executor import BACKGROUND_NICE, QThreadPoolExecutor
 
 from .conftest import Run
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Recorder(QObject):
@@ -177,3 +181,27 @@ def test_background_work_gives_the_cpu_to_the_window_first(executor: QThreadPool
         assert executor.submit(thread_nice).result(timeout=5) == window_nice  # a plain executor keeps its priority
     finally:
         background.shutdown(wait=True, timeout=5)
+
+
+def test_many_jobs_share_at_most_max_workers_threads(qapp: Any) -> None:
+    executor = QThreadPoolExecutor(max_workers=3, name="test-runners")
+    try:
+        futures = [executor.submit(lambda n=n: (n * n, threading.get_ident())) for n in range(60)]
+        results = [future.result(timeout=10) for future in futures]
+    finally:
+        executor.shutdown(wait=True, timeout=5)
+    assert [square for square, _ in results] == [n * n for n in range(60)]
+    assert 1 <= len({thread for _, thread in results}) <= 3
+    assert executor.finished_in_time
+
+
+def test_an_executor_never_shut_down_still_lets_the_process_exit() -> None:
+    script = (
+        "from desktop.qt.executor import QThreadPoolExecutor\n"
+        "executor = QThreadPoolExecutor(max_workers=2)\n"
+        "print(sum(f.result(timeout=10) for f in [executor.submit(pow, 2, n) for n in range(8)]))\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "255"
+    assert finished.stderr == ""

@@ -5,12 +5,18 @@ object lives on the GUI thread, so worker emits arrive there as queued calls.
 
 A background executor's threads run at a lower scheduling priority than the GUI thread: on two busy cores, four
 upload threads at the same priority kept the loop off the CPU for 20 ms at a time; at a lower one, under 16.
+
+Jobs wait in a Python queue that long-lived runners on the pool drain (at most `max_workers` of them, started as
+work arrives, as concurrent.futures.ThreadPoolExecutor does with its threads). Submitting only puts a job in that
+queue: `QThreadPool.start()` lets go of the GIL, and winning it back from busy worker threads cost the loop
+milliseconds on every submit; now it is called once per runner.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable
@@ -53,12 +59,10 @@ class JobSignals(QObject):
     failed = Signal(object, object)
 
 
-class _Job(QRunnable):
+class _Job:
     def __init__(
         self, executor: QThreadPoolExecutor, future: Future[Any], call: Callable[[], Any], key: object | None
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
         self._executor = executor
         self.future = future
         self._call = call
@@ -83,6 +87,29 @@ class _Job(QRunnable):
             self._executor._forget(self)
 
 
+class _Runner(QRunnable):
+    """Runs queued jobs one after another on a pool thread until it is told to stop (a None in the queue)."""
+
+    def __init__(self, executor: QThreadPoolExecutor) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._executor = executor
+
+    def run(self) -> None:
+        executor = self._executor
+        while True:
+            job = executor._queue.get()
+            if job is None:
+                executor._runner_stops(self)
+                return
+            try:
+                job.run()
+            except Exception:  # the job's own errors went to its future; this would be ours
+                log.exception("a worker job failed outside its future")
+            if not executor._runner_waits(self):
+                return
+
+
 class QThreadPoolExecutor(Executor):
     """`background=True` for work the writer does not wait on frame by frame (uploads, painting, thumbnails)."""
 
@@ -96,16 +123,29 @@ class QThreadPoolExecutor(Executor):
         self.signals = JobSignals()
         # Re-entrant: a receiver connected directly (same thread) may submit from inside an emit.
         self._lock = threading.RLock()
-        self._jobs: set[_Job] = set()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: set[_Job] = set()  # queued or running
+        self._limit = max_workers
+        self._runners: set[_Runner] = set()  # alive; kept referenced while the pool runs them
+        self._idle = 0  # runners waiting for a job that no submit has promised to them yet
         self._closed = False
         self.finished_in_time = True
 
     @property
     def max_workers(self) -> int:
-        return self._pool.maxThreadCount()
+        return self._limit
 
     def set_max_workers(self, count: int) -> None:
-        self._pool.setMaxThreadCount(max(1, count))
+        """More runners start as soon as jobs wait for them; surplus ones stop after their current job."""
+        with self._lock:
+            self._limit = max(1, count)
+            self._pool.setMaxThreadCount(self._limit)
+            waiting = self._queue.qsize() - self._idle
+            extra = 0 if self._closed else max(0, min(self._limit - len(self._runners), waiting))
+            runners = [_Runner(self) for _ in range(extra)]
+            self._runners.update(runners)
+        for runner in runners:
+            self._pool.start(runner)
 
     @property
     def pending(self) -> int:
@@ -131,12 +171,34 @@ class QThreadPoolExecutor(Executor):
     def _start(self, key: object | None, call: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
         job = _Job(self, future, call, key)
+        runner: _Runner | None = None
         with self._lock:
             if self._closed:
                 raise RuntimeError("the executor is shut down and takes no new work")
             self._jobs.add(job)
-        self._pool.start(job)
+            if self._idle:
+                self._idle -= 1  # a waiting runner takes it
+            elif len(self._runners) < self._limit:
+                runner = _Runner(self)
+                self._runners.add(runner)
+            self._queue.put(job)
+        if runner is not None:
+            self._pool.start(runner)
         return future
+
+    def _runner_waits(self, runner: _Runner) -> bool:
+        """A runner finished a job: False when it should stop (the limit shrank), else it waits for the next one."""
+        with self._lock:
+            if len(self._runners) > self._limit:
+                self._runners.discard(runner)
+                return False
+            if self._queue.empty():
+                self._idle += 1  # counted only when it will really wait, so a submit never counts on a busy one
+            return True
+
+    def _runner_stops(self, runner: _Runner) -> None:
+        with self._lock:
+            self._runners.discard(runner)
 
     def _forget(self, job: _Job) -> None:
         with self._lock:
@@ -159,12 +221,17 @@ class QThreadPoolExecutor(Executor):
         """
         with self._lock:
             self._closed = True
-            jobs = list(self._jobs)
-        if cancel_futures:
-            for job in jobs:
-                if self._pool.tryTake(job):
-                    job.future.cancel()
-                    self._forget(job)
+            if cancel_futures:
+                while True:
+                    try:
+                        job = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is not None:
+                        job.future.cancel()
+                        self._jobs.discard(job)
+            for _ in self._runners:
+                self._queue.put(None)  # one stop for each runner, after the jobs still queued
         if not wait:
             self.finished_in_time = self.pending == 0
             return
