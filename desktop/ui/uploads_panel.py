@@ -32,7 +32,7 @@ from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFi
 from desktop.ui.widgets import button, field_label, small_label
 
 # Of the finished uploads the panel opens with the latest this many (all waiting and failed ones are always there):
-# after months of writing there are tens of thousands, and reading them all held the loop for seconds at start.
+# after months of writing there are tens of thousands, and each would be read and validated on the loop at start.
 SHOWN_UPLOADED = 1000
 
 FILTERS: list[tuple[str, UploadStatus | None]] = [
