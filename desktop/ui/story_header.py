@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.models import Story, StoryStatus
 from desktop.ui import theme
-from desktop.ui.widgets import Badge, ProgressLine, StatusLine, button, small_label
+from desktop.ui.widgets import Badge, ProgressLine, StatusLine, button, small_font, small_label
 
 PROMPT_PREVIEW_CHARS = 320
 
@@ -59,7 +59,7 @@ class StoryHeader(QWidget):
         self.resume_button = button("Resume", "generate", tooltip="Write the scenes that are still missing")
         self.cancel_button = button("Cancel", "cancel", tooltip="Stop writing; finished scenes are kept (Esc)")
         self.activity = StatusLine("What the story is doing", muted=True)
-        self.activity.setFont(small_label().font())
+        self.activity.setFont(small_font())
         self.activity.hide()
         self.error = small_label("", "storyError")
         self.error.hide()

@@ -17,7 +17,15 @@ from PySide6.QtGui import (
     QPixmap,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QAbstractButton, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from desktop.ui import theme
 from desktop.ui.resources import icon, svg_image
@@ -85,13 +93,16 @@ def field_label(text: str, field: QWidget) -> QLabel:
     return label
 
 
+def small_font() -> QFont:
+    """The font of hints and secondary lines: a label's, a little smaller."""
+    return theme.scaled_font(0.92, base=QApplication.font("QLabel"))  # type: ignore[call-overload]  # stubs lack str
+
+
 def small_label(text: str = "", object_name: str = "hint") -> QLabel:
     label = QLabel(text)
     label.setObjectName(object_name)
     label.setWordWrap(True)
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 0.92)
-    label.setFont(font)
+    label.setFont(small_font())
     return label
 
 
