@@ -1,8 +1,9 @@
 """`python -m tests.bench uploads`: 100 images of 1 MB through the UploadManager vs raw httpx, same server, same run.
 
-The loopback Storage server runs in its own process (so it does not share our GIL); the database is the embedded
-PostgreSQL; the loop is the app's (qasync, started as desktop.app starts it) with a 5 ms timer on it that records
-its largest gap between ticks throughout our uploads.
+The loopback Storage server runs in its own process (so it does not share our GIL); the database is
+STORYFORGE_DATABASE_URL when set, otherwise an embedded PostgreSQL removed afterwards; the loop is the app's
+(qasync, started as desktop.app starts it) with a 5 ms timer on it that records its largest gap between ticks
+throughout our uploads.
 
 - ours_mb_s: the UploadManager draining an outbox that holds all 100 images — claim, send through supabase-py,
   signed URL, record — from `start()` until every row is `uploaded`.
@@ -20,7 +21,6 @@ import asyncio
 import gc
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,12 +40,12 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.config import Settings
 from desktop.db.connect import open_pool
-from desktop.db.embedded import EmbeddedPostgres
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.models import Scene, Story, StoryRequest, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor, lower_current_thread_priority
 from desktop.qt.loop import EventLoop
 from desktop.services.upload_manager import UploadManager
+from tests.bench.bench_pipeline import with_database
 
 IMAGES = 100
 IMAGE_BYTES = 1 << 20
@@ -197,14 +197,11 @@ class Round:
     max_gap_ms: float
 
 
-async def _measure(folder: Path, url: str) -> dict[str, float]:
-    executor = QThreadPoolExecutor(max_workers=CONCURRENCY + 1, background=True)  # as the Runtime makes them
-    starter = QThreadPoolExecutor(max_workers=1, name="bench-postgres")
-    embedded = EmbeddedPostgres(folder / "postgres")
-    dsn = await asyncio.wrap_future(starter.submit(embedded.start))
+async def _measure(folder: Path, dsn: str, url: str) -> dict[str, float]:
+    executor = QThreadPoolExecutor(max_workers=CONCURRENCY + 1, background=True)  # as the Runtime makes it
     pool = await open_pool(dsn)
     settings = Settings(
-        data_dir=folder / "data",
+        data_dir=folder,
         user_id=uuid.uuid4(),
         storage_backend="supabase",
         supabase_url=url,
@@ -228,12 +225,7 @@ async def _measure(folder: Path, url: str) -> dict[str, float]:
                 rounds.append(await _ours(settings, pool, executor, images))
     finally:
         await pool.close()
-        await asyncio.wrap_future(starter.submit(embedded.stop))
         executor.shutdown(wait=True, cancel_futures=True, timeout=10)
-        starter.shutdown(wait=True, timeout=10)
-        # As root the cluster lives outside the temp folder (see cluster_dir); it goes too.
-        if embedded.cluster_dir.exists() and not embedded.cluster_dir.is_relative_to(folder):
-            shutil.rmtree(embedded.cluster_dir, ignore_errors=True)
     megabytes = IMAGES * IMAGE_BYTES / 1e6
     ours, raw = megabytes / min(r.drain_s for r in rounds), megabytes / min(raw_times)
     return {
@@ -262,7 +254,7 @@ def main() -> int:
             tempfile.TemporaryDirectory(prefix="storyforge-bench-") as folder,
             asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner,
         ):
-            figures = runner.run(_measure(Path(folder), url))
+            figures = runner.run(with_database(Path(folder), lambda data, dsn: _measure(data, dsn, url)))
     finally:
         if server.stdin is not None:
             server.stdin.close()
