@@ -49,6 +49,7 @@ from desktop.models import Scene, Story, StoryRequest, StoryStatus, Upload
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.qt.loop import EventLoop
 from desktop.services.story_service import StoryService
+from tests.support.generation_fixtures import stand_in_upload
 
 SCENES = 12
 TEXT_S = 0.3
@@ -111,15 +112,7 @@ class SimulatedUploads:
 
     async def enqueue_scene_image(self, story: Story, scene: Scene, image: Path) -> Upload:
         self.jobs.setdefault(story.id, []).append(self.executor.submit(time.sleep, self.seconds))
-        return Upload.create(
-            story_id=story.id,
-            scene_id=scene.id,
-            scene_index=scene.index,
-            local_path=str(image),
-            object_path=f"{story.user_id}/{story.id}/{image.name}",
-            content_type="image/png",
-            backend="simulated",
-        )
+        return stand_in_upload(story, scene, image, "simulated")
 
     async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
         for job in self.jobs.get(story_id, []) if story_id else []:

@@ -26,6 +26,19 @@ from tests.support.openai_server import FakeOpenAIServer
 FAST_RETRIES = RetryPolicy(attempts=3, backoff=0.05, max_backoff=0.1, max_retry_after=2.0)
 
 
+def stand_in_upload(story: Story, scene: Scene, image: Path, backend: str) -> Upload:
+    """The outbox row a stand-in upload queue answers with; nothing is stored anywhere."""
+    return Upload.create(
+        story_id=story.id,
+        scene_id=scene.id,
+        scene_index=scene.index,
+        local_path=str(image),
+        object_path=f"{story.user_id}/{story.id}/{image.name}",
+        content_type="image/png",
+        backend=backend,
+    )
+
+
 class RecordingUploads:
     """The upload queue's contract, recording what it is given (until the real UploadManager is used)."""
 
@@ -39,15 +52,7 @@ class RecordingUploads:
         # (No file access here: asyncio.to_thread would start qasync's default QThread executor, which nobody
         # stops. The tests open the images themselves.)
         self.enqueued.append((story, scene, image))
-        return Upload.create(
-            story_id=story.id,
-            scene_id=scene.id,
-            scene_index=scene.index,
-            local_path=str(image),
-            object_path=f"{story.user_id}/{story.id}/{image.name}",
-            content_type="image/png",
-            backend="recording",
-        )
+        return stand_in_upload(story, scene, image, "recording")
 
     async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
         await asyncio.sleep(0)
