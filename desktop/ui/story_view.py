@@ -169,8 +169,8 @@ class StoryView(QWidget):
     def on_scene_text(self, story_id: uuid.UUID, index: int, text: str) -> None:
         if self.story_id != story_id or self._defer("on_scene_text", story_id, index, text):
             return
+        # No progress line to redo: it counts saved scenes, uploads and painting, none of which streamed text moves.
         self._card(index).set_streaming_text(text)
-        self._update_progress()
 
     def on_scene_saved(self, scene: Scene) -> None:
         if self.story_id != scene.story_id or self._defer("on_scene_saved", scene):
