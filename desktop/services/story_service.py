@@ -31,7 +31,7 @@ from desktop.generation.base import (
 )
 from desktop.generation.errors import ProviderError
 from desktop.generation.factory import build_providers
-from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus
+from desktop.models import TITLE_MAX, ImageStatus, Scene, Story, StoryRequest, StoryStatus
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
 
@@ -217,8 +217,8 @@ class StoryService(QObject):
         title, text = " ".join(title.split()), text.strip()
         if not text:
             raise StoryError("A scene needs some text — write something, or regenerate it.")
-        if len(title) > 200:
-            raise StoryError("A scene title can be at most 200 characters long.")
+        if len(title) > TITLE_MAX:
+            raise StoryError(f"A scene title can be at most {TITLE_MAX} characters long.")
         scene = await self._scene(scene_id)
         updated = await self._scenes.update_text(scene_id, title or f"Scene {scene.number}", text)
         self.scene_saved.emit(updated)
