@@ -31,14 +31,12 @@ log = logging.getLogger(__name__)
 # (per thread on Linux) does the same job. 10 leaves a busy worker about a tenth of a core that the GUI thread wants.
 BACKGROUND_NICE = 10
 _NICE_PER_THREAD = sys.platform.startswith("linux")
-_thread_state = threading.local()
 
 
 def lower_current_thread_priority() -> None:
-    """On Linux, for the calling thread from now on; a pool thread calls it as its first job starts."""
-    if not _NICE_PER_THREAD or getattr(_thread_state, "lowered", False):
+    """On Linux, for the calling thread from now on (a background runner calls it as it starts)."""
+    if not _NICE_PER_THREAD:
         return
-    _thread_state.lowered = True
     try:
         thread_id = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, thread_id, max(os.getpriority(os.PRIO_PROCESS, thread_id), BACKGROUND_NICE))
@@ -70,8 +68,6 @@ class _Job:
 
     def run(self) -> None:
         try:
-            if self._executor.background:
-                lower_current_thread_priority()
             if not self.future.set_running_or_notify_cancel():
                 return
             self._executor._emit("started", self._key)
@@ -97,6 +93,8 @@ class _Runner(QRunnable):
 
     def run(self) -> None:
         executor = self._executor
+        if executor.background:
+            lower_current_thread_priority()
         while True:
             job = executor._queue.get()
             if job is None:
