@@ -14,11 +14,13 @@ milliseconds on every submit; now it is called once per runner.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, ParamSpec, TypeVar
@@ -108,6 +110,18 @@ class _Runner(QRunnable):
                 return
 
 
+# Runners wait in Python for work. Left there when the interpreter finalizes, they are torn down mid-call and Qt
+# prints about it; so at exit every executor still open is shut down first, as concurrent.futures does with its own.
+_open_executors: weakref.WeakSet[QThreadPoolExecutor] = weakref.WeakSet()
+EXIT_WAIT_SECONDS = 2.0
+
+
+@atexit.register
+def _shut_down_open_executors() -> None:
+    for executor in list(_open_executors):
+        executor.shutdown(wait=True, cancel_futures=True, timeout=EXIT_WAIT_SECONDS)
+
+
 class QThreadPoolExecutor(Executor):
     """`background=True` for work the writer does not wait on frame by frame (uploads, painting, thumbnails)."""
 
@@ -128,6 +142,7 @@ class QThreadPoolExecutor(Executor):
         self._idle = 0  # runners waiting for a job that no submit has promised to them yet
         self._closed = False
         self.finished_in_time = True
+        _open_executors.add(self)
 
     @property
     def max_workers(self) -> int:
@@ -217,6 +232,7 @@ class QThreadPoolExecutor(Executor):
 
         `finished_in_time` says afterwards whether every job ended within the wait.
         """
+        _open_executors.discard(self)
         with self._lock:
             self._closed = True
             if cancel_futures:
