@@ -104,7 +104,7 @@ def test_two_hundred_scene_thumbnails_keep_memory_bounded(
     assert loader.cache.bytes_used <= budget
     assert loader.decoded == 200
     # Each card keeps one thumbnail-sized pixmap (~150 KB); whole 768×512 images would take 300 MB for 200 scenes.
-    assert all(card.thumbnail.iconSize() == THUMB_SIZE for card in cards)
+    assert all(card.thumbnail.pixmap.deviceIndependentSize().toSize() == THUMB_SIZE for card in cards)
     assert grown_mb < 120
     for card in cards:
         card.deleteLater()

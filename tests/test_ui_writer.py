@@ -70,14 +70,14 @@ def test_generate_watch_the_scenes_arrive_and_step_through_the_images(writer_app
     assert max_gap < 250  # never a freeze a writer would notice, even on a busy 2-core machine
     qtbot.waitUntil(lambda: all_thumbnails_shown(window, 4), timeout=15_000)
     for index, card in sorted(view.cards.items()):
-        assert card.number_label.text() == f"SCENE {index + 1}"
+        assert card.number_text == f"SCENE {index + 1}"
         assert card.scene is not None and len(card.text) > 40
-        assert card.title_label.text() == card.scene.title
+        assert card.title == card.scene.title
     qtbot.waitUntil(lambda: "4 images uploaded" in view.header.progress_label.text(), timeout=15_000)
     assert view.header.progress_label.text().startswith("4 of 4 scenes")
     assert (view.header.progress_bar.value(), view.header.progress_bar.maximum()) == (4, 4)
     assert not any(card.is_live for card in view.cards.values())  # no scene is still marked as being written
-    assert all(card.badge.text == "Uploaded" for card in view.cards.values())
+    assert all(card.badge_text == "Uploaded" for card in view.cards.values())
     assert not window.actions_.cancel.isEnabled()
     assert unnamed_controls(window) == []  # every card's controls too
 
@@ -89,7 +89,7 @@ def test_generate_watch_the_scenes_arrive_and_step_through_the_images(writer_app
     for _ in range(3):
         viewer.next_button.click()
         captions.append(viewer.caption.text())
-    assert captions == [f"Scene {n} · {view.cards[n - 1].title_label.text()}" for n in range(1, 5)]
+    assert captions == [f"Scene {n} · {view.cards[n - 1].title}" for n in range(1, 5)]
     assert viewer.copy_button.isEnabled()  # uploaded: its URL can be copied
 
 
@@ -145,15 +145,15 @@ def test_an_edit_is_saved_and_found_after_a_restart(open_app: Callable[..., Writ
     card.editor.text_edit.selectAll()
     qtbot.keyClicks(card.editor.text_edit, "The frost came early that year, and the grafts held.")
     qtbot.mouseClick(card.editor.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: card.busy_label.text() == "", timeout=10_000)
+    qtbot.waitUntil(lambda: card.busy_text == "", timeout=10_000)
     assert card.text == "The frost came early that year, and the grafts held."
 
     first = view.cards[0]
     assert first.scene is not None
     old_text, old_image = first.text, first.scene.image_path
     qtbot.mouseClick(first.rewrite_button, Qt.MouseButton.LeftButton)  # Regenerate text
-    qtbot.waitUntil(lambda: first.busy_label.text() == "Rewriting…", timeout=5_000)
-    qtbot.waitUntil(lambda: first.busy_label.text() == "" and first.text != old_text, timeout=15_000)
+    qtbot.waitUntil(lambda: first.busy_text == "Rewriting…", timeout=5_000)
+    qtbot.waitUntil(lambda: first.busy_text == "" and first.text != old_text, timeout=15_000)
     qtbot.mouseClick(first.repaint_button, Qt.MouseButton.LeftButton)  # Regenerate image
     qtbot.waitUntil(
         lambda: first.scene is not None and first.scene.image_path != old_image and first.placeholder_text is None,
@@ -190,16 +190,16 @@ def test_the_upload_badge_follows_a_refused_upload_and_its_retry(
     write_story(window, qtbot, "Glass Harbour", "A glassblower's apprentice sails north.", 2)
     view = window.story_view
     qtbot.waitUntil(
-        lambda: len(view.cards) == 2 and all(c.badge.text == "Failed" for c in view.cards.values()), timeout=30_000
+        lambda: len(view.cards) == 2 and all(c.badge_text == "Failed" for c in view.cards.values()), timeout=30_000
     )
     card = view.cards[0]
-    assert "larger than the bucket allows" in card.error_label.text()
+    assert "larger than the bucket allows" in card.error_text
     assert card.retry_button.isVisible()
     assert "2 uploads failed" in view.header.progress_label.text()
     server.size_limit = None
     qtbot.mouseClick(view.header.retry_button, Qt.MouseButton.LeftButton)  # Retry this story's failed uploads
-    qtbot.waitUntil(lambda: all(c.badge.text == "Uploaded" for c in view.cards.values()), timeout=15_000)
-    assert card.error_label.isHidden()
+    qtbot.waitUntil(lambda: all(c.badge_text == "Uploaded" for c in view.cards.values()), timeout=15_000)
+    assert card.error_text == ""
     manager = app.runtime.uploads
     assert manager is not None
     assert {u.status for u in window.uploads_panel.model.uploads()} == {UploadStatus.uploaded}

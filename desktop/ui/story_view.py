@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
 from desktop.services.runtime import Runtime
+from desktop.ui.card_column import CardColumn
 from desktop.ui.scene_card import THUMB_SIZE, SceneCard
 from desktop.ui.story_header import StoryHeader
 from desktop.ui.thumbnails import ThumbnailLoader
 
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
+PREPARE_AFTER_MS = 50  # once a scene's card is placed, the next one's is made (scenes take seconds to write)
 
 
 def centred(outer: QWidget, inner: QWidget) -> None:
@@ -51,6 +54,8 @@ class StoryView(QWidget):
         self._thumbnails = thumbnails
         self.story: Story | None = None
         self.cards: dict[int, SceneCard] = {}
+        self._unplaced: dict[int, SceneCard] = {}  # made ahead for a scene about to start, or that has just started
+        self._placing: set[int] = set()
         self._uploads: dict[uuid.UUID, Upload] = {}  # by scene id
         self._progress: dict[uuid.UUID, tuple[int, int]] = {}  # by upload id
         self._loading_id: uuid.UUID | None = None
@@ -63,17 +68,13 @@ class StoryView(QWidget):
         self.header.retry_button.clicked.connect(self.retry_failed_uploads)
         self._cards_widget = QWidget()
         self._cards_widget.setObjectName("storyCards")
-        column = QWidget()
-        column.setMaximumWidth(COLUMN_WIDTH)
+        self._column = CardColumn(QMargins(28, 8, 28, 28), spacing=14)
+        self._column.setMaximumWidth(COLUMN_WIDTH)
         # The column grows at the bottom as scenes stream in; without this every growth repainted every card in
         # sight (a resized widget is repainted whole), tens of times a second while a story is written.
-        for growing in (self._cards_widget, column):
+        for growing in (self._cards_widget, self._column):
             growing.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
-        self._cards_layout = QVBoxLayout(column)
-        self._cards_layout.setContentsMargins(28, 8, 28, 28)
-        self._cards_layout.setSpacing(14)
-        self._cards_layout.addStretch(1)
-        centred(self._cards_widget, column)
+        centred(self._cards_widget, self._column)
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("storyScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -137,10 +138,12 @@ class StoryView(QWidget):
 
     def _clear(self) -> None:
         self.story = None
-        for card in self.cards.values():
-            card.setParent(None)
-            card.deleteLater()
+        self._column.clear()
         self.cards = {}
+        for card in self._unplaced.values():
+            card.deleteLater()
+        self._unplaced = {}
+        self._placing = set()
         self._uploads = {}
         self._progress = {}
 
@@ -170,7 +173,18 @@ class StoryView(QWidget):
         if self.story_id != story_id or self._defer("on_scene_text", story_id, index, text):
             return
         # No progress line to redo: it counts saved scenes, uploads and painting, none of which streamed text moves.
-        self._card(index).set_streaming_text(text)
+        card = self.cards.get(index)
+        if card is None:
+            # A new scene's card (usually made ahead, see _prepare_next) is placed on a later turn of the loop:
+            # making it, then styling and laying it out, are separate short waits for the loop (2 ms each) instead
+            # of one long one. (A 0 ms single shot would run in this turn, with the events this one posts.)
+            card = self._unplaced.get(index)
+            if card is None:
+                card = self._unplaced[index] = self._new_card(index)
+            if index not in self._placing:
+                self._placing.add(index)
+                QTimer.singleShot(1, partial(self._place_unplaced, index, self._generation))
+        card.set_streaming_text(text)
 
     def on_scene_saved(self, scene: Scene) -> None:
         if self.story_id != scene.story_id or self._defer("on_scene_saved", scene):
@@ -201,19 +215,42 @@ class StoryView(QWidget):
 
     def _card(self, index: int) -> SceneCard:
         card = self.cards.get(index)
+        if card is None:
+            card = self._unplaced.pop(index, None) or self._new_card(index)
+            self._place(card)
+        return card
+
+    def _place_unplaced(self, index: int, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._placing.discard(index)
+        card = self._unplaced.pop(index, None)
         if card is not None:
-            return card
-        card = SceneCard(index)
+            self._place(card)
+            QTimer.singleShot(PREPARE_AFTER_MS, partial(self._prepare_next, index + 1, generation))
+
+    def _prepare_next(self, index: int, generation: int) -> None:
+        """Make the next scene's card while this one is written, on a turn of the loop of its own."""
+        story = self.story
+        if generation != self._generation or story is None or story.status is not StoryStatus.generating:
+            return
+        if index < story.scene_count and index not in self.cards and index not in self._unplaced:
+            self._unplaced[index] = self._new_card(index)
+
+    def _new_card(self, index: int) -> SceneCard:
+        card = SceneCard(index, self._column)  # hidden until placed
         card.set_story_running(self.story is not None and self.story.status is StoryStatus.generating)
         card.open_image.connect(self.image_requested)
         card.edit_saved.connect(self._edit)
         card.regenerate_text.connect(self._regenerate_text)
         card.regenerate_image.connect(self._regenerate_image)
         card.retry_upload.connect(self._retry_upload)
-        position = sum(1 for known in self.cards if known < index)
-        self._cards_layout.insertWidget(position, card)
-        self.cards[index] = card
         return card
+
+    def _place(self, card: SceneCard) -> None:
+        position = sum(1 for known in self.cards if known < card.index)
+        self._column.insert(position, card)
+        self.cards[card.index] = card
 
     def _apply_scene(self, scene: Scene) -> None:
         card = self._card(scene.index)

@@ -111,6 +111,32 @@ def muted_text(pal: QPalette | None = None) -> QColor:
     return _mix(text, window, 0.38)
 
 
+def card_background(pal: QPalette | None = None) -> QColor:
+    pal = pal or palette()
+    if is_dark(pal):
+        return _mix(pal.color(QPalette.ColorRole.Window), QColor("white"), 0.04)
+    return pal.color(QPalette.ColorRole.Base)
+
+
+def _text_tint(alpha: float, pal: QPalette | None = None) -> QColor:
+    color = QColor((pal or palette()).color(QPalette.ColorRole.WindowText))
+    color.setAlphaF(alpha)
+    return color
+
+
+def card_border(pal: QPalette | None = None) -> QColor:
+    return _text_tint(0.18 if is_dark(pal) else 0.14, pal)
+
+
+def hover_fill(pal: QPalette | None = None) -> QColor:
+    return _text_tint(0.07, pal)
+
+
+def disabled_text(pal: QPalette | None = None) -> QColor:
+    pal = pal or palette()
+    return _mix(pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Window), 0.55)
+
+
 def _mix(a: QColor, b: QColor, amount: float) -> QColor:
     """`a` moved `amount` of the way towards `b`."""
     return QColor.fromRgbF(
@@ -138,9 +164,9 @@ def stylesheet(pal: QPalette | None = None) -> str:
     danger = tone_colors(Tone.danger, pal)
     values = {
         "page": _hex(_mix(window, base, 0.5) if not dark else _mix(window, QColor("black"), 0.18)),
-        "card": _hex(base if not dark else _mix(window, QColor("white"), 0.04)),
-        "border": _rgba(text, 0.14 if not dark else 0.18),
-        "hover": _rgba(text, 0.07),
+        "card": _hex(card_background(pal)),
+        "border": _rgba(text, card_border(pal).alphaF()),
+        "hover": _rgba(text, hover_fill(pal).alphaF()),
         "scroll_handle": _rgba(text, 0.22),
         "scroll_handle_hover": _rgba(text, 0.38),
         "text": _hex(text),
@@ -151,7 +177,7 @@ def stylesheet(pal: QPalette | None = None) -> str:
         "accent_text": _hex(pal.color(QPalette.ColorRole.HighlightedText)),
         "focus": _hex(_mix(main, text, 0.5)),
         "disabled_bg": _rgba(text, 0.12),
-        "disabled_text": _hex(_mix(text, window, 0.55)),
+        "disabled_text": _hex(disabled_text(pal)),
         "danger_bg": _hex(danger.background),
         "danger_border": _rgba(danger.text, 0.35),
         "danger_text": _hex(danger.text),

@@ -1,0 +1,83 @@
+"""The story's scene cards, stacked top to bottom, each as tall as its content at the column's width."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QMargins, QRect, QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class CardColumn(QWidget):
+    """A vertical stack that moves only the cards below one that grew.
+
+    In a box layout, a card growing by a line (as a scene streams in) squeezed every other card by a pixel or two
+    until the page itself had grown, then gave them their height back: each card was resized, laid out and painted
+    twice, several times a second. Here a card's new height moves the cards below it and asks the page for room.
+    """
+
+    def __init__(self, margins: QMargins, spacing: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._margins = margins
+        self._spacing = spacing
+        self._cards: list[QWidget] = []
+        self._height = 0
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def insert(self, position: int, card: QWidget) -> None:
+        card.setParent(self)
+        self._cards.insert(position, card)
+        card.show()
+        self._restack()
+
+    def clear(self) -> None:
+        cards, self._cards = self._cards, []
+        for card in cards:
+            card.setParent(None)
+            card.deleteLater()
+        self._restack()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        inner = width - self._margins.left() - self._margins.right()
+        heights = [card.heightForWidth(inner) for card in self._cards if not card.isHidden()]
+        return self._margins.top() + sum(heights) + self._spacing * max(0, len(heights) - 1) + self._margins.bottom()
+
+    def sizeHint(self) -> QSize:
+        widest = max((card.sizeHint().width() for card in self._cards), default=0)
+        width = widest + self._margins.left() + self._margins.right()
+        return QSize(width, self.heightForWidth(self.width() if self._cards else width))
+
+    def minimumSizeHint(self) -> QSize:
+        narrowest = max((card.minimumSizeHint().width() for card in self._cards), default=0)
+        return QSize(narrowest + self._margins.left() + self._margins.right(), 0)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a card's height changed (posted by its updateGeometry)
+            self._restack()
+            return True
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._restack()
+
+    def _restack(self) -> None:
+        left = self._margins.left()
+        inner = self.width() - left - self._margins.right()
+        y = self._margins.top()
+        for card in self._cards:
+            if card.isHidden():
+                continue
+            height = card.heightForWidth(inner)
+            place = QRect(left, y, inner, height)
+            if card.geometry() != place:
+                card.setGeometry(place)
+            y += height + self._spacing
+        height = y - (self._spacing if self._cards else 0) + self._margins.bottom()
+        if height != self._height:
+            self._height = height
+            self.updateGeometry()
