@@ -8,10 +8,12 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
 from desktop.services.runtime import Runtime
+from desktop.ui import theme
 from desktop.ui.card_column import CardColumn
 from desktop.ui.scene_card import THUMB_SIZE, SceneCard
 from desktop.ui.story_header import StoryHeader
@@ -28,6 +30,23 @@ def centred(outer: QWidget, inner: QWidget) -> None:
     row.addStretch(1)
     row.addWidget(inner, 100)
     row.addStretch(1)
+
+
+class PageBackground(QWidget):
+    """The reading page behind the cards, painted where it is exposed and opaque to Qt.
+
+    Filled by the style sheet, the scroll area's viewport beneath it was painted too, the whole visible page each
+    time a card grew: about as much GUI time as painting the cards.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), theme.page_color(self.palette()))
+        painter.end()
 
 
 @dataclass(frozen=True)
@@ -66,7 +85,7 @@ class StoryView(QWidget):
         self.header.cancel_button.clicked.connect(self.cancel_generation)
         self.header.resume_button.clicked.connect(self.resume)
         self.header.retry_button.clicked.connect(self.retry_failed_uploads)
-        self._cards_widget = QWidget()
+        self._cards_widget = PageBackground()
         self._cards_widget.setObjectName("storyCards")
         self._column = CardColumn(QMargins(28, 8, 28, 28), spacing=14)
         self._column.setMaximumWidth(COLUMN_WIDTH)
@@ -84,6 +103,7 @@ class StoryView(QWidget):
         self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self._cards_widget)
+        self.scroll_area.viewport().setAutoFillBackground(False)  # the page covers it
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)

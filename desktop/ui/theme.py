@@ -111,6 +111,15 @@ def muted_text(pal: QPalette | None = None) -> QColor:
     return _mix(text, window, 0.38)
 
 
+def page_color(pal: QPalette | None = None) -> QColor:
+    """Behind the cards: a shade between the window and the cards in light mode, darker than the window in dark."""
+    pal = pal or palette()
+    window = pal.color(QPalette.ColorRole.Window)
+    if is_dark(pal):
+        return _mix(window, QColor("black"), 0.18)
+    return _mix(window, pal.color(QPalette.ColorRole.Base), 0.5)
+
+
 def card_background(pal: QPalette | None = None) -> QColor:
     pal = pal or palette()
     if is_dark(pal):
@@ -157,13 +166,11 @@ def _rgba(color: QColor, alpha: float) -> str:
 def stylesheet(pal: QPalette | None = None) -> str:
     pal = pal or palette()
     dark = is_dark(pal)
-    window = pal.color(QPalette.ColorRole.Window)
-    base = pal.color(QPalette.ColorRole.Base)
     text = pal.color(QPalette.ColorRole.WindowText)
     main = accent(pal)
     danger = tone_colors(Tone.danger, pal)
     values = {
-        "page": _hex(_mix(window, base, 0.5) if not dark else _mix(window, QColor("black"), 0.18)),
+        "page": _hex(page_color(pal)),
         "card": _hex(card_background(pal)),
         "border": _rgba(text, card_border(pal).alphaF()),
         "hover": _rgba(text, hover_fill(pal).alphaF()),
