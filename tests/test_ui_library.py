@@ -105,3 +105,35 @@ def test_rows_say_status_scene_count_and_date(writer_app: WriterApp) -> None:
     row: Any = summary.index(0).data(StoryRole)
     assert row.status is StoryStatus.generating
     assert scenes_text(row) == "2 of 4 scenes"
+
+
+def test_a_story_that_changes_repaints_its_own_row_only(writer_app: WriterApp, qtbot: Any) -> None:
+    from PySide6.QtCore import QEvent, QObject, QRect
+
+    panel = writer_app.window.library_panel
+    qtbot.waitUntil(lambda: panel.model.has_loaded)
+    painted: list[QRect] = []
+
+    class PaintWatch(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.rect())  # type: ignore[attr-defined]
+            return False
+
+    watch = PaintWatch()
+    viewport = panel.view.viewport()
+    viewport.installEventFilter(watch)
+    requests = [StoryRequest(title=f"Story {n}", prompt="p", scene_count=6) for n in range(8)]
+    stories = [Story.create(request, uuid.uuid4()) for request in requests]
+    for story in stories:
+        writer_app.window.library.story_changed(story)
+    top = panel.view.visualRect(panel.model.index(0))
+    qtbot.waitUntil(lambda: any(rect.contains(top) for rect in painted))  # the list with all eight, on screen
+    painted.clear()
+
+    writer_app.window.library.scene_saved(stories[2].id, 2)  # the sixth row from the top: newest first
+    row = panel.view.visualRect(panel.model.index(5))
+    qtbot.waitUntil(lambda: bool(painted))
+    viewport.removeEventFilter(watch)
+    assert scenes_text(panel.model.index(5).data(StoryRole)) == "3 of 6 scenes"
+    assert all(row.contains(rect) for rect in painted), (row, painted)  # not every story on screen again

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.models import StorySummary
 from desktop.ui import theme
-from desktop.ui.library_model import StoryRole
+from desktop.ui.library_model import AnyIndex, StoryRole
 from desktop.ui.widgets import badge_font, badge_size, paint_badge
 
 PADDING_X = 12
@@ -39,14 +40,36 @@ def scenes_text(story: StorySummary) -> str:
     return f"{story.scenes_written} of {story.scene_count} {noun}"
 
 
-AnyIndex = QModelIndex | QPersistentModelIndex
+@dataclass(frozen=True)
+class RowFonts:
+    title: QFont
+    title_metrics: QFontMetrics
+    small: QFont
+    small_metrics: QFontMetrics
+    badge: QFont
+
+
+_row_fonts: dict[str, RowFonts] = {}
+
+
+def row_fonts(base: QFont) -> RowFonts:
+    """The fonts of a row, made once per view font: every visible row is painted again when one story changes."""
+    found = _row_fonts.get(base.key())
+    if found is None:
+        title = theme.scaled_font(1.05, bold=True, base=base)
+        small = badge_font(base)
+        small.setWeight(base.weight())
+        found = _row_fonts[base.key()] = RowFonts(
+            title, QFontMetrics(title), small, QFontMetrics(small), badge_font(base)
+        )
+    return found
 
 
 class LibraryDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        title = QFontMetrics(theme.scaled_font(1.05, bold=True, base=option.font))
-        badge = badge_size("Writing", badge_font(option.font), False)
-        return QSize(200, PADDING_Y * 2 + title.height() + LINE_GAP + badge.height())
+        fonts = row_fonts(option.font)
+        badge = badge_size("Writing", fonts.badge, False)
+        return QSize(200, PADDING_Y * 2 + fonts.title_metrics.height() + LINE_GAP + badge.height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         story: StorySummary | None = index.data(StoryRole)
@@ -70,11 +93,13 @@ class LibraryDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
 
         inner = rect.adjusted(PADDING_X - 4, PADDING_Y - 2, -(PADDING_X - 4), -(PADDING_Y - 2))
-        title_font = theme.scaled_font(1.05, bold=True, base=option.font)
-        title_metrics = QFontMetrics(title_font)
-        small = badge_font(option.font)
-        small.setWeight(option.font.weight())
-        small_metrics = QFontMetrics(small)
+        fonts = row_fonts(option.font)
+        title_font, title_metrics, small, small_metrics = (
+            fonts.title,
+            fonts.title_metrics,
+            fonts.small,
+            fonts.small_metrics,
+        )
 
         date = friendly_date(story.created_at)
         date_width = small_metrics.horizontalAdvance(date)
@@ -97,7 +122,7 @@ class LibraryDelegate(QStyledItemDelegate):
         second_top = inner.top() + title_metrics.height() + LINE_GAP
         label = theme.STORY_LABELS[story.status]
         badge = paint_badge(
-            painter, QPointF(inner.left(), second_top), label, theme.STORY_TONES[story.status], badge_font(option.font)
+            painter, QPointF(inner.left(), second_top), label, theme.STORY_TONES[story.status], fonts.badge
         )
         painter.setFont(small)
         painter.setPen(theme.muted_text(pal))
