@@ -255,7 +255,8 @@ class StoryView(QWidget):
         if generation != self._generation or story is None or story.status is not StoryStatus.generating:
             return
         if index < story.scene_count and index not in self.cards and index not in self._unplaced:
-            self._unplaced[index] = self._new_card(index)
+            card = self._unplaced[index] = self._new_card(index)
+            QTimer.singleShot(1, card, card.ensurePolished)  # styled on a turn of its own too
 
     def _new_card(self, index: int) -> SceneCard:
         card = SceneCard(index, self._column)  # hidden until placed
