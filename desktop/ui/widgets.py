@@ -11,6 +11,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QImage,
     QPainter,
     QPaintEvent,
     QPalette,
@@ -113,37 +114,73 @@ def badge_font(base: QFont) -> QFont:
     return font
 
 
+_metrics: dict[str, QFontMetrics] = {}
+
+
+def font_metrics(font: QFont) -> QFontMetrics:
+    found = _metrics.get(font.key())
+    if found is None:
+        found = _metrics[font.key()] = QFontMetrics(font)
+    return found
+
+
 def badge_size(text: str, font: QFont, with_icon: bool) -> QSize:
-    metrics = QFontMetrics(font)
+    metrics = font_metrics(font)
     height = metrics.height() + 6
     width = metrics.horizontalAdvance(text) + 16 + (BADGE_ICON + 4 if with_icon else 0)
     return QSize(width, height)
 
 
+_badges: dict[tuple[str, str, str | None, int, int, float], QPixmap] = {}
+MAX_BADGES = 256
+
+
 def paint_badge(
     painter: QPainter, top_left: QPointF, text: str, tone: theme.Tone, font: QFont, icon_name: str | None = None
 ) -> QRectF:
-    """Draw a rounded status pill; returns the rectangle it took."""
+    """Draw a rounded status pill; returns the rectangle it took.
+
+    Each look is drawn once and copied after: library rows and scene cards repaint their badges often, and
+    drawing one took longer than the rest of a library row together.
+    """
     colors = theme.tone_colors(tone)
     size = badge_size(text, font, icon_name is not None)
-    rect = QRectF(top_left, QSize(size.width(), size.height()).toSizeF())
-    painter.save()
+    device = painter.device()
+    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    key = (text, font.key(), icon_name, colors.background.rgba(), colors.text.rgba(), ratio)
+    pixmap = _badges.get(key)
+    if pixmap is None:
+        if len(_badges) >= MAX_BADGES:
+            _badges.clear()
+        pixmap = _badges[key] = _draw_badge(size, text, colors, font, icon_name, ratio)
+    painter.drawPixmap(top_left, pixmap)
+    return QRectF(top_left, size.toSizeF())
+
+
+def _draw_badge(
+    size: QSize, text: str, colors: theme.ToneColors, font: QFont, icon_name: str | None, ratio: float
+) -> QPixmap:
+    image = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(colors.border)
     painter.setBrush(colors.background)
+    rect = QRectF(0, 0, size.width(), size.height())
     radius = rect.height() / 2
     painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
-    x = rect.left() + 8
+    x = 8.0
     if icon_name is not None:
-        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-        image = svg_image(icon_name, BADGE_ICON, colors.text, ratio)
-        painter.drawImage(QPointF(x, rect.center().y() - BADGE_ICON / 2), image)
+        painter.drawImage(
+            QPointF(x, rect.center().y() - BADGE_ICON / 2), svg_image(icon_name, BADGE_ICON, colors.text, ratio)
+        )
         x += BADGE_ICON + 4
     painter.setFont(font)
     painter.setPen(colors.text)
-    painter.drawText(QRectF(x, rect.top(), rect.right() - x - 6, rect.height()), Qt.AlignmentFlag.AlignVCenter, text)
-    painter.restore()
-    return rect
+    painter.drawText(QRectF(x, 0, rect.right() - x - 6, rect.height()), Qt.AlignmentFlag.AlignVCenter, text)
+    painter.end()
+    return QPixmap.fromImage(image)
 
 
 class Badge(QWidget):
