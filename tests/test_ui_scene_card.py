@@ -1,15 +1,23 @@
-"""A scene card while its scene is written: outlined in the accent colour as the text streams in, plain once saved."""
+"""A scene card as a writer sees it: outlined while its text streams in, growing line by line without shaking the
+cards above it, its text copyable, the upload's failure under the badge."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QMargins, QObject, QPoint
+from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QHelpEvent
+from PySide6.QtWidgets import QApplication, QMenu, QToolTip
 
-from desktop.models import Scene
+from desktop.models import Scene, Upload, UploadStatus
 from desktop.ui import theme
+from desktop.ui.card_column import CardColumn
 from desktop.ui.scene_card import SceneCard
+from desktop.ui.text_block import TextBlock
+
+LINE = "The light came slowly over the harbour, and the boats lay still on the grey water below the lamp. "
 
 
 def left_edge_colour(card: SceneCard) -> QColor:
@@ -29,3 +37,101 @@ def test_a_card_is_outlined_while_its_text_streams_in(qapp: Any, qtbot: Any) -> 
     card.set_scene(Scene.create(uuid.uuid4(), 0, "Word from the North", "The light came slowly over the harbour."))
     assert not card.is_live
     assert left_edge_colour(card) == plain
+
+
+class Resizes(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.count += 1
+        return False
+
+
+def test_a_growing_scene_moves_the_cards_below_it_and_leaves_those_above_alone(qapp: Any, qtbot: Any) -> None:
+    column = CardColumn(QMargins(10, 10, 10, 10), spacing=12)
+    qtbot.addWidget(column)
+    column.resize(900, 1200)
+    cards = [SceneCard(index) for index in range(3)]
+    for index, card in enumerate(cards):
+        column.insert(index, card)
+    for card in cards[:2]:
+        card.set_scene(Scene.create(uuid.uuid4(), card.index, "A quiet day", LINE * 3))
+    column.show()
+    qtbot.waitUntil(lambda: cards[2].y() > cards[1].geometry().bottom())
+    above = Resizes()
+    cards[0].installEventFilter(above)
+    below_top, streaming_height = cards[2].y(), cards[2].height()
+
+    cards[1].set_streaming_text(LINE * 12)  # the middle scene is written again, much longer
+    qtbot.waitUntil(lambda: cards[2].y() > below_top)
+    assert cards[1].height() > streaming_height
+    assert cards[2].y() == cards[1].geometry().bottom() + 1 + 12
+    assert above.count == 0  # the card above was not squeezed and given its height back
+    assert column.heightForWidth(column.width()) == cards[2].geometry().bottom() + 1 + 10
+
+
+def test_text_keeps_its_paragraphs_and_line_breaks_and_wraps_to_the_width(qapp: Any) -> None:
+    block = TextBlock(theme.serif_font(12), line_height=1.45, paragraph_gap=9)
+    block.set_text("First line")
+    one_line = block.height(600)
+    block.set_text("First line\nSecond line")
+    assert block.height(600) > one_line  # a line break starts a new line
+    block.set_text("First paragraph.\n\n\nSecond paragraph.")
+    assert one_line * 2 + 9 - 1 <= block.height(600) <= one_line * 2 + 9 + 1  # blank lines make one gap
+    block.set_text(LINE * 6)
+    assert block.height(200) > block.height(600)
+
+
+def test_the_text_can_be_copied_from_the_cards_menu(qapp: Any, qtbot: Any) -> None:
+    card = SceneCard(0)
+    qtbot.addWidget(card)
+    card.set_scene(Scene.create(uuid.uuid4(), 0, "Word from the North", LINE))
+    card.resize(800, card.heightForWidth(800))
+    card.show()
+    inside = QPoint(400, 60)
+    QApplication.sendEvent(card, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, inside, card.mapToGlobal(inside)))
+    menu = card.findChild(QMenu)
+    assert menu is not None
+    labels = [action.text() for action in menu.actions()]
+    assert labels[:2] == ["Copy text", "Edit"]
+    menu.actions()[0].trigger()
+    assert QGuiApplication.clipboard().text() == LINE
+    menu.close()
+
+
+def test_the_badge_tells_why_an_upload_failed(qapp: Any, qtbot: Any) -> None:
+    card = SceneCard(0)
+    qtbot.addWidget(card)
+    scene = Scene.create(uuid.uuid4(), 0, "Word from the North", LINE)
+    card.set_scene(scene)
+    now = datetime.now(UTC)
+    failed = Upload(
+        id=uuid.uuid4(),
+        story_id=scene.story_id,
+        scene_id=scene.id,
+        scene_index=0,
+        local_path="scene-1.png",
+        object_path="stories/scene-1.png",
+        content_type="image/png",
+        backend="supabase",
+        status=UploadStatus.failed,
+        attempts=1,
+        error_message="The image is larger than the bucket allows — raise the bucket's size limit.",
+        created_at=now,
+        updated_at=now,
+    )
+    card.set_upload(failed)
+    card.resize(800, card.heightForWidth(800))
+    card.show()
+    qtbot.waitExposed(card)
+    assert card.badge_text == "Failed"
+    assert "larger than the bucket allows" in card.error_text
+    assert card.retry_button.isVisible()
+    badge = card._badge_rect().center().toPoint()
+    QApplication.sendEvent(card, QHelpEvent(QEvent.Type.ToolTip, badge, card.mapToGlobal(badge)))
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert QToolTip.text() == failed.error_message
+    QToolTip.hideText()
