@@ -27,6 +27,7 @@ from desktop.storage import Failure
 from desktop.ui import theme, window_state
 from desktop.ui.composer import Composer
 from desktop.ui.empty_page import EmptyPage
+from desktop.ui.frame_pacer import FramePacer
 from desktop.ui.image_viewer import ImageViewer
 from desktop.ui.library_panel import LibraryPanel
 from desktop.ui.notices import NoticeBar
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Storyforge")
         self.setWindowIcon(app_icon())
         self.resize(1280, 820)
+        self._frame_pacer = FramePacer(self)
         # Thumbnails get their own small pool so slow uploads never keep them waiting.
         self.thumbnail_executor = QThreadPoolExecutor(
             max_workers=THUMBNAIL_WORKERS, name="storyforge-thumbnails", background=True

@@ -1,0 +1,49 @@
+"""Paint a window at most once a frame, on a turn of the event loop of its own."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QWidget
+
+FRAME_S = 1 / 60
+
+
+class FramePacer(QObject):
+    """Holds a window's repaints back to one per frame, each on a timer of its own.
+
+    Qt repaints a window as soon as the events queued with its first change have run: in the same turn of the
+    loop as the change (a scene saved, then the card, the library's row and the progress line painted), and some
+    sixty times a second at uneven moments while a story is written. Here the repaint Qt asks for waits for a
+    timer, at the end of the frame if the last paint was less than a frame ago, else at once on the next turn.
+    The changes of one frame are painted together, and the loop gets a turn between a change and its paint.
+    Qt keeps the regions to repaint meanwhile; exposing a window is painted as before, without waiting.
+    """
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self._painted_at = 0.0
+        self._delivering = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._paint)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.UpdateRequest and not self._delivering:
+            if not self._timer.isActive():
+                wait_ms = round((self._painted_at + FRAME_S - time.monotonic()) * 1000)
+                self._timer.start(max(1, wait_ms))
+            return True
+        return False
+
+    def _paint(self) -> None:
+        self._painted_at = time.monotonic()
+        self._delivering = True
+        try:
+            QCoreApplication.sendEvent(self._window, QEvent(QEvent.Type.UpdateRequest))
+        finally:
+            self._delivering = False
