@@ -135,3 +135,21 @@ def test_the_badge_tells_why_an_upload_failed(qapp: Any, qtbot: Any) -> None:
     qtbot.waitUntil(QToolTip.isVisible)
     assert QToolTip.text() == failed.error_message
     QToolTip.hideText()
+
+
+def test_a_scene_that_grew_while_the_page_was_hidden_has_its_room_when_shown(qapp: Any, qtbot: Any) -> None:
+    column = CardColumn(QMargins(10, 10, 10, 10), spacing=12)
+    qtbot.addWidget(column)
+    column.resize(900, 1200)
+    cards = [SceneCard(index) for index in range(2)]
+    for index, card in enumerate(cards):
+        column.insert(index, card)
+        card.set_scene(Scene.create(uuid.uuid4(), index, "A quiet day", LINE))
+    column.show()
+    qtbot.waitExposed(column)
+    column.hide()  # the writer opened the new-story form meanwhile
+
+    cards[0].set_scene(Scene.create(uuid.uuid4(), 0, "A quiet day", LINE * 12))
+    column.show()
+    assert cards[0].height() == cards[0].heightForWidth(cards[0].width())
+    assert cards[1].y() == cards[0].geometry().bottom() + 1 + 12

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QMargins, QRect, QSize
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -60,6 +60,11 @@ class CardColumn(QWidget):
             self._restack()
             return True
         return super().event(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Hidden (the new-story form in front), the column hears nothing of cards that grew meanwhile.
+        super().showEvent(event)
+        self._restack()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
