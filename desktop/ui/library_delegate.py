@@ -14,6 +14,9 @@ from desktop.ui import theme
 from desktop.ui.library_model import AnyIndex, StoryRole
 from desktop.ui.widgets import badge_font, badge_size, paint_badge
 
+LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 PADDING_X = 12
 PADDING_Y = 9
 LINE_GAP = 5
@@ -107,16 +110,12 @@ class LibraryDelegate(QStyledItemDelegate):
         painter.setPen(pal.color(QPalette.ColorRole.Text))
         title_rect = QRectF(inner.left(), inner.top(), inner.width() - date_width - 10, title_metrics.height())
         painter.drawText(
-            title_rect,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            title_metrics.elidedText(story.title, Qt.TextElideMode.ElideRight, int(title_rect.width())),
+            title_rect, LEFT_MIDDLE, title_metrics.elidedText(story.title, ELIDE_RIGHT, int(title_rect.width()))
         )
         painter.setFont(small)
-        painter.setPen(theme.muted_text(pal))
+        painter.setPen(theme.muted_text(pal))  # the date and the scene count
         painter.drawText(
-            QRectF(inner.right() - date_width, inner.top(), date_width, title_metrics.height()),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            date,
+            QRectF(inner.right() - date_width, inner.top(), date_width, title_metrics.height()), RIGHT_MIDDLE, date
         )
 
         second_top = inner.top() + title_metrics.height() + LINE_GAP
@@ -124,11 +123,9 @@ class LibraryDelegate(QStyledItemDelegate):
         badge = paint_badge(
             painter, QPointF(inner.left(), second_top), label, theme.STORY_TONES[story.status], fonts.badge
         )
-        painter.setFont(small)
-        painter.setPen(theme.muted_text(pal))
         painter.drawText(
             QRectF(badge.right() + 8, badge.top(), inner.right() - badge.right() - 8, badge.height()),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            LEFT_MIDDLE,
             scenes_text(story),
         )
         painter.restore()
