@@ -50,16 +50,22 @@ class Resizes(QObject):
         return False
 
 
-def test_a_growing_scene_moves_the_cards_below_it_and_leaves_those_above_alone(qapp: Any, qtbot: Any) -> None:
+def story_column(qtbot: Any, written: list[str], writing: int = 0) -> tuple[CardColumn, list[SceneCard]]:
+    """A story's column of cards (12 px apart): the scenes `written`, then `writing` more still being written."""
     column = CardColumn(QMargins(10, 10, 10, 10), spacing=12)
     qtbot.addWidget(column)
     column.resize(900, 1200)
-    cards = [SceneCard(index) for index in range(3)]
+    cards = [SceneCard(index) for index in range(len(written) + writing)]
     for index, card in enumerate(cards):
         column.insert(index, card)
-    for card in cards[:2]:
-        card.set_scene(Scene.create(uuid.uuid4(), card.index, "A quiet day", LINE * 3))
+    for card, text in zip(cards, written, strict=False):
+        card.set_scene(Scene.create(uuid.uuid4(), card.index, "A quiet day", text))
     column.show()
+    return column, cards
+
+
+def test_a_growing_scene_moves_the_cards_below_it_and_leaves_those_above_alone(qapp: Any, qtbot: Any) -> None:
+    column, cards = story_column(qtbot, [LINE * 3, LINE * 3], writing=1)
     qtbot.waitUntil(lambda: cards[2].y() > cards[1].geometry().bottom())
     above = Resizes()
     cards[0].installEventFilter(above)
@@ -138,14 +144,7 @@ def test_the_badge_tells_why_an_upload_failed(qapp: Any, qtbot: Any) -> None:
 
 
 def test_a_scene_that_grew_while_the_page_was_hidden_has_its_room_when_shown(qapp: Any, qtbot: Any) -> None:
-    column = CardColumn(QMargins(10, 10, 10, 10), spacing=12)
-    qtbot.addWidget(column)
-    column.resize(900, 1200)
-    cards = [SceneCard(index) for index in range(2)]
-    for index, card in enumerate(cards):
-        column.insert(index, card)
-        card.set_scene(Scene.create(uuid.uuid4(), index, "A quiet day", LINE))
-    column.show()
+    column, cards = story_column(qtbot, [LINE, LINE])
     qtbot.waitExposed(column)
     column.hide()  # the writer opened the new-story form meanwhile
 

@@ -260,7 +260,6 @@ class StoryView(QWidget):
 
     def _new_card(self, index: int) -> SceneCard:
         card = SceneCard(index, self._column)  # hidden until placed
-        card.set_story_running(self.story is not None and self.story.status is StoryStatus.generating)
         card.open_image.connect(self.image_requested)
         card.edit_saved.connect(self._edit)
         card.regenerate_text.connect(self._regenerate_text)
@@ -269,6 +268,7 @@ class StoryView(QWidget):
         return card
 
     def _place(self, card: SceneCard) -> None:
+        card.set_story_running(self.is_generating)  # a card made ahead may have waited while the story changed
         position = sum(1 for known in self.cards if known < card.index)
         self._column.insert(position, card)
         self.cards[card.index] = card

@@ -1,0 +1,109 @@
+"""The pictures a scene card draws with: its image well's placeholders, the thumbnail's rounded corners, its frame."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
+
+from desktop.ui import theme
+from desktop.ui.resources import svg_image
+
+CARD_RADIUS = 10
+
+
+_placeholders: dict[tuple[int, int, str, str, str, float, bool], QPixmap] = {}
+
+
+def placeholder_pixmap(size: QSize, text: str, icon_name: str, tone: theme.Tone, ratio: float) -> QPixmap:
+    """A calm stand-in while an image is painted (or when there is none); one shared pixmap per kind."""
+    key = (size.width(), size.height(), text, icon_name, tone.value, ratio, theme.is_dark())
+    found = _placeholders.get(key)
+    if found is None:
+        found = _placeholders[key] = _draw_placeholder(size, text, icon_name, tone, ratio)
+    return found
+
+
+def _draw_placeholder(size: QSize, text: str, icon_name: str, tone: theme.Tone, ratio: float) -> QPixmap:
+    image = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    colors = theme.tone_colors(tone)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    rect = QRectF(0.5, 0.5, size.width() - 1, size.height() - 1)
+    painter.setPen(colors.border)
+    painter.setBrush(colors.background)
+    painter.drawRoundedRect(rect, 8, 8)
+    glyph = svg_image(icon_name, 28, colors.text, ratio)
+    painter.drawImage(QPointF(rect.center().x() - 14, rect.center().y() - 26), glyph)
+    painter.setPen(colors.text)
+    painter.drawText(
+        QRectF(rect.left() + 10, rect.center().y() + 8, rect.width() - 20, 40),
+        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+        text,
+    )
+    painter.end()
+    return QPixmap.fromImage(image)
+
+
+def rounded_pixmap(image: QImage, size: QSize, ratio: float) -> QPixmap:
+    """The thumbnail centred in the card's image well, with rounded corners."""
+    canvas = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+    canvas.setDevicePixelRatio(ratio)
+    canvas.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(canvas)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    shown = QSize(image.width(), image.height()) / max(image.devicePixelRatio(), 1.0)
+    fitted = shown.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
+    target = QRectF(
+        (size.width() - fitted.width()) / 2, (size.height() - fitted.height()) / 2, fitted.width(), fitted.height()
+    )
+    clip = QPainterPath()
+    clip.addRoundedRect(target, 8, 8)
+    painter.setClipPath(clip)
+    painter.drawImage(target, image)
+    painter.end()
+    return QPixmap.fromImage(canvas)
+
+
+_frames: dict[tuple[str, str, float], QPixmap] = {}
+
+
+def frame_pixmap(background: QColor, border: QColor, ratio: float) -> QPixmap:
+    """A card's rounded corners and border, drawn once; `paint_frame` stretches its middle to any size."""
+    key = (background.name(QColor.NameFormat.HexArgb), border.name(QColor.NameFormat.HexArgb), ratio)
+    found = _frames.get(key)
+    if found is None:
+        side = 2 * (CARD_RADIUS + 1) + 1
+        image = QImage(QSize(side, side) * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(border, 1))
+        painter.setBrush(background)
+        painter.drawRoundedRect(QRectF(0.5, 0.5, side - 1, side - 1), CARD_RADIUS, CARD_RADIUS)
+        painter.end()
+        found = _frames[key] = QPixmap.fromImage(image)
+    return found
+
+
+def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QColor) -> None:
+    """`frame_pixmap` in nine pieces, its one-pixel middle row and column stretched: an antialiased rounded
+    rectangle the size of a card took 0.6 ms to fill, these take a tenth of that."""
+    r = CARD_RADIUS + 1
+    ratio = frame.devicePixelRatio()
+    middle_w, middle_h = rect.width() - 2 * r, rect.height() - 2 * r
+    if middle_w <= 0 or middle_h <= 0:
+        return
+    columns = ((rect.left(), 0, r, r), (rect.left() + r, r, middle_w, 1), (rect.right() + 1 - r, r + 1, r, r))
+    rows = ((rect.top(), 0, r, r), (rect.top() + r, r, middle_h, 1), (rect.bottom() + 1 - r, r + 1, r, r))
+    for x, source_x, width, source_w in columns:
+        for y, source_y, height, source_h in rows:
+            target = QRectF(x, y, width, height)
+            if source_w == 1 and source_h == 1:
+                painter.fillRect(target, background)
+            else:
+                source = QRectF(source_x * ratio, source_y * ratio, source_w * ratio, source_h * ratio)
+                painter.drawPixmap(target, frame, source)
