@@ -47,14 +47,11 @@ class TextBlock:
         self._layouts = {key: laid for key, laid in self._layouts.items() if key[0] in kept}
         self._heights.clear()
 
-    def set_font(self, font: QFont) -> None:
-        self._font = QFont(font)
-        self._layouts.clear()
-        self._heights.clear()
-
     def height(self, width: int) -> int:
         height = self._heights.get(width)
         if height is None:
+            if len(self._heights) > MAX_LAYOUTS:
+                self._heights.clear()
             heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
             total = sum(heights) + self._paragraph_gap * max(0, len(heights) - 1)
             height = self._heights[width] = math.ceil(total)
