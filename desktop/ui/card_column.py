@@ -34,7 +34,7 @@ class CardColumn(QWidget):
     def clear(self) -> None:
         cards, self._cards = self._cards, []
         for card in cards:
-            card.setParent(None)
+            card.hide()
             card.deleteLater()
         self._restack()
 
