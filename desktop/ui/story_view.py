@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +22,7 @@ from desktop.ui.thumbnails import ThumbnailLoader
 
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
+OPEN_BATCH = 3  # cards made per turn of the loop while a story opens
 PREPARE_AFTER_MS = 50  # once a scene's card is placed, the next one's is made (scenes take seconds to write)
 
 
@@ -136,15 +138,25 @@ class StoryView(QWidget):
         uploads = await self._story_uploads(story_id)
         if generation != self._generation:
             return
-        self._loading_id = None
         if story is None:
+            self._loading_id = None
             return
-        self.story = story
+        self.header.show_story(story)
         for upload in uploads:
             self._uploads[upload.scene_id] = newest_upload(self._uploads.get(upload.scene_id), upload)
-        for scene in scenes:
-            self._apply_scene(scene)
-        self.header.show_story(story)
+        for start in range(0, len(scenes), OPEN_BATCH):
+            if start:
+                # A turn of the loop between batches: a long story opens card by card, the window never held
+                # for all of them (2-3 ms a card). Live events keep waiting in the replay meanwhile.
+                await asyncio.sleep(0)
+                if generation != self._generation:
+                    return
+            for scene in scenes[start : start + OPEN_BATCH]:
+                self._apply_scene(scene)
+        self._loading_id = None
+        self.story = story
+        for card in self.cards.values():
+            card.set_story_running(story.status is StoryStatus.generating)
         replay, self._replay = self._replay, []
         for name, args in replay:
             getattr(self, name)(*args)
