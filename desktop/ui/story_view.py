@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from functools import partial
@@ -22,7 +23,7 @@ from desktop.ui.thumbnails import ThumbnailLoader
 
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
-OPEN_BATCH = 3  # cards made per turn of the loop while a story opens
+OPEN_TURN_S = 0.004  # how long a story that opens may make cards before the loop gets a turn
 PREPARE_AFTER_MS = 50  # once a scene's card is placed, the next one's is made (scenes take seconds to write)
 
 
@@ -144,15 +145,16 @@ class StoryView(QWidget):
         self.header.show_story(story)
         for upload in uploads:
             self._uploads[upload.scene_id] = newest_upload(self._uploads.get(upload.scene_id), upload)
-        for start in range(0, len(scenes), OPEN_BATCH):
-            if start:
-                # A turn of the loop between batches: a long story opens card by card, the window never held
-                # for all of them (2-3 ms a card). Live events keep waiting in the replay meanwhile.
+        turn_ends = time.perf_counter() + OPEN_TURN_S
+        for scene in scenes:
+            if time.perf_counter() > turn_ends:
+                # A turn of the loop now and then: a long story opens a few cards at a time (a card with its
+                # text takes a few ms), the window never held for all of them. Live events wait in the replay.
                 await asyncio.sleep(0)
                 if generation != self._generation:
                     return
-            for scene in scenes[start : start + OPEN_BATCH]:
-                self._apply_scene(scene)
+                turn_ends = time.perf_counter() + OPEN_TURN_S
+            self._apply_scene(scene)
         self._loading_id = None
         self.story = story
         for card in self.cards.values():
