@@ -23,7 +23,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -44,6 +46,7 @@ from tests.bench.bench_pipeline import TICK_S, LoopLag, percentile, with_databas
 SCENES = 12
 DELAY_S = 0.25  # the offline generator streams each scene's text over this long, and waits this long per image
 TARGETS = {"max_gap_ms": 16.0, "p99_gap_ms": 8.0}
+T = TypeVar("T")
 PROMPT = "Mira, a lighthouse keeper in the village of Harrow, finds a brass key in the belly of a fish."
 
 
@@ -52,7 +55,7 @@ def _all_shown(window: MainWindow, count: int) -> bool:
     return len(cards) == count and all(card.placeholder_text is None for card in cards.values())
 
 
-async def _write_story(window: MainWindow, runtime: Runtime, title: str, scenes: int) -> Story:
+async def write_story(window: MainWindow, runtime: Runtime, title: str, scenes: int) -> Story:
     """Generate as the Generate button does; return once the story is finished, uploaded and fully shown."""
     service, uploads = runtime.story_service, runtime.uploads
     assert service is not None and uploads is not None
@@ -79,21 +82,20 @@ async def _write_story(window: MainWindow, runtime: Runtime, title: str, scenes:
     return story
 
 
-async def _measure(folder: Path, dsn: str) -> dict[str, float]:
-    settings = Settings(
-        database_url=dsn,
-        data_dir=folder,
-        user_id=uuid.uuid4(),
-        offline_delay=DELAY_S,
-        storage_backend="local",
+def bench_settings(folder: Path, dsn: str, delay_s: float) -> Settings:
+    return Settings(
+        database_url=dsn, data_dir=folder, user_id=uuid.uuid4(), offline_delay=delay_s, storage_backend="local"
     )
-    runtime = Runtime(settings, SecretStore())
+
+
+async def _measure(folder: Path, dsn: str) -> dict[str, float]:
+    runtime = Runtime(bench_settings(folder, dsn, DELAY_S), SecretStore())
     window = MainWindow(runtime)
     window.show()
     try:
         if not await runtime.start_database():
             raise RuntimeError(runtime.database_error)
-        await _write_story(window, runtime, "Warming up", 2)  # first queries, font, first paint, first thumbnail
+        await write_story(window, runtime, "Warming up", 2)  # first queries, font, first paint, first thumbnail
         window.hide()  # the baseline: the same story, its widgets fed but never laid out or painted
         hidden_gaps, _, _ = await _timed_story(window, runtime, "The Key in the Fish (hidden)")
         await _shown(window)
@@ -144,13 +146,14 @@ async def _timed_story(window: MainWindow, runtime: Runtime, title: str) -> tupl
     lag = LoopLag()
     lag.start()
     started, gui_cpu = time.perf_counter(), time.thread_time()  # the loop's thread is this one
-    await _write_story(window, runtime, title, SCENES)
+    await write_story(window, runtime, title, SCENES)
     story_s, gui_cpu_s = time.perf_counter() - started, time.thread_time() - gui_cpu
     await lag.stop()
     return lag.gaps, story_s, gui_cpu_s
 
 
-def main() -> int:
+def run_with_window(measure: Callable[[Path, str], Awaitable[T]]) -> T:
+    """`measure(data folder, dsn)` on the app's loop, with the app's logging, in a temporary folder."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="storyforge-bench-window-") as folder:
         # Window geometry and dock positions are remembered with QSettings: in the temp folder, never the writer's.
@@ -161,7 +164,11 @@ def main() -> int:
         route_qt_messages_to_log()
         gc.freeze()  # as desktop.app does before it starts the loop
         with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
-            figures = runner.run(with_database(Path(folder), _measure))
+            return runner.run(with_database(Path(folder), measure))
+
+
+def main() -> int:
+    figures = run_with_window(_measure)
     passed = all(figures[name] <= target for name, target in TARGETS.items())
     print(
         f"bench window_lag: max_gap_ms={figures['max_gap_ms']:.1f} p99_gap_ms={figures['p99_gap_ms']:.1f} "
