@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         actions.cancel.setEnabled(on_story and self.story_view.is_generating)
         actions.resume.setEnabled(on_story and story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
-        actions.open_image.setEnabled(on_story and bool(self.story_view.viewer_entries()))
+        actions.open_image.setEnabled(on_story and self.story_view.has_images)
         actions.retry_all.setEnabled(self._runtime.uploads is not None)
 
     def _focus_search(self) -> None:

@@ -333,6 +333,10 @@ class StoryView(QWidget):
             painting,
         )
 
+    @property
+    def has_images(self) -> bool:
+        return any(card.has_image for card in self.cards.values())
+
     def viewer_entries(self) -> list[ViewerEntry]:
         entries = []
         for index in sorted(self.cards):
