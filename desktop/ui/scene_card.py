@@ -9,7 +9,6 @@ from PySide6.QtCore import QEvent, QMargins, QPointF, QRect, QRectF, QSize, Qt, 
 from PySide6.QtGui import (
     QContextMenuEvent,
     QFont,
-    QFontMetrics,
     QGuiApplication,
     QHelpEvent,
     QImage,
@@ -26,7 +25,7 @@ from desktop.ui.card_pixmaps import CARD_RADIUS, frame_pixmap, paint_frame, plac
 from desktop.ui.flat_buttons import FlatButton, ImageButton
 from desktop.ui.scene_editor import SceneEditor
 from desktop.ui.text_block import TextBlock
-from desktop.ui.widgets import badge_font, badge_size, paint_badge, plain, small_font
+from desktop.ui.widgets import badge_font, badge_size, font_metrics, paint_badge, plain, small_font
 
 THUMB_SIZE = QSize(240, 160)
 STREAM_FRAME_MS = 40
@@ -234,8 +233,10 @@ class SceneCard(QWidget):
         self._refresh()
 
     def set_story_running(self, running: bool) -> None:
-        self._story_running = running
-        self._refresh()
+        # Every card is told each time the story changes (several times a scene); most of the time nothing moves.
+        if running != self._story_running:
+            self._story_running = running
+            self._refresh()
 
     # --- editing ---
 
@@ -422,7 +423,7 @@ class SceneCard(QWidget):
         body_left = MARGINS.left() + THUMB_SIZE.width() + COLUMN_GAP
         body_width = self._body_width(width)
         header_height = max(
-            QFontMetrics(self._number_font).height(), badge_size("Queued", self._badge_font(), True).height()
+            font_metrics(self._number_font).height(), badge_size("Queued", self._badge_font(), True).height()
         )
         y = MARGINS.top() + header_height + ROW_GAP
         title_top = text_top = editor_top = y
