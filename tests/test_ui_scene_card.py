@@ -152,3 +152,51 @@ def test_a_scene_that_grew_while_the_page_was_hidden_has_its_room_when_shown(qap
     column.show()
     assert cards[0].height() == cards[0].heightForWidth(cards[0].width())
     assert cards[1].y() == cards[0].geometry().bottom() + 1 + 12
+
+
+def upload_of(scene: Scene, status: UploadStatus, error: str | None = None) -> Upload:
+    now = datetime.now(UTC)
+    return Upload(
+        id=uuid.uuid4(),
+        story_id=scene.story_id,
+        scene_id=scene.id,
+        scene_index=scene.index,
+        local_path="scene-1.png",
+        object_path="stories/scene-1.png",
+        content_type="image/png",
+        backend="supabase",
+        status=status,
+        attempts=1,
+        error_message=error or "",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def test_the_screen_shows_each_change_as_a_card_drawn_afresh_would(qapp: Any, qtbot: Any) -> None:
+    """Cards repaint only the parts that change (a badge, the border, new lines); nothing stale may stay behind."""
+    column, cards = story_column(qtbot, [LINE], writing=1)
+    qtbot.waitExposed(column)
+    card = cards[1]
+
+    def on_screen_as_drawn_afresh() -> bool:
+        shown = column.screen().grabWindow(column.winId()).toImage()
+        afresh = column.grab().toImage()
+        return shown.convertToFormat(afresh.format()) == afresh
+
+    scene = Scene.create(uuid.uuid4(), 1, "Word from the North", LINE * 6)
+    changes = [
+        lambda: card.set_streaming_text(LINE),
+        lambda: card.set_streaming_text(LINE * 4),
+        lambda: card.set_scene(scene),
+        lambda: card.set_upload(upload_of(scene, UploadStatus.uploading)),
+        lambda: card.set_upload_progress(40, 100),
+        lambda: card.set_upload(upload_of(scene, UploadStatus.uploaded)),
+        lambda: card.set_busy("Saving…"),
+        lambda: card.set_busy(""),
+        lambda: card.set_upload(upload_of(scene, UploadStatus.failed, "The bucket is full.")),
+    ]
+    for change in changes:
+        change()
+        qtbot.waitUntil(on_screen_as_drawn_afresh, timeout=2000)
+    assert card.badge_text == "Failed" and "The bucket is full." in card.error_text

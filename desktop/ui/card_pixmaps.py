@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QRegion
 
 from desktop.ui import theme
 from desktop.ui.resources import svg_image
@@ -89,9 +89,9 @@ def frame_pixmap(background: QColor, border: QColor, ratio: float) -> QPixmap:
     return found
 
 
-def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QColor) -> None:
+def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QColor, dirty: QRegion) -> None:
     """`frame_pixmap` in nine pieces, its one-pixel middle row and column stretched: an antialiased rounded
-    rectangle the size of a card took 0.6 ms to fill, these take a tenth of that."""
+    rectangle the size of a card took 0.6 ms to fill, these take a tenth of that. Only pieces in `dirty` are drawn."""
     r = CARD_RADIUS + 1
     ratio = frame.devicePixelRatio()
     middle_w, middle_h = rect.width() - 2 * r, rect.height() - 2 * r
@@ -101,6 +101,8 @@ def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QCol
     rows = ((rect.top(), 0, r, r), (rect.top() + r, r, middle_h, 1), (rect.bottom() + 1 - r, r + 1, r, r))
     for x, source_x, width, source_w in columns:
         for y, source_y, height, source_h in rows:
+            if not dirty.intersects(QRect(x, y, width, height)):
+                continue
             target = QRectF(x, y, width, height)
             if source_w == 1 and source_h == 1:
                 painter.fillRect(target, background)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRect
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTextLayout, QTextOption
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QRegion, QTextLayout, QTextOption
 
 MAX_LAYOUTS = 64
 
@@ -57,14 +57,16 @@ class TextBlock:
             height = self._heights[width] = math.ceil(total)
         return height
 
-    def draw(self, painter: QPainter, top_left: QPointF, width: int, color: QColor, dirty: QRect | None = None) -> None:
+    def draw(
+        self, painter: QPainter, top_left: QPointF, width: int, color: QColor, dirty: QRegion | None = None
+    ) -> None:
         """Draw at `top_left`; with `dirty`, only the paragraphs that reach into it."""
         painter.setPen(color)
-        y = top_left.y()
+        x, y = top_left.x(), top_left.y()
         for paragraph in self._paragraphs:
             layout, height = self._layout(paragraph, width)
-            if dirty is None or (y < dirty.bottom() + 1 and y + height > dirty.top()):
-                layout.draw(painter, QPointF(top_left.x(), y))
+            if dirty is None or dirty.intersects(QRect(int(x), int(y), width, math.ceil(height) + 1)):
+                layout.draw(painter, QPointF(x, y))
             y += height + self._paragraph_gap
 
     def _layout(self, paragraph: str, width: int) -> tuple[QTextLayout, float]:

@@ -143,18 +143,23 @@ def paint_badge(
     Each look is drawn once and copied after: library rows and scene cards repaint their badges often, and
     drawing one took longer than the rest of a library row together.
     """
-    colors = theme.tone_colors(tone)
-    size = badge_size(text, font, icon_name is not None)
     device = painter.device()
-    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    pixmap = badge_pixmap(text, tone, font, icon_name, device.devicePixelRatioF() if device is not None else 1.0)
+    painter.drawPixmap(top_left, pixmap)
+    return QRectF(top_left, pixmap.deviceIndependentSize())
+
+
+def badge_pixmap(text: str, tone: theme.Tone, font: QFont, icon_name: str | None, ratio: float) -> QPixmap:
+    """A status pill as `paint_badge` draws it, for a widget that keeps it between paints."""
+    colors = theme.tone_colors(tone)
     key = (text, font.key(), icon_name, colors.background.rgba(), colors.text.rgba(), ratio)
     pixmap = _badges.get(key)
     if pixmap is None:
         if len(_badges) >= MAX_BADGES:
             _badges.clear()
+        size = badge_size(text, font, icon_name is not None)
         pixmap = _badges[key] = _draw_badge(size, text, colors, font, icon_name, ratio)
-    painter.drawPixmap(top_left, pixmap)
-    return QRectF(top_left, size.toSizeF())
+    return pixmap
 
 
 def _draw_badge(
