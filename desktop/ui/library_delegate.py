@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.models import StorySummary
@@ -20,6 +20,7 @@ ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 PADDING_X = 12
 PADDING_Y = 9
 LINE_GAP = 5
+MAX_KEPT_ROWS = 64  # a screen of rows in a few looks (hovered, selected); a full cache is simply started again
 
 
 def friendly_date(moment: datetime, now: datetime | None = None) -> str:
@@ -74,14 +75,43 @@ class LibraryDelegate(QStyledItemDelegate):
         badge = badge_size("Writing", fonts.badge, False)
         return QSize(200, PADDING_Y * 2 + fonts.title_metrics.height() + LINE_GAP + badge.height())
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: dict[tuple[object, ...], QPixmap] = {}  # by the row's look
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        """Copies the row from a picture kept per look: drawing it took 0.4 ms, and the story being written
+        changes its row with every scene."""
         story: StorySummary | None = index.data(StoryRole)
         if story is None:
             return
-        painter.save()
+        state = option.state & (
+            QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver | QStyle.StateFlag.State_HasFocus
+        )
+        device = painter.device()
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        look = (story.title, story.status, story.scenes_written, story.scene_count, friendly_date(story.created_at))
+        key = (look, option.rect.size().toTuple(), state.value, option.palette.cacheKey(), option.font.key(), ratio)
+        pixmap = self._rows.get(key)
+        if pixmap is None:
+            if len(self._rows) >= MAX_KEPT_ROWS:
+                self._rows.clear()
+            pixmap = self._rows[key] = self._drawn(option, story, ratio)
+        painter.drawPixmap(option.rect.topLeft(), pixmap)
+
+    def _drawn(self, option: QStyleOptionViewItem, story: StorySummary, ratio: float) -> QPixmap:
+        image = QImage(option.rect.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        self._draw(painter, option, QRectF(0, 0, option.rect.width(), option.rect.height()), story)
+        painter.end()
+        return QPixmap.fromImage(image)
+
+    def _draw(self, painter: QPainter, option: QStyleOptionViewItem, row: QRectF, story: StorySummary) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal: QPalette = option.palette
-        rect = QRectF(option.rect).adjusted(4, 2, -4, -2)
+        rect = row.adjusted(4, 2, -4, -2)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
         if selected or hovered:
@@ -128,4 +158,3 @@ class LibraryDelegate(QStyledItemDelegate):
             LEFT_MIDDLE,
             scenes_text(story),
         )
-        painter.restore()
