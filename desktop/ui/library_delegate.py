@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPixmap
@@ -25,8 +26,12 @@ MAX_KEPT_ROWS = 64  # a screen of rows in a few looks (hovered, selected); a ful
 
 def friendly_date(moment: datetime, now: datetime | None = None) -> str:
     """'Today 14:05', 'Yesterday', '12 Nov', '12 Nov 2025' — in the writer's local time."""
+    return _friendly_date(moment, now.date() if now is not None else date.today())
+
+
+@lru_cache(maxsize=1024)  # asked for each row each time it is painted; the time zone lookups were half a row's cost
+def _friendly_date(moment: datetime, today: date) -> str:
     local = moment.astimezone()
-    today = (now or datetime.now().astimezone()).date()
     days = (today - local.date()).days
     if days == 0:
         return f"Today {local:%H:%M}"
@@ -70,18 +75,22 @@ def row_fonts(base: QFont) -> RowFonts:
 
 
 class LibraryDelegate(QStyledItemDelegate):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: dict[tuple[object, ...], QPixmap | None] = {}  # by look; None: painted once, not kept yet
+        self._highlights: dict[tuple[object, ...], QPixmap] = {}
+
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         fonts = row_fonts(option.font)
         badge = badge_size("Writing", fonts.badge, False)
         return QSize(200, PADDING_Y * 2 + fonts.title_metrics.height() + LINE_GAP + badge.height())
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: dict[tuple[object, ...], QPixmap] = {}  # by the row's look
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        """Copies the row from a picture kept per look: drawing it took 0.4 ms, and the story being written
-        changes its row with every scene."""
+        """Copies a row painted before from a picture kept per look: drawing it took 0.4 ms, and every visible row
+        is painted again as the list scrolls, a row is hovered or the window is uncovered.
+
+        A look painted for the first time is drawn in place: the row of the story being written changes with each
+        scene, and is rarely painted twice the same."""
         story: StorySummary | None = index.data(StoryRole)
         if story is None:
             return
@@ -92,39 +101,64 @@ class LibraryDelegate(QStyledItemDelegate):
         ratio = device.devicePixelRatioF() if device is not None else 1.0
         look = (story.title, story.status, story.scenes_written, story.scene_count, friendly_date(story.created_at))
         key = (look, option.rect.size().toTuple(), state.value, option.palette.cacheKey(), option.font.key(), ratio)
-        pixmap = self._rows.get(key)
-        if pixmap is None:
-            if len(self._rows) >= MAX_KEPT_ROWS:
-                self._rows.clear()
-            pixmap = self._rows[key] = self._drawn(option, story, ratio)
-        painter.drawPixmap(option.rect.topLeft(), pixmap)
+        if len(self._rows) >= MAX_KEPT_ROWS and key not in self._rows:
+            self._rows.clear()
+        if key in self._rows:
+            pixmap = self._rows[key] or self._drawn(option, story, ratio)
+            self._rows[key] = pixmap
+            painter.drawPixmap(option.rect.topLeft(), pixmap)
+            return
+        self._rows[key] = None
+        painter.save()
+        painter.drawPixmap(option.rect.topLeft(), self._highlight(option, ratio))
+        self._draw(painter, option, QRectF(option.rect), story)
+        painter.restore()
 
     def _drawn(self, option: QStyleOptionViewItem, story: StorySummary, ratio: float) -> QPixmap:
         image = QImage(option.rect.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(ratio)
         image.fill(Qt.GlobalColor.transparent)
         painter = QPainter(image)
+        painter.drawPixmap(0, 0, self._highlight(option, ratio))
         self._draw(painter, option, QRectF(0, 0, option.rect.width(), option.rect.height()), story)
         painter.end()
         return QPixmap.fromImage(image)
 
+    def _highlight(self, option: QStyleOptionViewItem, ratio: float) -> QPixmap:
+        """The rounded fill behind a selected or hovered row, and the focus ring: one per look, not one per change."""
+        state = option.state
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        focused = selected and bool(state & QStyle.StateFlag.State_HasFocus)
+        accent = theme.accent(option.palette)
+        key = (option.rect.width(), option.rect.height(), selected, hovered, focused, accent.rgba(), ratio)
+        found = self._highlights.get(key)
+        if found is None:
+            if len(self._highlights) >= MAX_KEPT_ROWS:  # the list was resized
+                self._highlights.clear()
+            image = QImage(option.rect.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(ratio)
+            image.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            rect = QRectF(0, 0, option.rect.width(), option.rect.height()).adjusted(4, 2, -4, -2)
+            if selected or hovered:
+                fill = QColor(accent)
+                fill.setAlphaF(0.20 if selected else 0.07)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(fill)
+                painter.drawRoundedRect(rect, 8, 8)
+            if focused:
+                painter.setPen(accent)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+            painter.end()
+            found = self._highlights[key] = QPixmap.fromImage(image)
+        return found
+
     def _draw(self, painter: QPainter, option: QStyleOptionViewItem, row: QRectF, story: StorySummary) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal: QPalette = option.palette
         rect = row.adjusted(4, 2, -4, -2)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        if selected or hovered:
-            fill = QColor(theme.accent(pal))
-            fill.setAlphaF(0.20 if selected else 0.07)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(fill)
-            painter.drawRoundedRect(rect, 8, 8)
-        if selected and option.state & QStyle.StateFlag.State_HasFocus:
-            painter.setPen(theme.accent(pal))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
-
         inner = rect.adjusted(PADDING_X - 4, PADDING_Y - 2, -(PADDING_X - 4), -(PADDING_Y - 2))
         fonts = row_fonts(option.font)
         title_font, title_metrics, small, small_metrics = (
