@@ -118,6 +118,10 @@ class MainWindow(QMainWindow):
         self.uploads_status.setAutoRaise(True)
         self.uploads_status.setToolTip("Show the Uploads panel")
         self.uploads_status.clicked.connect(self.show_uploads)
+        # Room for a busy count: a counter that changed width laid the status bar out again, and repainted it.
+        self.uploads_status.setText(status_text(88, 8))
+        self.uploads_status.setMinimumWidth(self.uploads_status.sizeHint().width())
+        self._upload_counts: tuple[int, int] | None = None
         self._show_upload_counts(0, 0)
         self.statusBar().addPermanentWidget(self.uploads_status)
         self.statusBar().addPermanentWidget(self.database_label)
@@ -333,6 +337,9 @@ class MainWindow(QMainWindow):
         self.uploads_panel.table.setFocus()
 
     def _show_upload_counts(self, pending: int, failed: int) -> None:
+        if (pending, failed) == self._upload_counts:
+            return
+        self._upload_counts = (pending, failed)
         self.uploads_status.setText(status_text(pending, failed))
         self.uploads_status.setAccessibleName(self.uploads_status.text())
         set_icon(self.uploads_status, "failed" if failed else "uploads")
