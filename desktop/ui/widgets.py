@@ -231,7 +231,8 @@ class ProgressLine(QWidget):
     """A thin progress bar without the platform bar's animation.
 
     Fusion animates a running QProgressBar at about 60 frames a second, and each frame repainted the bar and the
-    window behind it: a third of all paints on the GUI thread while a story was written.
+    window behind it: a third of all paints on the GUI thread while a story was written. Like `StatusLine`, it
+    stands on the reading page and paints the page's colour behind itself.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -239,6 +240,7 @@ class ProgressLine(QWidget):
         self._value = 0
         self._maximum = 1
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def set_progress(self, value: int, maximum: int) -> None:
         maximum = max(maximum, 1)
@@ -260,6 +262,7 @@ class ProgressLine(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        painter.fillRect(event.rect(), theme.page_color(self.palette()))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         track = QRectF(self.rect())
@@ -276,10 +279,11 @@ class ProgressLine(QWidget):
 
 
 class StatusLine(QWidget):
-    """One line of changing text (a story's progress, what it is doing), elided to the width it is given.
+    """One line of changing text on the reading page (a story's progress, what it is doing), elided to its width.
 
     A QLabel asks every layout up to the window to run again when its text changes (2 ms a time in the story
     header, several times per scene); this line's size does not depend on its text, so a change only repaints it.
+    It paints the page's colour behind its text, so Qt need not paint the widgets beneath it first.
     """
 
     def __init__(self, accessible_name: str, *, muted: bool = False, parent: QWidget | None = None) -> None:
@@ -288,6 +292,7 @@ class StatusLine(QWidget):
         self._muted = muted
         self.setAccessibleName(accessible_name)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def text(self) -> str:
         return self._text
@@ -320,6 +325,7 @@ class StatusLine(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         palette = self.palette()
         painter = QPainter(self)
+        painter.fillRect(event.rect(), theme.page_color(palette))
         painter.setPen(theme.muted_text(palette) if self._muted else palette.color(QPalette.ColorRole.WindowText))
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._shown())
         painter.end()
