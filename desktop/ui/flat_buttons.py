@@ -8,7 +8,7 @@ to the palette, and cost a fraction of it. Each is still a real button: focusabl
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QEnterEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QEnterEvent, QImage, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from desktop.ui import theme
@@ -57,22 +57,35 @@ class FlatButton(QAbstractButton):
     def paintEvent(self, event: QPaintEvent) -> None:
         palette = self.palette()
         enabled = self.isEnabled()
-        color = palette.color(QPalette.ColorRole.WindowText) if enabled else theme.disabled_text(palette)
+        hovered = enabled and (self.underMouse() or self.isDown())
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        frame = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        if self.hasFocus():
-            painter.setPen(QPen(theme.accent(palette), 1))
-        elif enabled and self.underMouse():
-            painter.setPen(QPen(theme.card_border(palette), 1))
-        else:
-            painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(
-            theme.hover_fill(palette) if enabled and (self.underMouse() or self.isDown()) else Qt.BrushStyle.NoBrush
-        )
-        painter.drawRoundedRect(frame, RADIUS, RADIUS)
-        image = svg_image(self.icon_name, ICON, color, self.devicePixelRatioF())
-        painter.drawImage(QPointF(PADDING_X, (self.height() - ICON) / 2), image)
+        if self.hasFocus() or hovered:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(theme.accent(palette) if self.hasFocus() else theme.card_border(palette), 1))
+            painter.setBrush(theme.hover_fill(palette) if hovered else Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), RADIUS, RADIUS)
+        painter.drawPixmap(0, 0, self._face(palette, enabled))
+        painter.end()
+
+    def _face(self, palette: QPalette, enabled: bool) -> QPixmap:
+        """The icon and the label, drawn once per look: a card's buttons repaint each time the card grows."""
+        color = palette.color(QPalette.ColorRole.WindowText) if enabled else theme.disabled_text(palette)
+        ratio = self.devicePixelRatioF()
+        key = (self.text(), self.icon_name, color.rgba(), self.width(), self.height(), self.font().key(), ratio)
+        face = _faces.get(key)
+        if face is None:
+            if len(_faces) >= MAX_FACES:
+                _faces.clear()
+            face = _faces[key] = self._draw_face(color, ratio)
+        return face
+
+    def _draw_face(self, color: QColor, ratio: float) -> QPixmap:
+        image = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.drawImage(QPointF(PADDING_X, (self.height() - ICON) / 2), svg_image(self.icon_name, ICON, color, ratio))
+        painter.setFont(self.font())
         painter.setPen(color)
         text_left = PADDING_X + ICON + ICON_GAP
         painter.drawText(
@@ -81,6 +94,11 @@ class FlatButton(QAbstractButton):
             plain(self.text()),
         )
         painter.end()
+        return QPixmap.fromImage(image)
+
+
+_faces: dict[tuple[object, ...], QPixmap] = {}
+MAX_FACES = 64  # four actions in two looks (enabled or not), at a few sizes
 
 
 class ImageButton(QAbstractButton):
