@@ -118,9 +118,10 @@ class MainWindow(QMainWindow):
         self.uploads_status.setAutoRaise(True)
         self.uploads_status.setToolTip("Show the Uploads panel")
         self.uploads_status.clicked.connect(self.show_uploads)
-        # Room for a busy count: a counter that changed width laid the status bar out again, and repainted it.
+        # A fixed size, with room for a busy count: a counter whose size could change laid the status bar out
+        # again each time, and repainted it all.
         self.uploads_status.setText(status_text(88, 8))
-        self.uploads_status.setMinimumWidth(self.uploads_status.sizeHint().width())
+        self.uploads_status.setFixedSize(self.uploads_status.sizeHint())
         self._upload_counts: tuple[int, int] | None = None
         self._show_upload_counts(0, 0)
         self.statusBar().addPermanentWidget(self.uploads_status)

@@ -17,6 +17,7 @@ from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, Uploa
 from desktop.services.runtime import Runtime
 from desktop.ui import theme
 from desktop.ui.card_column import CardColumn
+from desktop.ui.page_scroll_bar import PageScrollBar
 from desktop.ui.scene_card import THUMB_SIZE, SceneCard
 from desktop.ui.story_header import StoryHeader
 from desktop.ui.thumbnails import ThumbnailLoader
@@ -104,6 +105,7 @@ class StoryView(QWidget):
         # width, which depends on the bar): every card was laid out and painted again at both widths, several times
         # per scene. Always there, the text keeps its width and the page never reflows when it grows past the window.
         self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.scroll_area.setVerticalScrollBar(PageScrollBar())
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self._cards_widget)
         self.scroll_area.viewport().setAutoFillBackground(False)  # the page covers it
