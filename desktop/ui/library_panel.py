@@ -27,22 +27,40 @@ from desktop.ui.resources import icon
 from desktop.ui.widgets import icon_pixmap, set_icon, small_label
 
 SEARCH_DELAY_MS = 180
+ROW_REPAINT_DELAY_MS = 100
 FetchPage = Callable[[str, int, int], Awaitable[list[StorySummary]]]
 
 
 class StoryList(QListView):
-    """The stories, one uniform row each; a story that changed repaints its own row only.
+    """The stories, one uniform row each; a story that changed repaints its own row only, a moment later.
 
     QListView repaints the whole list when any one row changes: every visible row drawn again (5 ms with ten
     stories in sight) each time the story being written saves a scene. Rows are all one height, so a changed row
-    never moves another. With a screen reader listening, Qt's own handling tells it about the change.
+    never moves another. The row waits a few frames: the story page changes in the same turn (a new title, the
+    progress line, the next card), and the row, which the writer is not reading, need not be drawn in that frame
+    too. With a screen reader listening, Qt's own handling tells it about the change at once.
     """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._changed_rows: set[int] = set()
+        self._repaint_rows = QTimer(self, singleShot=True, interval=ROW_REPAINT_DELAY_MS)
+        self._repaint_rows.timeout.connect(self._repaint_changed_rows)
 
     def dataChanged(self, top_left: AnyIndex, bottom_right: AnyIndex, roles: Sequence[int] = ()) -> None:
         if top_left == bottom_right and top_left.isValid() and not QAccessible.isActive():
-            self.update(top_left)
+            self._changed_rows.add(top_left.row())
+            if not self._repaint_rows.isActive():
+                self._repaint_rows.start()
             return
         super().dataChanged(top_left, bottom_right, list(roles))
+
+    def _repaint_changed_rows(self) -> None:
+        model = self.model()
+        for row in self._changed_rows:
+            if row < model.rowCount():
+                self.update(model.index(row, 0))
+        self._changed_rows.clear()
 
 
 class LibraryPanel(QWidget):
