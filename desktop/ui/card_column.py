@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QMargins, QRect, QSize
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+MAX_KEPT_HEIGHTS = 16
+
 
 class CardColumn(QWidget):
     """A vertical stack that moves only the cards below one that grew.
@@ -13,6 +15,9 @@ class CardColumn(QWidget):
     In a box layout, a card growing by a line (as a scene streams in) squeezed every other card by a pixel or two
     until the page itself had grown, then gave them their height back: each card was resized, laid out and painted
     twice, several times a second. Here a card's new height moves the cards below it and asks the page for room.
+
+    The page's layout and the scroll area ask the column for its height many times over each time a card grows
+    (seven on average); it keeps its answers until a card's height changes.
     """
 
     def __init__(self, margins: QMargins, spacing: int, parent: QWidget | None = None) -> None:
@@ -21,6 +26,8 @@ class CardColumn(QWidget):
         self._spacing = spacing
         self._cards: list[QWidget] = []
         self._height = 0
+        self._heights: dict[int, int] = {}  # by width
+        self._widths = (0, 0)  # the widest card's preferred width, the narrowest it may be
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -29,31 +36,43 @@ class CardColumn(QWidget):
         card.setParent(self)
         self._cards.insert(position, card)
         card.show()
-        self._restack()
+        self._cards_changed()
 
     def clear(self) -> None:
         cards, self._cards = self._cards, []
         for card in cards:
             card.hide()
             card.deleteLater()
+        self._cards_changed()
+
+    def _cards_changed(self) -> None:
+        self._widths = (
+            max((card.sizeHint().width() for card in self._cards), default=0),
+            max((card.minimumSizeHint().width() for card in self._cards), default=0),
+        )
         self._restack()
 
     def hasHeightForWidth(self) -> bool:
         return True
 
     def heightForWidth(self, width: int) -> int:
-        inner = width - self._margins.left() - self._margins.right()
-        heights = [card.heightForWidth(inner) for card in self._cards if not card.isHidden()]
-        return self._margins.top() + sum(heights) + self._spacing * max(0, len(heights) - 1) + self._margins.bottom()
+        height = self._heights.get(width)
+        if height is None:
+            inner = width - self._margins.left() - self._margins.right()
+            heights = [card.heightForWidth(inner) for card in self._cards if not card.isHidden()]
+            gaps = self._spacing * max(0, len(heights) - 1)
+            height = self._margins.top() + sum(heights) + gaps + self._margins.bottom()
+            if len(self._heights) > MAX_KEPT_HEIGHTS:  # a window resized by dragging asks about many widths
+                self._heights.clear()
+            self._heights[width] = height
+        return height
 
     def sizeHint(self) -> QSize:
-        widest = max((card.sizeHint().width() for card in self._cards), default=0)
-        width = widest + self._margins.left() + self._margins.right()
+        width = self._widths[0] + self._margins.left() + self._margins.right()
         return QSize(width, self.heightForWidth(self.width() if self._cards else width))
 
     def minimumSizeHint(self) -> QSize:
-        narrowest = max((card.minimumSizeHint().width() for card in self._cards), default=0)
-        return QSize(narrowest + self._margins.left() + self._margins.right(), 0)
+        return QSize(self._widths[1] + self._margins.left() + self._margins.right(), 0)
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:  # a card's height changed (posted by its updateGeometry)
@@ -71,6 +90,7 @@ class CardColumn(QWidget):
         self._restack()
 
     def _restack(self) -> None:
+        self._heights.clear()
         left = self._margins.left()
         inner = self.width() - left - self._margins.right()
         y = self._margins.top()

@@ -10,14 +10,13 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
 from desktop.services.runtime import Runtime
-from desktop.ui import theme
 from desktop.ui.card_column import CardColumn
 from desktop.ui.page_scroll_bar import PageScrollBar
+from desktop.ui.reading_page import ReadingPage
 from desktop.ui.scene_card import THUMB_SIZE, SceneCard
 from desktop.ui.story_header import StoryHeader
 from desktop.ui.thumbnails import ThumbnailLoader
@@ -34,23 +33,6 @@ def centred(outer: QWidget, inner: QWidget) -> None:
     row.addStretch(1)
     row.addWidget(inner, 100)
     row.addStretch(1)
-
-
-class PageBackground(QWidget):
-    """The reading page behind the cards, painted where it is exposed and opaque to Qt.
-
-    Filled by the style sheet, the scroll area's viewport beneath it was painted too, the whole visible page each
-    time a card grew: about as much GUI time as painting the cards.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.fillRect(event.rect(), theme.page_color(self.palette()))
-        painter.end()
 
 
 @dataclass(frozen=True)
@@ -89,15 +71,13 @@ class StoryView(QWidget):
         self.header.cancel_button.clicked.connect(self.cancel_generation)
         self.header.resume_button.clicked.connect(self.resume)
         self.header.retry_button.clicked.connect(self.retry_failed_uploads)
-        self._cards_widget = PageBackground()
-        self._cards_widget.setObjectName("storyCards")
         self._column = CardColumn(QMargins(28, 8, 28, 28), spacing=14)
-        self._column.setMaximumWidth(COLUMN_WIDTH)
+        self._cards_widget = ReadingPage(self._column, COLUMN_WIDTH)
+        self._cards_widget.setObjectName("storyCards")
         # The column grows at the bottom as scenes stream in; without this every growth repainted every card in
         # sight (a resized widget is repainted whole), tens of times a second while a story is written.
         for growing in (self._cards_widget, self._column):
             growing.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
-        centred(self._cards_widget, self._column)
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("storyScroll")
         self.scroll_area.setWidgetResizable(True)
