@@ -134,6 +134,7 @@ class SceneCard(QWidget):
         self._edit_error = ""
         self._rows: dict[int, _Rows] = {}  # by the card's width
         self._badge_drawn: tuple[object, QPixmap, QPointF] | None = None
+        self._badge_font_of: tuple[str, QFont] | None = None  # by the card's font
         self._shown: tuple[object, ...] = ()
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
@@ -523,7 +524,10 @@ class SceneCard(QWidget):
         return max(MIN_TEXT_WIDTH, width - MARGINS.left() - THUMB_SIZE.width() - COLUMN_GAP - MARGINS.right())
 
     def _badge_font(self) -> QFont:
-        return badge_font(self.font())
+        key = self.font().key()
+        if self._badge_font_of is None or self._badge_font_of[0] != key:
+            self._badge_font_of = (key, badge_font(self.font()))
+        return self._badge_font_of[1]
 
     def _badge_rect(self, badge: BadgeLook | None = None) -> QRectF:
         text, _, icon_name = badge or self._badge

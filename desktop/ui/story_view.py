@@ -125,6 +125,9 @@ class StoryView(QWidget):
             self._loading_id = None
             return
         self.header.show_story(story)
+        await asyncio.sleep(0)  # the header's new texts lay out up to the window: the cards come a turn later
+        if generation != self._generation:
+            return
         for upload in uploads:
             self._uploads[upload.scene_id] = newest_upload(self._uploads.get(upload.scene_id), upload)
         turn_ends = time.perf_counter() + OPEN_TURN_S

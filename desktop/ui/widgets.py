@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 
 import shiboken6
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -290,6 +290,7 @@ class StatusLine(QWidget):
         super().__init__(parent)
         self._text = ""
         self._muted = muted
+        self._elided: tuple[str, int, str] | None = None  # text, width, as shown: eliding shapes the whole text
         self.setAccessibleName(accessible_name)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -316,8 +317,16 @@ class StatusLine(QWidget):
         super().resizeEvent(event)
         self._offer_full_text()
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._elided = None
+        super().changeEvent(event)
+
     def _shown(self) -> str:
-        return self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width())
+        text, width = self._text, self.width()
+        if self._elided is None or self._elided[:2] != (text, width):
+            self._elided = (text, width, self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width))
+        return self._elided[2]
 
     def _offer_full_text(self) -> None:
         self.setToolTip(self._text if self._shown() != self._text else "")
