@@ -46,3 +46,18 @@ def test_callbacks_run_in_the_context_they_were_given(loop: asyncio.AbstractEven
 
     assert run(in_a_task()) == "scene 3"
     assert scene.get() == "none"
+
+
+def test_timed_callbacks_run_when_due_in_their_context_and_cancelled_ones_never(
+    loop: asyncio.AbstractEventLoop, qtbot: Any
+) -> None:
+    ran: list[str] = []
+    context = contextvars.copy_context()
+    context.run(scene.set, "scene 7")
+    loop.call_later(0.06, ran.append, "later")
+    loop.call_at(loop.time() + 0.02, lambda: ran.append(scene.get()), context=context)
+    loop.call_later(0.04, ran.append, "cancelled").cancel()
+    loop.call_later(0, ran.append, "now")
+
+    qtbot.waitUntil(lambda: len(ran) == 3, timeout=5000)
+    assert ran == ["now", "scene 7", "later"]

@@ -1,4 +1,4 @@
-"""The app's event loop: qasync's, with asyncio's own ready queue behind `call_soon`.
+"""The app's event loop: qasync's, with asyncio's own ready queue behind `call_soon` and a lighter `call_later`.
 
 qasync starts a Qt timer for every `call_soon`. The loop makes thousands of them a second while uploads and
 scenes arrive (asyncpg replies, executor results, tasks waking), and each one is a separate trip from Qt into
@@ -35,6 +35,16 @@ class EventLoop(qasync.QEventLoop):
             self._ready_scheduled = True
             super().call_soon(self._run_ready)
         return handle
+
+    def call_later(
+        self, delay: float, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None
+    ) -> asyncio.Handle:
+        # qasync first asks `inspect` whether the callback is a coroutine function and formats a debug message:
+        # half of its cost per call, thousands of calls a story (every sleep, timeout and wake-up). asyncio's own
+        # loop checks callbacks only in debug mode; so does this one.
+        if self.get_debug():
+            return super().call_later(delay, callback, *args, context=context)
+        return self._add_callback(asyncio.Handle(callback, args, self, context=context), delay)
 
     def _run_ready(self) -> None:
         self._ready_scheduled = False
