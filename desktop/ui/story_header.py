@@ -58,8 +58,15 @@ class StoryHeader(QWidget):
         self.retry_button = button("Retry failed uploads", "retry", tooltip="Upload this story's failed images again")
         self.resume_button = button("Resume", "generate", tooltip="Write the scenes that are still missing")
         self.cancel_button = button("Cancel", "cancel", tooltip="Stop writing; finished scenes are kept (Esc)")
+        # As tall as the buttons beside it, shown or not: the header keeps its height when writing stops.
+        self.progress_label.setMinimumHeight(self.cancel_button.sizeHint().height())
         self.activity = StatusLine("What the story is doing", muted=True)
         self.activity.setFont(small_font())
+        # Its line stays when it has nothing to say: the page below does not jump (and every card in sight is
+        # not repainted) when a story starts or stops being written.
+        keep_room = self.activity.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(True)
+        self.activity.setSizePolicy(keep_room)
         self.activity.hide()
         self.error = small_label("", "storyError")
         self.error.hide()
