@@ -53,6 +53,7 @@ def test_a_refused_upload_says_why_and_retry_after_the_repair_uploads_it(
     panel = window.uploads_panel
     qtbot.waitUntil(lambda: panel.model.counts() == (0, 2), timeout=15_000)
     assert window.uploads_status.text() == "Uploads: 2 failed"
+    assert window.uploads_status.width() >= window.uploads_status.sizeHint().width()  # not cut off
     assert not panel.isVisible()
     qtbot.mouseClick(window.uploads_status, Qt.MouseButton.LeftButton)
     assert panel.isVisible()

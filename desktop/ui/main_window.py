@@ -342,6 +342,8 @@ class MainWindow(QMainWindow):
             return
         self._upload_counts = (pending, failed)
         self.uploads_status.setText(status_text(pending, failed))
+        if self.uploads_status.sizeHint().width() > self.uploads_status.width():  # more than the room kept
+            self.uploads_status.setFixedSize(self.uploads_status.sizeHint())
         self.uploads_status.setAccessibleName(self.uploads_status.text())
         set_icon(self.uploads_status, "failed" if failed else "uploads")
         color = theme.tone_colors(theme.Tone.danger).text.name() if failed else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QMargins, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -86,6 +87,18 @@ def _ink(palette: QPalette) -> _Ink:
 BadgeLook = tuple[str, theme.Tone, str | None]  # text, tone, icon
 
 
+class _Drawn(NamedTuple):
+    """What a card draws itself (its controls repaint on their own)."""
+
+    text: str
+    title: str
+    error: str
+    busy: str
+    badge: BadgeLook
+    live: bool
+    editing: bool
+
+
 @dataclass(frozen=True)
 class _Rows:
     """Where a card's parts go at one width (the thumbnail sits at the top left, the rest in a column beside it)."""
@@ -135,7 +148,7 @@ class SceneCard(QWidget):
         self._rows: dict[int, _Rows] = {}  # by the card's width
         self._badge_drawn: tuple[object, QPixmap, QPointF] | None = None
         self._badge_font_of: tuple[str, QFont] | None = None  # by the card's font
-        self._shown: tuple[object, ...] = ()
+        self._shown: _Drawn | None = None
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -397,9 +410,8 @@ class SceneCard(QWidget):
 
     # --- layout ---
 
-    def _painted(self) -> tuple[object, ...]:
-        """What the card draws itself (its controls repaint on their own)."""
-        return (
+    def _painted(self) -> _Drawn:
+        return _Drawn(
             self._text.text,
             self._title.text,
             self.error_text,
@@ -428,29 +440,26 @@ class SceneCard(QWidget):
         if painted != before_painted:
             self.update(self._changed_area(before, after, before_painted, painted))
 
-    def _changed_area(
-        self, before: _Rows | None, after: _Rows, was: tuple[object, ...], now: tuple[object, ...]
-    ) -> QRegion:
-        """What a change of `_painted()` from `was` to `now` repaints: a whole card took 2 ms, a badge a tenth."""
-        if before is None or not was:  # never painted at this width
+    def _changed_area(self, before: _Rows | None, after: _Rows, was: _Drawn | None, now: _Drawn) -> QRegion:
+        """What a change from `was` to `now` repaints: a whole card took 2 ms, a badge a tenth."""
+        if before is None or was is None:  # never painted at this width
+            return QRegion(self.rect())
+        if was.title != now.title or was.error != now.error or was.editing != now.editing:
             return QRegion(self.rect())
         width = self.width()
-        text, title, error, busy, badge, live, editing = (a != b for a, b in zip(was, now, strict=True))
-        if title or error or editing:
-            return QRegion(self.rect())
         area = QRegion()
-        if text:  # and what moved below it
+        if was.text != now.text:  # and what moved below it
             bottom = max(before.height, after.height)
             area += QRect(after.body_left, after.text_top, after.body_width, bottom - after.text_top)
             if before.height != after.height:  # the frame's bottom edge moves
                 edge = min(before.height, after.height) - CARD_RADIUS - 1
                 area += QRect(0, edge, width, bottom - edge)
-        if busy:
+        if was.busy != now.busy:
             area += QRect(after.body_left, after.actions_top, after.body_width, after.height - after.actions_top)
-        if badge:
-            area += self._badge_rect(was[4]).toAlignedRect()  # type: ignore[arg-type]  # a BadgeLook
+        if was.badge != now.badge:
+            area += self._badge_rect(was.badge).toAlignedRect()
             area += self._badge_rect().toAlignedRect()
-        if live:  # the border's colour
+        if was.live != now.live:  # the border's colour
             edge, height = CARD_RADIUS + 1, self.height()
             area += QRect(0, 0, width, edge)
             area += QRect(0, height - edge, width, edge)
