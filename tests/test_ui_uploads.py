@@ -172,3 +172,56 @@ def test_a_storage_that_refuses_the_key_says_so_in_a_notice(
     assert notices.text.text().startswith("Uploading images failed: ")
     assert "key" in notices.text.text()
     assert "a-rotated-service-key" not in notices.all_details()
+
+
+def test_an_upload_that_changes_repaints_its_own_row_only(qapp: Any, qtbot: Any) -> None:
+    import uuid
+
+    from PySide6.QtCore import QEvent, QObject, QRect
+
+    from desktop.models import Upload
+    from desktop.ui.uploads_model import UploadsFilter, UploadsModel
+    from desktop.ui.uploads_panel import UploadTable
+
+    model, shown = UploadsModel(), UploadsFilter()
+    shown.setSourceModel(model)
+    uploads = [
+        Upload.create(
+            story_id=uuid.uuid4(),
+            scene_id=uuid.uuid4(),
+            scene_index=index,
+            local_path=f"/images/{index}.png",
+            object_path=f"user/story/scene-{index}.png",
+            content_type="image/png",
+            backend="local",
+        )
+        for index in range(4)
+    ]
+    for upload in uploads:
+        model.upsert(upload)
+    table = UploadTable()
+    table.setModel(shown)
+    table.resize(900, 300)
+    qtbot.addWidget(table)
+    table.show()
+    qtbot.waitExposed(table)
+    painted: list[QRect] = []
+
+    class PaintWatch(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.rect())  # type: ignore[attr-defined]
+            return False
+
+    watch = PaintWatch()
+    table.viewport().installEventFilter(watch)
+    qapp.processEvents()  # the view lays its items out on a zero-time timer after it is shown
+    table.viewport().repaint()  # everything on screen now; nothing left to paint
+    painted.clear()
+
+    model.upsert(uploads[1].changed(status=UploadStatus.uploading))  # the third row from the top: newest first
+    qtbot.waitUntil(lambda: bool(painted))
+    table.viewport().removeEventFilter(watch)
+    row = QRect(0, table.rowViewportPosition(2), table.viewport().width(), table.rowHeight(2))
+    assert shown.index(2, Column.state).data() == "Uploading"
+    assert all(row.contains(rect) for rect in painted), (row, painted)  # not every upload on screen again

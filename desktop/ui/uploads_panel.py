@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAccessible, QAction, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -65,6 +66,22 @@ class ProgressDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
 
+class UploadTable(QTableView):
+    """The uploads, a row each; an upload that changed repaints its own row only.
+
+    QTableView repaints everything in sight when a change spans more than one cell, as an upload's does (its
+    state, attempts, progress and reason together): 8 ms for a dock five rows tall, three times for every image a
+    story uploads. With a screen reader listening, Qt's own handling tells it about the change.
+    """
+
+    def dataChanged(self, top_left: AnyIndex, bottom_right: AnyIndex, roles: Sequence[int] = ()) -> None:
+        row = top_left.row()
+        if top_left.isValid() and bottom_right.row() == row and not QAccessible.isActive():
+            self.viewport().update(0, self.rowViewportPosition(row), self.viewport().width(), self.rowHeight(row))
+            return
+        super().dataChanged(top_left, bottom_right, list(roles))
+
+
 class UploadsPanel(QDockWidget):
     counts_changed = Signal(int, int)  # pending, failed
 
@@ -94,7 +111,7 @@ class UploadsPanel(QDockWidget):
         self.summary = small_label("", "muted")
         self.summary.setWordWrap(False)
 
-        self.table = QTableView()
+        self.table = UploadTable()
         self.table.setAccessibleName("Uploads")
         self.table.setModel(self.filter)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
