@@ -45,9 +45,47 @@ FILTERS: list[tuple[str, UploadStatus | None]] = [
     ("Cancelled", UploadStatus.cancelled),
 ]
 AnyIndex = QModelIndex | QPersistentModelIndex
+CELL_PADDING = 6
+LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 
 
-class ProgressDelegate(QStyledItemDelegate):
+class CellDelegate(QStyledItemDelegate):
+    """A cell's one line of text, drawn directly.
+
+    The platform style lays each cell's text out anew and asks the model for seven roles per cell: a table five
+    rows tall took 8 ms to paint, and it is painted whole each time an upload joins it at the top.
+    """
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(option.rect, palette.highlight())
+        elif option.features & QStyleOptionViewItem.ViewItemFeature.Alternate:
+            painter.fillRect(option.rect, palette.alternateBase())
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if text:
+            column = index.column()
+            color = palette.highlightedText().color() if selected else palette.text().color()
+            if column == Column.state and not selected:
+                color = index.data(Qt.ItemDataRole.ForegroundRole) or color
+            alignment = RIGHT_MIDDLE if column in (Column.scene, Column.attempts) else LEFT_MIDDLE
+            room = option.rect.adjusted(CELL_PADDING, 0, -CELL_PADDING, 0)
+            painter.save()
+            painter.setFont(option.font)
+            painter.setPen(color)
+            painter.drawText(room, alignment, option.fontMetrics.elidedText(text, ELIDE_RIGHT, room.width()))
+            painter.restore()
+        if option.state & QStyle.StateFlag.State_HasFocus:
+            painter.save()
+            painter.setPen(palette.highlight().color())
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
+class ProgressDelegate(CellDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         done, total = index.data(ProgressRole) or (0, 0)
         if not total:
@@ -121,6 +159,7 @@ class UploadsPanel(QDockWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 14)
+        self.table.setItemDelegate(CellDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.progress, ProgressDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
