@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from desktop.models import Story, StoryRequest, StoryStatus
 from desktop.ui.library_delegate import friendly_date, scenes_text
 from desktop.ui.library_model import PAGE_SIZE, StoryRole
+from tests.support.paint_watch import PaintWatch
 from tests.support.ui_fixtures import WriterApp
 
 Run = Callable[..., Any]
@@ -108,21 +109,10 @@ def test_rows_say_status_scene_count_and_date(writer_app: WriterApp) -> None:
 
 
 def test_a_story_that_changes_repaints_its_own_row_only(writer_app: WriterApp, qtbot: Any) -> None:
-    from PySide6.QtCore import QEvent, QObject, QRect
-
     panel = writer_app.window.library_panel
     qtbot.waitUntil(lambda: panel.model.has_loaded)
-    painted: list[QRect] = []
-
-    class PaintWatch(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                painted.append(event.rect())  # type: ignore[attr-defined]
-            return False
-
-    watch = PaintWatch()
-    viewport = panel.view.viewport()
-    viewport.installEventFilter(watch)
+    watch = PaintWatch(panel.view.viewport())
+    painted = watch.painted
     requests = [StoryRequest(title=f"Story {n}", prompt="p", scene_count=6) for n in range(8)]
     stories = [Story.create(request, uuid.uuid4()) for request in requests]
     for story in stories:
@@ -134,6 +124,6 @@ def test_a_story_that_changes_repaints_its_own_row_only(writer_app: WriterApp, q
     writer_app.window.library.scene_saved(stories[2].id, 2)  # the sixth row from the top: newest first
     row = panel.view.visualRect(panel.model.index(5))
     qtbot.waitUntil(lambda: bool(painted))
-    viewport.removeEventFilter(watch)
+    watch.stop()
     assert scenes_text(panel.model.index(5).data(StoryRole)) == "3 of 6 scenes"
     assert all(row.contains(rect) for rect in painted), (row, painted)  # not every story on screen again

@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 
 from desktop.models import UploadStatus
 from desktop.ui.uploads_model import Column, UploadRole
+from tests.support.paint_watch import PaintWatch
 from tests.support.storage_fixtures import BUCKET, MakeStory
 from tests.support.storage_server import StorageServer
 from tests.support.ui_fixtures import WriterApp
@@ -177,7 +178,7 @@ def test_a_storage_that_refuses_the_key_says_so_in_a_notice(
 def test_an_upload_that_changes_repaints_its_own_row_only(qapp: Any, qtbot: Any) -> None:
     import uuid
 
-    from PySide6.QtCore import QEvent, QObject, QRect
+    from PySide6.QtCore import QRect
 
     from desktop.models import Upload
     from desktop.ui.uploads_model import UploadsFilter, UploadsModel
@@ -205,23 +206,14 @@ def test_an_upload_that_changes_repaints_its_own_row_only(qapp: Any, qtbot: Any)
     qtbot.addWidget(table)
     table.show()
     qtbot.waitExposed(table)
-    painted: list[QRect] = []
-
-    class PaintWatch(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                painted.append(event.rect())  # type: ignore[attr-defined]
-            return False
-
-    watch = PaintWatch()
-    table.viewport().installEventFilter(watch)
+    watch = PaintWatch(table.viewport())
     qapp.processEvents()  # the view lays its items out on a zero-time timer after it is shown
     table.viewport().repaint()  # everything on screen now; nothing left to paint
-    painted.clear()
+    watch.painted.clear()
 
     model.upsert(uploads[1].changed(status=UploadStatus.uploading))  # the third row from the top: newest first
-    qtbot.waitUntil(lambda: bool(painted))
-    table.viewport().removeEventFilter(watch)
+    qtbot.waitUntil(lambda: bool(watch.painted))
+    watch.stop()
     row = QRect(0, table.rowViewportPosition(2), table.viewport().width(), table.rowHeight(2))
     assert shown.index(2, Column.state).data() == "Uploading"
-    assert all(row.contains(rect) for rect in painted), (row, painted)  # not every upload on screen again
+    assert all(row.contains(rect) for rect in watch.painted), (row, watch.painted)  # not every upload again
