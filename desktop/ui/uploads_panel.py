@@ -51,6 +51,14 @@ RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 
 
+def fill_selection(painter: QPainter, option: QStyleOptionViewItem) -> bool:
+    """A selected cell's highlight (not every platform style draws it behind the row); True if selected."""
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
+    if selected:
+        painter.fillRect(option.rect, option.palette.highlight())
+    return selected
+
+
 class CellDelegate(QStyledItemDelegate):
     """A cell's one line of text, drawn directly.
 
@@ -60,11 +68,7 @@ class CellDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         palette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected:
-            painter.fillRect(option.rect, palette.highlight())
-        elif option.features & QStyleOptionViewItem.ViewItemFeature.Alternate:
-            painter.fillRect(option.rect, palette.alternateBase())
+        selected = fill_selection(painter, option)  # alternate rows' background is the view's own
         text = index.data(Qt.ItemDataRole.DisplayRole)
         if text:
             column = index.column()
@@ -91,8 +95,7 @@ class ProgressDelegate(CellDelegate):
         if not total:
             super().paint(painter, option, index)
             return
-        if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(option.rect, option.palette.highlight())
+        fill_selection(painter, option)
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect.adjusted(6, 7, -6, -7))
         bar.minimum, bar.maximum, bar.progress = 0, 1000, round(1000 * done / total)
