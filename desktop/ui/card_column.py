@@ -90,10 +90,10 @@ class CardColumn(QWidget):
         self._restack()
 
     def _restack(self) -> None:
-        self._heights.clear()
         left = self._margins.left()
         inner = self.width() - left - self._margins.right()
         y = self._margins.top()
+        placed = False
         for card in self._cards:
             if card.isHidden():
                 continue
@@ -102,7 +102,10 @@ class CardColumn(QWidget):
             if card.geometry() != place:
                 card.setGeometry(place)
             y += height + self._spacing
-        height = y - (self._spacing if self._cards else 0) + self._margins.bottom()
+            placed = True
+        height = y - (self._spacing if placed else 0) + self._margins.bottom()
+        # The page asks for this height next: kept, it is not summed again over every card.
+        self._heights = {self.width(): height}
         if height != self._height:
             self._height = height
             self.updateGeometry()
