@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
 
 from desktop.ui import theme
@@ -44,11 +44,9 @@ class PageScrollBar(QScrollBar):
                 option.activeSubControls & QStyle.SubControl.SC_ScrollBarSlider
                 and option.state & QStyle.StateFlag.State_MouseOver
             )
-            color = palette.color(QPalette.ColorRole.WindowText)
-            color.setAlphaF(0.38 if hovered else 0.22)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
+            painter.setBrush(theme.scroll_handle(palette, hovered=bool(hovered)))
             shown = QRectF(handle).adjusted(HANDLE_MARGIN_X, HANDLE_MARGIN_Y, -HANDLE_MARGIN_X, -HANDLE_MARGIN_Y)
             painter.drawRoundedRect(shown, HANDLE_RADIUS, HANDLE_RADIUS)
         painter.end()

@@ -141,6 +141,10 @@ def hover_fill(pal: QPalette | None = None) -> QColor:
     return _text_tint(0.07, pal)
 
 
+def scroll_handle(pal: QPalette | None = None, *, hovered: bool = False) -> QColor:
+    return _text_tint(0.38 if hovered else 0.22, pal)
+
+
 def disabled_text(pal: QPalette | None = None) -> QColor:
     pal = pal or palette()
     return _mix(pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Window), 0.55)
@@ -174,8 +178,8 @@ def stylesheet(pal: QPalette | None = None) -> str:
         "card": _hex(card_background(pal)),
         "border": _rgba(text, card_border(pal).alphaF()),
         "hover": _rgba(text, hover_fill(pal).alphaF()),
-        "scroll_handle": _rgba(text, 0.22),
-        "scroll_handle_hover": _rgba(text, 0.38),
+        "scroll_handle": _rgba(text, scroll_handle(pal).alphaF()),
+        "scroll_handle_hover": _rgba(text, scroll_handle(pal, hovered=True).alphaF()),
         "text": _hex(text),
         "muted": _hex(muted_text(pal)),
         "accent": _hex(main),
