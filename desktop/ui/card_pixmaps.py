@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap,
 
 from desktop.ui import theme
 from desktop.ui.resources import svg_image
+from desktop.ui.widgets import clear_image
 
 CARD_RADIUS = 10
 
@@ -24,9 +25,7 @@ def placeholder_pixmap(size: QSize, text: str, icon_name: str, tone: theme.Tone,
 
 
 def _draw_placeholder(size: QSize, text: str, icon_name: str, tone: theme.Tone, ratio: float) -> QPixmap:
-    image = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-    image.setDevicePixelRatio(ratio)
-    image.fill(Qt.GlobalColor.transparent)
+    image = clear_image(size, ratio)
     colors = theme.tone_colors(tone)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -48,9 +47,7 @@ def _draw_placeholder(size: QSize, text: str, icon_name: str, tone: theme.Tone, 
 
 def rounded_pixmap(image: QImage, size: QSize, ratio: float) -> QPixmap:
     """The thumbnail centred in the card's image well, with rounded corners."""
-    canvas = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-    canvas.setDevicePixelRatio(ratio)
-    canvas.fill(Qt.GlobalColor.transparent)
+    canvas = clear_image(size, ratio)
     painter = QPainter(canvas)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -76,9 +73,7 @@ def frame_pixmap(background: QColor, border: QColor, ratio: float) -> QPixmap:
     found = _frames.get(key)
     if found is None:
         side = 2 * (CARD_RADIUS + 1) + 1
-        image = QImage(QSize(side, side) * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
-        image.fill(Qt.GlobalColor.transparent)
+        image = clear_image(QSize(side, side), ratio)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(border, 1))

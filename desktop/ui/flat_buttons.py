@@ -8,12 +8,12 @@ to the palette, and cost a fraction of it. Each is still a real button: focusabl
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QEnterEvent, QImage, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QEnterEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from desktop.ui import theme
 from desktop.ui.resources import svg_image
-from desktop.ui.widgets import plain
+from desktop.ui.widgets import clear_image, plain
 
 ICON = 16
 PADDING_X, PADDING_Y, ICON_GAP = 8, 4, 6
@@ -80,9 +80,7 @@ class FlatButton(QAbstractButton):
         return face
 
     def _draw_face(self, color: QColor, ratio: float) -> QPixmap:
-        image = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
-        image.fill(Qt.GlobalColor.transparent)
+        image = clear_image(self.size(), ratio)
         painter = QPainter(image)
         painter.drawImage(QPointF(PADDING_X, (self.height() - ICON) / 2), svg_image(self.icon_name, ICON, color, ratio))
         painter.setFont(self.font())

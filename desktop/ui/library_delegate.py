@@ -7,13 +7,13 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.models import StorySummary
 from desktop.ui import theme
 from desktop.ui.library_model import AnyIndex, StoryRole
-from desktop.ui.widgets import badge_font, badge_size, paint_badge
+from desktop.ui.widgets import badge_font, badge_size, clear_image, paint_badge
 
 LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -115,9 +115,7 @@ class LibraryDelegate(QStyledItemDelegate):
         painter.restore()
 
     def _drawn(self, option: QStyleOptionViewItem, story: StorySummary, ratio: float) -> QPixmap:
-        image = QImage(option.rect.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
-        image.fill(Qt.GlobalColor.transparent)
+        image = clear_image(option.rect.size(), ratio)
         painter = QPainter(image)
         painter.drawPixmap(0, 0, self._highlight(option, ratio))
         self._draw(painter, option, QRectF(0, 0, option.rect.width(), option.rect.height()), story)
@@ -136,9 +134,7 @@ class LibraryDelegate(QStyledItemDelegate):
         if found is None:
             if len(self._highlights) >= MAX_KEPT_ROWS:  # the list was resized
                 self._highlights.clear()
-            image = QImage(option.rect.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-            image.setDevicePixelRatio(ratio)
-            image.fill(Qt.GlobalColor.transparent)
+            image = clear_image(option.rect.size(), ratio)
             painter = QPainter(image)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             rect = QRectF(0, 0, option.rect.width(), option.rect.height()).adjusted(4, 2, -4, -2)

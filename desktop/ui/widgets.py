@@ -114,6 +114,14 @@ def badge_font(base: QFont) -> QFont:
     return font
 
 
+def clear_image(size: QSize, ratio: float) -> QImage:
+    """A transparent image of `size` logical pixels at device pixel ratio `ratio`, to draw a kept picture on."""
+    image = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    return image
+
+
 _metrics: dict[str, QFontMetrics] = {}
 
 
@@ -165,9 +173,7 @@ def badge_pixmap(text: str, tone: theme.Tone, font: QFont, icon_name: str | None
 def _draw_badge(
     size: QSize, text: str, colors: theme.ToneColors, font: QFont, icon_name: str | None, ratio: float
 ) -> QPixmap:
-    image = QImage(size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-    image.setDevicePixelRatio(ratio)
-    image.fill(Qt.GlobalColor.transparent)
+    image = clear_image(size, ratio)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(colors.border)
