@@ -151,8 +151,11 @@ def test_an_edit_is_saved_and_found_after_a_restart(open_app: Callable[..., Writ
     first = view.cards[0]
     assert first.scene is not None
     old_text, old_image = first.text, first.scene.image_path
+    shown_busy: list[str] = []  # the offline writer may finish between two looks at the card: keep what it said
+    show_busy = first.set_busy
+    first.set_busy = lambda text: (shown_busy.append(text), show_busy(text))  # type: ignore[method-assign]
     qtbot.mouseClick(first.rewrite_button, Qt.MouseButton.LeftButton)  # Regenerate text
-    qtbot.waitUntil(lambda: first.busy_text == "Rewriting…", timeout=5_000)
+    qtbot.waitUntil(lambda: "Rewriting…" in shown_busy, timeout=5_000)
     qtbot.waitUntil(lambda: first.busy_text == "" and first.text != old_text, timeout=15_000)
     qtbot.mouseClick(first.repaint_button, Qt.MouseButton.LeftButton)  # Regenerate image
     qtbot.waitUntil(
