@@ -8,6 +8,8 @@ import select
 import shutil
 import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -133,19 +135,71 @@ def test_warm_start_keeps_the_data_and_starting_twice_is_harmless(
     assert db.query(dsn, "SELECT body FROM note") == [("kept",)]
 
 
-def test_a_server_left_running_is_reused_and_then_stopped(db: Db, make_server: MakeServer, tmp_path: Path) -> None:
-    first = make_server()
+class OtherApp:
+    """Another Storyforge process on the same data folder: it starts (or reuses) the server and keeps using it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        code = (
+            "import sys; from pathlib import Path; from desktop.db.embedded import EmbeddedPostgres;"
+            "server = EmbeddedPostgres(Path(sys.argv[1])); print(server.start(), flush=True); sys.stdin.read()"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(data_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.dsn = self.process.stdout.readline().strip()
+        assert self.dsn.startswith("postgresql://"), "the other process could not start the server"
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+def test_a_server_left_running_by_a_killed_app_is_reused_and_then_stopped(
+    db: Db, make_server: MakeServer, tmp_path: Path
+) -> None:
+    killed = OtherApp(tmp_path / "postgres")
+    pid = int((EmbeddedPostgres(tmp_path / "postgres").cluster_dir / "postmaster.pid").read_text().split()[0])
+    killed.kill()
+
+    server = make_server(tmp_path / "postgres")
+    assert server.is_running()
+    assert server.start() == killed.dsn
+    assert postmaster_pid(server) == pid
+    assert db.query(killed.dsn, "SELECT 1") == [(1,)]
+
+    assert server.stop()
+    assert not server.is_running()
+
+
+def test_a_process_leaving_does_not_stop_the_server_another_process_uses(
+    db: Db, make_server: MakeServer, tmp_path: Path
+) -> None:
+    window = OtherApp(tmp_path / "postgres")
+    try:
+        for _ in range(3):  # CLI commands come and go beside the open window
+            command = make_server(tmp_path / "postgres")
+            assert command.start() == window.dsn
+            assert not command.stop()
+            assert db.query(window.dsn, "SELECT 1") == [(1,)]
+    finally:
+        window.kill()
+
+    # The window was killed: the last process to leave now stops the server.
+    last = make_server(tmp_path / "postgres")
+    last.start()
+    assert last.stop()
+    assert not last.is_running()
+
+
+def test_two_users_in_one_process_share_the_server_too(db: Db, make_server: MakeServer) -> None:
+    first, second = make_server(), make_server()
     dsn = first.start()
-    pid = postmaster_pid(first)
-
-    # The app was killed: a new process builds a new object for the same folder.
-    second = make_server(tmp_path / "postgres")
-    assert second.is_running()
     assert second.start() == dsn
-    assert postmaster_pid(second) == pid
-    assert db.query(dsn, "SELECT 1") == [(1,)]
 
-    second.stop()
+    assert not first.stop()
+    assert db.query(dsn, "SELECT 1") == [(1,)]
+    assert second.stop()
     assert not first.is_running()
 
 

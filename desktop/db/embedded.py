@@ -9,6 +9,11 @@ Layout:
   user cannot enter (such as /root). `<data_dir>/cluster-location.txt` points there.
 - The socket folder is `<cluster>/socket`, or `/tmp/storyforge-<hash>` when that path would be too long for a
   Unix socket name.
+
+Sharing: any number of Storyforge processes on one data folder use one server. Each holds a shared `flock` on
+`<data_dir>/.embedded-postgres.users` from `start()` until `stop()`; `stop()` stops the server only when it can take
+that lock exclusively, i.e. when no other process still uses it. The kernel drops a killed process's lock with its
+file descriptors, so a crash can neither leave the others without their server nor keep it running forever.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ MAX_SERVER_LOG_BYTES = 10 * 1024 * 1024
 LOG_TAIL_LINES = 30
 
 LOCK_FILE = ".embedded-postgres.lock"
+USERS_FILE = ".embedded-postgres.users"
 
 # start() and stop() must not interleave, neither between threads nor between app instances.
 _thread_lock = threading.Lock()
@@ -94,11 +101,50 @@ class _PidFile:
     status: str
 
 
+class _UsersLease:
+    """This object's share of the server: a shared `flock` on the users file, held while the server is in use."""
+
+    def __init__(self) -> None:
+        self._handle: IO[str] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
+    def take(self, path: Path) -> None:
+        if self._handle is not None:
+            return
+        handle = path.open("a")
+        fcntl.flock(handle, fcntl.LOCK_SH)  # only a stopping process holds it exclusively, under the start lock
+        self._handle = handle
+
+    def drop(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()  # closing the descriptor releases the lock
+
+
+def _anyone_else_using(path: Path) -> bool:
+    """Whether another holder (process, or another object in this one) has a share of the server."""
+    try:
+        handle = path.open("a")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 @dataclass(frozen=True)
 class EmbeddedPostgres:
     """The PostgreSQL cluster kept for the app in `data_dir`. Construction does no I/O."""
 
     data_dir: Path
+    _lease: _UsersLease = field(default_factory=_UsersLease, compare=False, repr=False)
 
     @property
     def cluster_dir(self) -> Path:
@@ -132,22 +178,30 @@ class EmbeddedPostgres:
             binaries = _choose_binaries(version, user)
             if pid_file is not None and _pg_ctl_status(binaries, cluster, user):
                 log.info("Reusing the PostgreSQL server running for %s (pid %d)", cluster, pid_file.pid)
-                return self.dsn
-            _remove_stale_lock_files(cluster)
-            if version is None:
-                self._init_cluster(binaries, user)
-            self._write_settings(user)
-            self._start_server(binaries, user)
-            return self.dsn
+            else:
+                _remove_stale_lock_files(cluster)
+                if version is None:
+                    self._init_cluster(binaries, user)
+                self._write_settings(user)
+                self._start_server(binaries, user)
+            dsn = self.dsn
+            # Taken under the start lock: a process stopping the server holds that lock while it checks for users.
+            self._lease.take(self._data_dir / USERS_FILE)
+            return dsn
 
-    def stop(self) -> None:
-        """Fast shutdown of the server running this cluster; does nothing if none is running."""
-        if _live_pid_file(self.cluster_dir) is None:
-            return
+    def stop(self) -> bool:
+        """Give up this object's use of the server, and stop it (fast shutdown) unless another Storyforge process
+        still uses it. True when it stopped a running server."""
+        if not self._data_dir.is_dir():
+            return False  # never set up here
         with _thread_lock, _file_lock(self._data_dir / LOCK_FILE):
+            self._lease.drop()
             cluster = self.cluster_dir
             if _live_pid_file(cluster) is None:
-                return
+                return False
+            if _anyone_else_using(self._data_dir / USERS_FILE):
+                log.info("Leaving the PostgreSQL server for %s running: another Storyforge process uses it", cluster)
+                return False
             user = _server_user(cluster)
             binaries = _choose_binaries(_cluster_version(cluster), user)
             log.info("Stopping the PostgreSQL server for %s", cluster)
@@ -160,6 +214,7 @@ class EmbeddedPostgres:
                     f"The database server did not stop; see the server log at {self.log_file}."
                 ) from _CommandFailed(_describe(result) + _tail(self.log_file))
             log.info("PostgreSQL stopped in %.2f s", time.monotonic() - started)
+            return True
 
     def is_running(self) -> bool:
         cluster = self.cluster_dir
