@@ -194,6 +194,7 @@ class Scene(Timestamped):
     image_status: ImageStatus = ImageStatus.pending
     image_path: str = ""
     image_error: str = ""
+    edited_at: UtcDatetime | None = None  # the writer's last change to the text; None while it is generated
 
     @classmethod
     def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:
@@ -229,6 +230,8 @@ class Upload(Timestamped):
     error_message: str = ""
     next_attempt_at: UtcDatetime | None = None
     url: str = ""
+    url_expires_at: UtcDatetime | None = None  # None: the link never expires (public, file://) or there is none
+    stored_at: UtcDatetime | None = None  # the object is in storage; only its link may still be missing
 
     @field_validator("object_path")
     @classmethod

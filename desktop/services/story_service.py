@@ -214,6 +214,7 @@ class StoryService(QObject):
             job.cancel()
 
     async def edit_scene(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
+        """The writer's own words; a change marks the scene edited by hand, so regenerating it asks first."""
         title, text = " ".join(title.split()), text.strip()
         if not text:
             raise StoryError("A scene needs some text — write something, or regenerate it.")
@@ -402,10 +403,8 @@ class StoryService(QObject):
                         self.scene_text.emit(story.id, scene.index, event.text_so_far)
                         continue
                     draft = event.scene
-                    updated = await self._scenes.save(
-                        scene.changed(
-                            title=draft.title or scene.title, text=draft.text, image_prompt=draft.image_prompt
-                        )
+                    updated = await self._scenes.replace_text(
+                        scene.id, draft.title or scene.title, draft.text, draft.image_prompt
                     )
                     self.scene_text.emit(story.id, scene.index, updated.text)
                     self.scene_saved.emit(updated)

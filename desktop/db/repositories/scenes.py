@@ -8,14 +8,15 @@ import asyncpg
 from desktop.models import ImageStatus, Scene, utc_now
 
 _COLUMNS = (
-    "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, created_at, updated_at"
+    "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, edited_at, created_at,"
+    " updated_at"
 )
 _UPSERT = f"""
-    INSERT INTO scenes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    INSERT INTO scenes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (story_id, index) DO UPDATE SET
         title = excluded.title, text = excluded.text, image_prompt = excluded.image_prompt,
         image_status = excluded.image_status, image_path = excluded.image_path,
-        image_error = excluded.image_error, updated_at = excluded.updated_at
+        image_error = excluded.image_error, edited_at = excluded.edited_at, updated_at = excluded.updated_at
     RETURNING {_COLUMNS}"""
 
 
@@ -30,6 +31,7 @@ def _args(scene: Scene) -> tuple[object, ...]:
         scene.image_status.value,
         scene.image_path,
         scene.image_error,
+        scene.edited_at,
         scene.created_at,
         scene.updated_at,
     )
@@ -59,12 +61,33 @@ class SceneRepository:
         return [Scene.model_validate(dict(row)) for row in rows]
 
     async def update_text(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
+        """The writer's own words: a change to the title or text marks the scene edited by hand (`edited_at`)."""
         row = await self._pool.fetchrow(
-            f"""UPDATE scenes SET title = $2, text = $3, updated_at = greatest($4, updated_at)
+            f"""UPDATE scenes SET title = $2, text = $3, updated_at = greatest($4, updated_at),
+                   edited_at = CASE WHEN (title, text) IS DISTINCT FROM ($2, $3) THEN $4 ELSE edited_at END
                 WHERE id = $1 RETURNING {_COLUMNS}""",
             scene_id,
             title,
             text,
+            utc_now(),
+        )
+        if row is None:
+            raise LookupError(f"scene {scene_id} does not exist")
+        return Scene.model_validate(dict(row))
+
+    async def replace_text(self, scene_id: uuid.UUID, title: str, text: str, image_prompt: str) -> Scene:
+        """A regenerated text: it replaces the writer's edits, so the scene reads as generated again.
+
+        Only the text columns: an image being painted for the scene meanwhile keeps its own status and path.
+        """
+        row = await self._pool.fetchrow(
+            f"""UPDATE scenes SET title = $2, text = $3, image_prompt = $4, edited_at = NULL,
+                   updated_at = greatest($5, updated_at)
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            scene_id,
+            title,
+            text,
+            image_prompt,
             utc_now(),
         )
         if row is None:
