@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
 import tomllib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
+import annotated_types
 import platformdirs
 import tomli_w
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from desktop.db.connect import check_database_url
 from desktop.secrets import SECRET_NAMES, SecretStore
 
 APP_NAME = "storyforge"
@@ -63,6 +69,14 @@ class Settings(BaseSettings):
     supabase_key: SecretStr = SecretStr("")
     database_password: SecretStr = SecretStr("")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # A NUL byte or an escape sequence in a setting is never meant: it would reach a path, a URL or a terminal.
+        if _has_controls(value) or (isinstance(value, SecretStr) and _has_controls(value.get_secret_value())):
+            raise ValueError("contains a control character")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -100,38 +114,250 @@ class Settings(BaseSettings):
         return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    with path.open("rb") as file:
-        return tomllib.load(file)
+class SettingsError(ValueError):
+    """Settings that cannot be used; `str()` is one plain line saying where the bad value is and what to do."""
 
 
-def load_settings(secrets: SecretStore, directory: Path | None = None, **overrides: Any) -> Settings:
-    """File, then environment, then `overrides`; a first run gets its writer profile id written to the file."""
+@dataclass(frozen=True)
+class LoadedSettings:
+    """What could be used, with defaults where a value was bad, and one plain line per bad value."""
+
+    settings: Settings
+    problems: list[str]
+
+
+_URL_FIELDS = {"openai_base_url", "a1111_url", "supabase_url"}
+_EXAMPLE_UUID = "123e4567-e89b-12d3-a456-426614174000"
+
+
+def accepted_values(name: str) -> str:
+    """What `name` takes, in a writer's words: "one of offline, openai", "a whole number from 1 to 32"."""
+    if name == "database_url":
+        return "a PostgreSQL URL such as postgresql://user@host:5432/storyforge, or nothing for the embedded one"
+    if name in _URL_FIELDS:
+        return "an address starting with http:// or https://"
+    field = Settings.model_fields[name]
+    annotation = field.annotation
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(str(choice) for choice in get_args(annotation))
+    if annotation is bool:
+        return "true or false"
+    if annotation in (int, float):
+        low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+        above = next((m.gt for m in field.metadata if isinstance(m, annotated_types.Gt)), None)
+        high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+        kind = "a whole number" if annotation is int else "a number"
+        if low is not None and high is not None:
+            return f"{kind} from {low:g} to {high:g}"
+        if low is not None:
+            return f"{kind} of at least {low:g}"
+        if above is not None:
+            return f"{kind} above {above:g}"
+        return kind
+    if annotation == uuid.UUID | None:
+        return f"an id such as {_EXAMPLE_UUID}"
+    if annotation is Path:
+        return "a folder path"
+    return "text without control characters"
+
+
+def _shown(value: object) -> str:
+    """A value quoted for one line of a message: control characters escaped, long values cut."""
+    text = value if isinstance(value, str) else repr(value)
+    text = escape_controls(text)
+    return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
+
+
+def escape_controls(text: str) -> str:
+    """`text` safe for one line of a terminal: control characters (escape sequences too) as \\xNN."""
+    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
+
+
+def _has_controls(value: object) -> bool:
+    return isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value)
+
+
+def _reason(name: str, error: dict[str, Any] | None = None) -> str:
+    if error is not None and error.get("type") == "value_error" and "control character" in str(error.get("msg")):
+        return "holds a control character (such as a NUL byte); only plain text is accepted"
+    return f"must be {accepted_values(name)}"
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], str]:
+    """The file's values and text; SettingsError naming the line when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}, ""
+    except NotADirectoryError as exc:
+        raise SettingsError(
+            f"The settings folder {path.parent} is a file — point STORYFORGE_CONFIG_DIR at a folder."
+        ) from exc
+    except OSError as exc:
+        raise SettingsError(
+            f"The settings file {path} cannot be read ({exc.strerror}) — check its permissions."
+        ) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SettingsError(
+            f"The settings file {path}, line {line}, is not UTF-8 text — save the file as UTF-8, "
+            "or move it away to start from the defaults."
+        ) from exc
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"^(.*?)\s*\(at (line \d+, column \d+|end of document)\)", str(exc))
+        what, where = (found.group(1), found.group(2)) if found else (str(exc), "somewhere")
+        where = "the end" if where == "end of document" else where
+        raise SettingsError(
+            f"The settings file {path} is not valid TOML at {where}: {what.lower()} — fix that line, "
+            "or move the file away to start from the defaults."
+        ) from exc
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line where `key = …` is set in the file's text (the file is flat: every setting is a top-level key)."""
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=")
+    return next((number for number, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+
+
+def _salvaged_user_id(text: str) -> uuid.UUID | None:
+    """The writer's id out of a file that does not parse, so their storage folder stays theirs for the session."""
+    found = re.search(r"""^\s*user_id\s*=\s*["']([0-9a-fA-F-]{36})["']""", text, re.MULTILINE)
+    try:
+        return uuid.UUID(found.group(1)) if found else None
+    except ValueError:
+        return None
+
+
+def read_settings(secrets: SecretStore, directory: Path | None = None, **overrides: Any) -> LoadedSettings:
+    """File, then environment, then `overrides`; defaults stand in for bad values, each told in `problems`.
+
+    A first run gets its writer profile id written to the file; a file that failed to load is never written.
+    """
     path = (directory or config_dir()) / SETTINGS_FILE
-    from_file = {key: value for key, value in _read_file(path).items() if key not in SECRET_NAMES}
+    problems: list[str] = []
+    try:
+        raw, text = _read_file(path)
+        file_readable = True
+    except SettingsError as exc:
+        problems.append(str(exc))
+        raw, text, file_readable = {}, "", False
+        with contextlib.suppress(OSError):
+            text = path.read_bytes().decode("utf-8", errors="replace")
+    from_file = {key: value for key, value in raw.items() if key not in SECRET_NAMES}
     env_set = {name for name in Settings.model_fields if f"STORYFORGE_{name.upper()}" in os.environ}
     # The environment beats the file: pass file values only where no variable is set.
-    file_values = {key: value for key, value in from_file.items() if key not in env_set}
-    settings = Settings(**{**file_values, **overrides})
+    values = {key: value for key, value in from_file.items() if key not in env_set}
+    values.update(overrides)
+    file_clean = file_readable
+    settings: Settings | None = None
+    while settings is None:
+        try:
+            settings = Settings(**values)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                name = str(error["loc"][0]) if error["loc"] else ""
+                if name not in Settings.model_fields:
+                    raise SettingsError(f"A setting could not be read: {error['msg']}.") from exc
+                problems.append(_where(name, path, text, from_file, overrides, _reason(name, dict(error))))
+                file_clean = file_clean and (name in overrides or name in env_set)
+                values[name] = Settings.model_fields[name].get_default(call_default_factory=True)
+    for name, reason in unusable(settings, complete=False).items():
+        problems.append(_where(name, path, text, from_file, overrides, reason))
+        file_clean = file_clean and (name in overrides or name in env_set)
+        settings = settings.model_copy(update={name: Settings.model_fields[name].get_default()})
     if settings.user_id is None:
-        settings = settings.model_copy(update={"user_id": uuid.uuid4()})
-        _write_file(path, {**from_file, "user_id": str(settings.user_id)})
+        settings = settings.model_copy(update={"user_id": _salvaged_user_id(text) or uuid.uuid4()})
+        if file_clean:
+            try:
+                _write_file(path, {**from_file, "user_id": str(settings.user_id)})
+            except OSError as exc:
+                problems.append(
+                    f"The settings file {path} cannot be written ({exc.strerror or exc}) — "
+                    "check that its folder exists and can be written."
+                )
     missing_secrets = {
         name: SecretStr(secrets.get(name)) for name in SECRET_NAMES if name not in env_set and name not in overrides
     }
-    return settings.model_copy(update=missing_secrets)
+    return LoadedSettings(settings.model_copy(update=missing_secrets), problems)
+
+
+def _where(name: str, path: Path, text: str, values: dict[str, Any], overrides: dict[str, Any], reason: str) -> str:
+    """One line naming where the bad value came from — variable, file line or option — and what it must be."""
+    variable = f"STORYFORGE_{name.upper()}"
+    if name in overrides:
+        return f"--{name.replace('_', '-')} {reason}."
+    if variable in os.environ:
+        shown = "(secret)" if name in SECRET_NAMES else _shown(os.environ[variable])
+        return f"{variable} is {shown}; it {reason} — change it or unset it."
+    line = _line_of(text, name)
+    at = f", line {line}" if line else ""
+    value = f" is {_shown(values[name])}; it" if name in values else ""
+    return f"The settings file {path}{at}: {name}{value} {reason} — fix that line or delete it to use the default."
+
+
+def load_settings(secrets: SecretStore, directory: Path | None = None, **overrides: Any) -> Settings:
+    """As `read_settings`, but the first problem is raised as a SettingsError (for commands, which stop there)."""
+    loaded = read_settings(secrets, directory, **overrides)
+    if loaded.problems:
+        raise SettingsError(loaded.problems[0])
+    return loaded.settings
+
+
+def _http_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an address starting with http:// or https://"
+    return None
+
+
+def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
+    """Cheap checks of what the chosen providers, storage and database use: field → why it cannot work.
+
+    `complete` also asks for what is missing (Supabase chosen without a URL or key): Settings refuses to save it,
+    while a start-up with it still opens and says so when an upload is tried.
+    """
+    problems: dict[str, str] = {}
+    uses_openai = "openai" in (settings.text_provider, settings.image_provider)
+    urls = {
+        "openai_base_url": uses_openai,
+        "a1111_url": settings.image_provider == "a1111",
+        "supabase_url": settings.storage_backend == "supabase",
+    }
+    for name, used in urls.items():
+        value = getattr(settings, name)
+        if (used or value) and (value or complete) and (problem := _http_problem(value)):
+            problems[name] = problem
+    if complete and settings.storage_backend == "supabase" and not settings.supabase_key.get_secret_value():
+        problems["supabase_key"] = "must be set to use Supabase Storage (the project's service key)"
+    if settings.database_url and (problem := check_database_url(settings.database_url)):
+        problems["database_url"] = problem.removeprefix("The database URL ").rstrip(".")
+    return problems
 
 
 def save_settings(settings: Settings, secrets: SecretStore, directory: Path | None = None) -> Path:
-    """Write everything but the secrets to the file, and the secrets to the keyring."""
+    """Write everything but the secrets to the file, and the secrets to the keyring.
+
+    A file that does not load is kept beside the new one (settings.toml.broken), never lost.
+    """
     path = (directory or config_dir()) / SETTINGS_FILE
+    _keep_if_broken(path)
     values = settings.model_dump(mode="json", exclude=set(SECRET_NAMES))
     _write_file(path, {key: value for key, value in values.items() if value is not None})
     for name in SECRET_NAMES:
         secrets.set(name, getattr(settings, name).get_secret_value())
     return path
+
+
+def _keep_if_broken(path: Path) -> None:
+    try:
+        raw, _ = _read_file(path)
+        Settings(**{key: value for key, value in raw.items() if key not in SECRET_NAMES})
+    except (SettingsError, ValidationError):
+        shutil.copy2(path, path.with_name(path.name + ".broken"))
 
 
 def _write_file(path: Path, values: dict[str, Any]) -> None:

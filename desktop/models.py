@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -16,6 +18,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 TITLE_MAX = 200
 PROMPT_MAX = 8_000
@@ -36,6 +39,25 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX)]
 Extra = Annotated[str, StringConstraints(strip_whitespace=True, max_length=EXTRA_MAX)]
 SceneCount = Annotated[int, Field(ge=1, le=SCENES_MAX)]
+
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+
+
+def is_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc"
+
+
+def printable(text: str) -> str:
+    """`text` safe for one line of a terminal: control characters (escape sequences too) written as \\xNN."""
+    return "".join(repr(char)[1:-1] if is_control(char) else char for char in text)
+
+
+def _refuse_controls(value: str, *, keep: str = "") -> str:
+    bad = next((char for char in value if is_control(char) and char not in keep), None)
+    if bad is not None:
+        message = "Has a control character ({char}) — type it again without it."
+        raise PydanticCustomError("control_character", message, {"char": printable(bad)})
+    return value
 
 
 class StoryStatus(StrEnum):
@@ -120,6 +142,17 @@ class StoryRequest(BaseModel):
     scene_count: SceneCount = 6
     style: Extra = ""
     characters: Extra = ""
+
+    @field_validator("title", "style", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        # A title is one line wherever it is shown: a pasted line break or tab becomes a space.
+        return _refuse_controls(_LINE_BREAKS.sub(" ", value)) if isinstance(value, str) else value
+
+    @field_validator("prompt", "characters", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return _refuse_controls(value, keep="\t\n\r") if isinstance(value, str) else value
 
 
 class Timestamped(BaseModel):

@@ -24,6 +24,27 @@ def database_host(dsn: str) -> str:
     if not host or host.startswith("/"):
         return "local socket"
     return f"{host}:{parts.port}" if parts.port else host
+_URL_EXAMPLE = "postgresql://user@host:5432/storyforge"
+
+
+def check_database_url(url: str) -> str | None:
+    """Why `url` cannot be a PostgreSQL URL, in plain words; None when it can. Checked before any connection, so
+    asyncpg's "invalid DSN" or a bare int() error never reaches the writer."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.lower() not in ("postgres", "postgresql"):
+        return f"The database URL must start with postgresql:// (for example {_URL_EXAMPLE})."
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        return "The database URL must not contain control characters — type it again."
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    for host in hosts.split(","):  # asyncpg takes several hosts: host1:5432,host2:5433
+        port = host.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host.rsplit("]", 1)[-1] else ""
+        if host.startswith("[") and "]" not in host:
+            return "The database URL must close the [ around an IPv6 host, as in [::1]:5432."
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            return f"The database URL must have a port from 1 to 65535, not {port!r}."
+    return None
+
+
 
 
 def _is_local(dsn: str) -> bool:
@@ -53,6 +74,9 @@ async def open_pool(dsn: str, *, timeout: float = 15.0, max_size: int = 8) -> as
     except asyncpg.InvalidCatalogNameError as exc:
         raise DatabaseUnavailable(f"The database named in the URL does not exist at {where}.") from exc
     except TimeoutError as exc:
+    problem = check_database_url(dsn)
+    if problem:
+        raise DatabaseUnavailable(problem)
         raise DatabaseUnavailable(
             f"The database at {where} did not answer within {timeout:.0f} s — check the address and your network."
         ) from exc
