@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.models import ImageStatus, StoryStatus, UploadStatus
 from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, unnamed_controls, write_story
@@ -139,7 +140,10 @@ def test_an_edit_is_saved_and_found_after_a_restart(open_app: Callable[..., Writ
     qtbot.mouseClick(card.edit_button, Qt.MouseButton.LeftButton)
     assert card.is_editing and card.editor is not None
     qtbot.keyClicks(card.editor.text_edit, " Never mind.")
-    qtbot.keyClick(card.editor.text_edit, Qt.Key.Key_Escape)  # Discard
+    qtbot.keyClick(card.editor.text_edit, Qt.Key.Key_Escape)  # leave: the unsaved change is asked about
+    question = QApplication.activeModalWidget()
+    assert isinstance(question, QMessageBox)
+    qtbot.mouseClick(next(b for b in question.buttons() if b.text() == "Discard"), Qt.MouseButton.LeftButton)
     assert not card.is_editing and card.text == original
     qtbot.mouseClick(card.edit_button, Qt.MouseButton.LeftButton)
     card.editor.text_edit.selectAll()

@@ -24,7 +24,7 @@ from desktop.models import Scene, Story, StoryRequest, StoryStatus, StorySummary
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.runtime import Runtime
 from desktop.storage import Failure
-from desktop.ui import theme, window_state
+from desktop.ui import confirm, theme, window_state
 from desktop.ui.composer import Composer
 from desktop.ui.empty_page import EmptyPage
 from desktop.ui.frame_pacer import FramePacer
@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._runtime = runtime
         self._closing = False
+        self._leaving = False  # the questions asked before quitting are open
         self._restyling = False
         self._pending: list[StoryRequest] = []
         self._running: dict[uuid.UUID, str] = {}
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.viewer: ImageViewer | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.local_images_question: QMessageBox | None = None
+        self.quit_question: QMessageBox | None = None
 
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
         self.database_label.setObjectName("muted")
@@ -255,6 +257,9 @@ class MainWindow(QMainWindow):
     # --- pages ---
 
     def new_story(self) -> None:
+        self.story_view.leave_edits(self._show_composer)
+
+    def _show_composer(self) -> None:
         self.pages.setCurrentWidget(self.composer)
         self.composer.start()
         self._update_actions()
@@ -264,6 +269,15 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def open_story(self, story_id: uuid.UUID) -> None:
+        shown = self.story_view.story_id
+        if shown is not None and shown != story_id:  # unsaved edits in the story on screen are asked about first
+            self.story_view.leave_edits(
+                lambda: self._show_story(story_id), lambda: self.library_panel.select_story(shown)
+            )
+        else:
+            self._show_story(story_id)
+
+    def _show_story(self, story_id: uuid.UUID) -> None:
         self.story_view.open_story(story_id)
         self.pages.setCurrentWidget(self.story_view)
         self._update_actions()
@@ -447,8 +461,30 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Quitting is a coroutine (cancel, settle uploads, close the pool): the app ends the loop when it is done.
+        # Unsaved edits, then a story being written, are asked about first.
         event.ignore()
-        if not self._closing:
-            self._closing = True
-            window_state.save(self, self.splitter)
-            self.close_requested.emit()
+        if not self._closing and not self._leaving:
+            self._leaving = True
+            self.story_view.leave_edits(self._ask_quit_while_writing, self._stay)
+
+    def _ask_quit_while_writing(self) -> None:
+        service = self._runtime.story_service
+        writing = [
+            title for story_id, title in self._running.items() if service is not None and service.is_running(story_id)
+        ]
+        if writing:
+            self.quit_question = confirm.ask_quit_while_writing(self, writing, self._quit_answered)
+        else:
+            self._quit()
+
+    def _quit_answered(self, answer: confirm.Answer) -> None:
+        self.quit_question = None
+        self._quit() if answer is confirm.Answer.go_ahead else self._stay()
+
+    def _stay(self) -> None:
+        self._leaving = False
+
+    def _quit(self) -> None:
+        self._closing, self._leaving = True, False
+        window_state.save(self, self.splitter)
+        self.close_requested.emit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -21,10 +22,10 @@ from PySide6.QtGui import (
     QRegion,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolTip, QWidget
 
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
-from desktop.ui import theme
+from desktop.ui import confirm, theme
 from desktop.ui.card_pixmaps import CARD_RADIUS, frame_pixmap, paint_frame, placeholder_pixmap, rounded_pixmap
 from desktop.ui.flat_buttons import FlatButton, ImageButton
 from desktop.ui.scene_editor import SceneEditor
@@ -177,11 +178,12 @@ class SceneCard(QWidget):
         )
         self.retry_button = FlatButton("Retry upload", "retry", tooltip="Try the upload again now", parent=self)
         self.edit_button.clicked.connect(self.start_editing)
-        self.rewrite_button.clicked.connect(lambda: self.scene and self.regenerate_text.emit(self.scene.id))
+        self.rewrite_button.clicked.connect(self._regenerate_text_clicked)
         self.repaint_button.clicked.connect(lambda: self.scene and self.regenerate_image.emit(self.scene.id))
         self.retry_button.clicked.connect(lambda: self.upload and self.retry_upload.emit(self.upload.id))
         self._actions = (self.edit_button, self.rewrite_button, self.repaint_button, self.retry_button)
         self.editor: SceneEditor | None = None
+        self.question: QMessageBox | None = None  # open while the card asks the writer something
         self._refresh()
 
     # --- what it shows (the tests and the window read these) ---
@@ -299,12 +301,21 @@ class SceneCard(QWidget):
         if self.editor is None:  # made on first use: most cards are never edited
             self.editor = SceneEditor(self._text.font, self)
             self.editor.saved.connect(self._save)
-            self.editor.discarded.connect(self.stop_editing)
+            self.editor.leave_requested.connect(self.leave_editing)
             self.setTabOrder(self.thumbnail, self.editor)
         self._edit_error = ""
         self.editor.show()
         self.editor.start(self.scene.title, self.scene.text)
         self._refresh()
+
+    def restore_edit(self, title: str, text: str, problem: str) -> None:
+        """A save failed: the writer's words go back into the editor, unsaved, with what went wrong."""
+        self.start_editing()
+        if self.editor is not None:
+            self.editor.title_edit.setText(title)
+            self.editor.text_edit.setPlainText(text)
+            self._edit_error = problem
+            self._show_state()
 
     def stop_editing(self) -> None:
         if self.editor is not None:
@@ -316,6 +327,51 @@ class SceneCard(QWidget):
     @property
     def is_editing(self) -> bool:
         return self.editor is not None and not self.editor.isHidden()
+
+    @property
+    def has_unsaved_edit(self) -> bool:
+        return self.is_editing and self.editor is not None and self.editor.has_changes
+
+    def leave_editing(self, left: Callable[[], None] = lambda: None, stayed: Callable[[], None] = lambda: None) -> None:
+        """Discard, Esc, or the window moving on: unsaved changes are asked about (Save / Discard / Keep editing).
+
+        `left` runs once the editor is closed (saved or discarded), `stayed` when the writer keeps editing.
+        """
+        editor, scene = self.editor, self.scene
+        if editor is None or scene is None or not self.has_unsaved_edit:
+            if self.is_editing:
+                self.stop_editing()
+            left()
+            return
+
+        def answered(answer: confirm.Answer) -> None:
+            self.question = None
+            if answer is confirm.Answer.save:
+                editor.save()
+            elif answer is confirm.Answer.discard:
+                self.stop_editing()
+            if self.is_editing:  # kept editing, or the save was refused (no text) and says why
+                editor.focus_text()
+                stayed()
+            else:
+                left()
+
+        self.question = confirm.ask_unsaved_edit(self, scene, answered)
+
+    def _regenerate_text_clicked(self) -> None:
+        scene = self.scene
+        if scene is None:
+            return
+        if scene.edited_at is None:
+            self.regenerate_text.emit(scene.id)
+            return
+
+        def answered(answer: confirm.Answer) -> None:
+            self.question = None
+            if answer is confirm.Answer.go_ahead:
+                self.regenerate_text.emit(scene.id)
+
+        self.question = confirm.ask_replace_edit(self, scene, answered)
 
     def _save(self, title: str, text: str) -> None:
         if self.scene is None or not self.is_editing:

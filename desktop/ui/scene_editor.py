@@ -1,4 +1,4 @@
-"""Editing one scene in place: its title and text, Save (Ctrl+S) or Discard (Esc)."""
+"""Editing one scene in place: its title and text, Save (Ctrl+S) or leave (Discard, Esc; the card asks first)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from desktop.ui.widgets import button
 
 class SceneEditor(QWidget):
     saved = Signal(str, str)  # title, text
-    discarded = Signal()
+    leave_requested = Signal()  # Discard or Esc: the card asks before unsaved changes are thrown away
 
     def __init__(self, text_font: QFont, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,8 +27,9 @@ class SceneEditor(QWidget):
         self.text_edit.setTabChangesFocus(True)
         self.save_button = button("Save", "check", primary=True, tooltip="Save the scene (Ctrl+S)")
         self.discard_button = button("Discard", tooltip="Keep the scene as it was (Esc)")
-        self.save_button.clicked.connect(self._save)
-        self.discard_button.clicked.connect(self.discarded)
+        self.save_button.clicked.connect(self.save)
+        self.discard_button.clicked.connect(self.leave_requested)
+        self._started = ("", "")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.discard_button)
@@ -44,10 +45,22 @@ class SceneEditor(QWidget):
     def start(self, title: str, text: str) -> None:
         self.title_edit.setText(title)
         self.text_edit.setPlainText(text)
+        self._started = self._typed()
+        self.focus_text()
+
+    def focus_text(self) -> None:
         self.text_edit.setFocus()
 
-    def _save(self) -> None:
-        self.saved.emit(self.title_edit.text().strip(), self.text_edit.toPlainText().strip())
+    @property
+    def has_changes(self) -> bool:
+        """The title or text differs from what the editor started with (spaces around them do not count)."""
+        return self._typed() != self._started
+
+    def _typed(self) -> tuple[str, str]:
+        return self.title_edit.text().strip(), self.text_edit.toPlainText().strip()
+
+    def save(self) -> None:
+        self.saved.emit(*self._typed())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Esc and Ctrl+S belong to the editor while it has the focus, even while the window's Esc (cancel the
@@ -58,6 +71,6 @@ class SceneEditor(QWidget):
             if is_escape or is_save:
                 event.accept()
                 if event.type() == QEvent.Type.KeyPress:
-                    self.discarded.emit() if is_escape else self._save()
+                    self.leave_requested.emit() if is_escape else self.save()
                 return True
         return super().eventFilter(watched, event)

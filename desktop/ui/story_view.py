@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -66,6 +67,7 @@ class StoryView(QWidget):
         self._loading_id: uuid.UUID | None = None
         self._replay: list[tuple[str, tuple[Any, ...]]] = []
         self._generation = 0
+        self._saving: set[asyncio.Task[None]] = set()  # edits on their way to the database
 
         self.header = StoryHeader()
         self.header.cancel_button.clicked.connect(self.cancel_generation)
@@ -361,7 +363,40 @@ class StoryView(QWidget):
             self._runtime.tasks.start(manager.retry(upload_id), "Retrying the upload")
 
     def _edit(self, scene_id: uuid.UUID, title: str, text: str) -> None:
-        self._runtime.tasks.start(self._run_on_card(scene_id, "edit_scene", "Saving…", title, text), "Saving the scene")
+        task = self._runtime.tasks.start(self._save_edit(scene_id, title, text), "Saving the scene")
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
+
+    async def _save_edit(self, scene_id: uuid.UUID, title: str, text: str) -> None:
+        try:
+            await self._run_on_card(scene_id, "edit_scene", "Saving…", title, text)
+        except Exception:
+            card = self._card_of(scene_id)
+            if card is not None:  # the writer's words go back into the editor, never lost with the failed save
+                card.restore_edit(title, text, "Not saved — press Save to try again.")
+            raise
+
+    # --- leaving ---
+
+    def leave_edits(self, proceed: Callable[[], None], stay: Callable[[], None] = lambda: None) -> None:
+        """Before the story is left (another story, a new one, quitting): each unsaved edit is asked about in turn.
+
+        `proceed` runs once every edit is settled and every save is stored; `stay` when the writer keeps editing
+        or a save failed (its notice says why, and the text is still on screen to save again).
+        """
+        card = next((card for _, card in sorted(self.cards.items()) if card.has_unsaved_edit), None)
+        if card is not None:
+            card.leave_editing(lambda: self.leave_edits(proceed, stay), stay)
+        elif self._saving:
+            self._runtime.tasks.start(self._after_saves(proceed, stay), "Saving the scene")
+        else:
+            proceed()
+
+    async def _after_saves(self, proceed: Callable[[], None], stay: Callable[[], None]) -> None:
+        saves = set(self._saving)
+        await asyncio.wait(saves)
+        stored = all(not save.cancelled() and save.exception() is None for save in saves)
+        proceed() if stored else stay()
 
     def _regenerate_text(self, scene_id: uuid.UUID) -> None:
         self._runtime.tasks.start(
@@ -373,11 +408,14 @@ class StoryView(QWidget):
             self._run_on_card(scene_id, "regenerate_image", "Repainting…"), "Painting the scene again"
         )
 
-    async def _run_on_card(self, scene_id: uuid.UUID, method: str, busy: str, *args: Any) -> None:
-        service = self._runtime.story_service
-        card = next(
+    def _card_of(self, scene_id: uuid.UUID) -> SceneCard | None:
+        return next(
             (card for card in self.cards.values() if card.scene is not None and card.scene.id == scene_id), None
         )
+
+    async def _run_on_card(self, scene_id: uuid.UUID, method: str, busy: str, *args: Any) -> None:
+        service = self._runtime.story_service
+        card = self._card_of(scene_id)
         if service is None or card is None:
             return
         card.set_busy(busy)
