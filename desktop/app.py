@@ -14,7 +14,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Coroutine  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+from typing import TYPE_CHECKING, Any, NoReturn, cast  # noqa: E402
 
 from desktop import __version__  # noqa: E402
 
@@ -24,11 +24,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("desktop")
 
+# Exit code for input that makes no run (arguments, settings, the data folder): nothing was started.
+BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line on stderr (usage stays behind --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        from desktop.models import printable
+
+        self.exit(BAD_INPUT, f"storyforge: {printable(message.removeprefix('argument '))} — see {self.prog} --help.\n")
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a folder, not an empty value")
+    return Path(text)
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="storyforge", description="Write illustrated stories scene by scene.")
+    parser = _Parser(prog="storyforge", description="Write illustrated stories scene by scene.")
     parser.add_argument("--version", action="version", version=f"storyforge {__version__}")
-    parser.add_argument("--data-dir", type=Path, help="where stories, images and the embedded database live")
+    parser.add_argument("--data-dir", type=_folder, help="where stories, images and the embedded database live")
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -37,7 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     from desktop.cli import generate, uploads
 
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     generate.register(commands)
     uploads.register(commands)
     return parser.parse_args(argv)
@@ -49,7 +70,29 @@ def _needs_offscreen(args: argparse.Namespace) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("storyforge: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _say(line: str) -> None:
+    from desktop.models import printable
+
+    print(f"storyforge: {printable(line)}", file=sys.stderr, flush=True)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
+    windowed = not (args.command or args.self_test)
+    # Arguments first: a mistake in them is told before anything (the database least of all) starts.
+    if args.command == "generate":
+        from desktop.cli import generate
+
+        if problem := generate.check_arguments(args):
+            _say(problem)
+            return BAD_INPUT
     from desktop.frozen import is_frozen, restore_users_library_path
 
     if is_frozen():
@@ -60,16 +103,30 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop.config import load_settings, log_dir
+    from desktop.config import SettingsError, log_dir, read_settings
+    from desktop.data_folder import check_data_dir
     from desktop.logs import SECRET_MASK, setup_logging
     from desktop.qt.loop import EventLoop
     from desktop.qt.messages import route_qt_messages_to_log
     from desktop.secrets import SECRET_NAMES, SecretStore
 
-    setup_logging(log_dir())
+    try:
+        setup_logging(log_dir())
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        return _refuse(args, _log_folder_problem(log_dir(), exc))
     secrets = SecretStore()
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
-    settings = load_settings(secrets, **overrides)
+    try:
+        loaded = read_settings(secrets, **overrides)
+    except SettingsError as exc:
+        return _refuse(args, str(exc))
+    settings = loaded.settings
+    for problem in loaded.problems:
+        log.warning("settings: %s", problem)
+    if loaded.problems and not windowed:
+        return _refuse(args, loaded.problems[0])
+    if problem := check_data_dir(settings.data_dir):
+        return _refuse(args, problem)
     SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
     log.info("Storyforge %s starting, data in %s", __version__, settings.data_dir)
 
@@ -86,10 +143,32 @@ def main(argv: list[str] | None = None) -> int:
     # The one loop of the process: qasync's (see desktop.qt.loop) drives Qt and asyncio together until the app's work
     # ends.
     with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
-        return runner.run(_work(args, settings, secrets))
+        return runner.run(_work(args, settings, secrets, loaded.problems))
 
 
-def _work(args: argparse.Namespace, settings: Settings, secrets: SecretStore) -> Coroutine[Any, Any, int]:
+def _log_folder_problem(folder: Path, exc: BaseException) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable path"
+    return (
+        f"The log folder {folder} cannot be used ({reason.lower()}) — set STORYFORGE_LOG_DIR to a folder you may write."
+    )
+
+
+def _refuse(args: argparse.Namespace, problem: str) -> int:
+    """Input that makes no run: one line on stderr and, for the window, the same words in a box (before the loop)."""
+    _say(problem)
+    if not (args.command or args.self_test):
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive while the box shows
+        box = QMessageBox(QMessageBox.Icon.Critical, "Storyforge cannot start", problem)
+        box.setInformativeText("Nothing was changed. Fix this, then start Storyforge again.")
+        box.exec()  # before the loop runs: no coroutine is inside it
+    return BAD_INPUT
+
+
+def _work(
+    args: argparse.Namespace, settings: Settings, secrets: SecretStore, problems: list[str]
+) -> Coroutine[Any, Any, int]:
     if args.command:
         from desktop.cli import generate, uploads
         from desktop.headless import run_headless
@@ -98,4 +177,22 @@ def _work(args: argparse.Namespace, settings: Settings, secrets: SecretStore) ->
         return run_headless(settings, secrets, command, args)
     from desktop.gui import run_gui
 
+    if problems:
+        # run_gui shows the window before it first waits; the notice then finds it.
+        asyncio.get_running_loop().call_soon(_tell_the_window, problems)
     return run_gui(settings, secrets, self_test=args.self_test, started_at=STARTED_AT)
+
+
+def _tell_the_window(problems: list[str]) -> None:
+    """Settings that failed to load: the window opened on defaults for them and says so; the file is left as it is."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.main_window import MainWindow
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            for problem in problems:
+                widget.notices.add_message(
+                    "Reading the settings",
+                    f"{problem} Until then Storyforge uses its defaults and leaves the file as it is.",
+                )

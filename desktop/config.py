@@ -177,7 +177,8 @@ def _has_controls(value: object) -> bool:
     return isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value)
 
 
-def _reason(name: str, error: dict[str, Any] | None = None) -> str:
+def field_problem(name: str, error: dict[str, Any] | None = None) -> str:
+    """Why a value of setting `name` was refused, as the end of a sentence: "must be true or false"."""
     if error is not None and error.get("type") == "value_error" and "control character" in str(error.get("msg")):
         return "holds a control character (such as a NUL byte); only plain text is accepted"
     return f"must be {accepted_values(name)}"
@@ -262,7 +263,7 @@ def read_settings(secrets: SecretStore, directory: Path | None = None, **overrid
                 name = str(error["loc"][0]) if error["loc"] else ""
                 if name not in Settings.model_fields:
                     raise SettingsError(f"A setting could not be read: {error['msg']}.") from exc
-                problems.append(_where(name, path, text, from_file, overrides, _reason(name, dict(error))))
+                problems.append(_where(name, path, text, from_file, overrides, field_problem(name, dict(error))))
                 file_clean = file_clean and (name in overrides or name in env_set)
                 values[name] = Settings.model_fields[name].get_default(call_default_factory=True)
     for name, reason in unusable(settings, complete=False).items():
@@ -329,10 +330,17 @@ def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
     }
     for name, used in urls.items():
         value = getattr(settings, name)
-        if (used or value) and (value or complete) and (problem := _http_problem(value)):
+        if used and (value or complete) and (problem := _http_problem(value)):
             problems[name] = problem
-    if complete and settings.storage_backend == "supabase" and not settings.supabase_key.get_secret_value():
-        problems["supabase_key"] = "must be set to use Supabase Storage (the project's service key)"
+    needed = {
+        "supabase_key": settings.storage_backend == "supabase" and not settings.supabase_key.get_secret_value(),
+        "supabase_bucket": settings.storage_backend == "supabase" and not settings.supabase_bucket,
+        "openai_model": settings.text_provider == "openai" and not settings.openai_model,
+        "openai_image_model": settings.image_provider == "openai" and not settings.openai_image_model,
+    }
+    for name, missing in needed.items():
+        if complete and missing:
+            problems[name] = "must be set for the chosen provider or storage"
     if settings.database_url and (problem := check_database_url(settings.database_url)):
         problems["database_url"] = problem.removeprefix("The database URL ").rstrip(".")
     return problems

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 
-from desktop.config import Settings
+from desktop.config import Settings, log_dir
+from desktop.explain import plain_words
+from desktop.models import printable
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 
 Command = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
+
+log = logging.getLogger(__name__)
 
 
 async def run_headless(settings: Settings, secrets: SecretStore, command: Command, args: argparse.Namespace) -> int:
     runtime = Runtime(settings, secrets)
     try:
         if not await runtime.start_database():
-            print(f"storyforge: {runtime.database_error}", file=sys.stderr)
+            _say(runtime.database_error)
             return 1
         return await command(runtime, args)
+    except Exception as exc:
+        # One line for the terminal; the traceback goes to the log, where a bug report can find it.
+        log.error("storyforge %s failed", args.command, exc_info=exc)
+        _say(f"{plain_words(exc)} (details in {log_dir() / 'storyforge.log'})")
+        return 1
     finally:
         await runtime.shutdown()
+
+
+def _say(line: str) -> None:
+    print(f"storyforge: {printable(line)}", file=sys.stderr, flush=True)

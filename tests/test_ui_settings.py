@@ -132,6 +132,7 @@ def test_saving_writes_the_file_and_puts_keys_in_the_keyring(qtbot: Any, executo
     dialog.openai_key.edit.setText("sk-typed-into-settings-42")
     dialog.storage_backend.setCurrentIndex(dialog.storage_backend.findData("supabase"))
     dialog.supabase_url.setText("https://example.supabase.co")
+    dialog.supabase_key.edit.setText("service-key-typed-42")
     dialog.supabase_public.setChecked(True)
     dialog.upload_concurrency.setValue(6)
     with qtbot.waitSignal(dialog.saved, timeout=10_000) as saved:
@@ -144,6 +145,7 @@ def test_saving_writes_the_file_and_puts_keys_in_the_keyring(qtbot: Any, executo
     assert values["supabase_public"] is True
     assert "sk-typed-into-settings-42" not in written
     assert backend.passwords[("storyforge", "openai_api_key")] == "sk-typed-into-settings-42"
+    assert backend.passwords[("storyforge", "supabase_key")] == "service-key-typed-42"
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
 

@@ -15,7 +15,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from desktop.generation.errors import ProviderError
-from desktop.models import EXTRA_MAX, PROMPT_MAX, SCENES_MAX, TITLE_MAX, Scene, Story, StoryRequest, StoryStatus, Upload
+from desktop.models import (
+    EXTRA_MAX,
+    PROMPT_MAX,
+    SCENES_MAX,
+    TITLE_MAX,
+    Scene,
+    Story,
+    StoryRequest,
+    StoryStatus,
+    Upload,
+    is_control,
+    printable,
+)
 from desktop.services.runtime import Runtime
 from desktop.services.story_service import StoryError
 
@@ -27,14 +39,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser("generate", help="write a story without opening the window")
     parser.add_argument("--title", required=True)
     parser.add_argument("--prompt", required=True)
-    parser.add_argument("--scenes", type=int, default=6, help=f"how many scenes (1–{SCENES_MAX}, default 6)")
+    parser.add_argument("--scenes", type=_scene_count, default=6, help=f"how many scenes (1–{SCENES_MAX}, default 6)")
     parser.add_argument("--style", default="", help="the look of every image, e.g. 'woodcut, muted colours'")
     parser.add_argument("--characters", default="", help="who appears, e.g. 'Ama, a courier; Tobin, her brother'")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
+def _scene_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= SCENES_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {SCENES_MAX}, not {text!r}")
+    return count
+
+
 def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    # Titles and reasons may hold what the writer typed: never raw escape sequences on their terminal.
+    print(printable(line), file=sys.stderr, flush=True)
+
+
+def _request(args: argparse.Namespace) -> StoryRequest:
+    return StoryRequest(
+        title=args.title, prompt=args.prompt, scene_count=args.scenes, style=args.style, characters=args.characters
+    )
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """Why these arguments make no story, in one line; run before anything starts."""
+    try:
+        _request(args)
+    except ValidationError as exc:
+        return _request_problem(exc)
+    return None
 
 
 def _request_problem(exc: ValidationError) -> str:
@@ -47,6 +85,8 @@ def _request_problem(exc: ValidationError) -> str:
         return f"{option} is empty — say what the story is about."
     if error["type"] == "string_too_long":
         return f"{option} is longer than {_LIMITS.get(field, 0)} characters."
+    if error["type"] == "control_character":
+        return f"{option} {error['msg'][0].lower()}{error['msg'][1:]}"
     return f"{option}: {error['msg']}"
 
 
@@ -86,11 +126,17 @@ def _summary(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]
 
 
 def _print_text(summary: dict[str, Any]) -> None:
-    print(f"{summary['title']} — {summary['status']} ({summary['story_id']})")
+    print(printable(f"{summary['title']} — {summary['status']} ({summary['story_id']})"))
     for scene in summary["scenes"]:
         upload = scene["upload_status"] or "not queued"
         where = scene["url"] or scene["image_path"] or scene["image_error"] or "no image"
-        print(f"  {scene['index'] + 1:>2}. {scene['title']} [{upload}] {where}")
+        print(printable(f"  {scene['index'] + 1:>2}. {scene['title']} [{upload}] {where}"))
+
+
+def _as_json(summary: dict[str, Any]) -> str:
+    # json.dumps escapes C0 controls but leaves DEL and the C1 range (a terminal reads \x9b as an escape) raw.
+    text = json.dumps(summary, indent=2, ensure_ascii=False)
+    return "".join(f"\\u{ord(char):04x}" if is_control(char) and char != "\n" else char for char in text)
 
 
 def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]) -> str:
@@ -111,13 +157,7 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
     service, uploads = runtime.story_service, runtime.uploads
     assert service is not None and uploads is not None and runtime.scenes is not None
     try:
-        request = StoryRequest(
-            title=args.title,
-            prompt=args.prompt,
-            scene_count=args.scenes,
-            style=args.style,
-            characters=args.characters,
-        )
+        request = _request(args)
     except ValidationError as exc:
         _say(f"storyforge: {_request_problem(exc)}")
         return 2
@@ -140,7 +180,7 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
     by_scene = await _uploads_by_scene(runtime, story)
     summary = _summary(story, scenes, by_scene)
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print(_as_json(summary))
     else:
         _print_text(summary)
     failure = _failure(story, scenes, by_scene)

@@ -8,7 +8,7 @@ import sys
 import uuid
 from typing import Any
 
-from desktop.models import Upload, UploadStatus
+from desktop.models import Upload, UploadStatus, printable
 from desktop.services.runtime import Runtime
 
 _TITLE_WIDTH = 28
@@ -78,7 +78,9 @@ def _print_table(uploads: list[Upload], titles: dict[uuid.UUID, str], where: str
         if upload.status is UploadStatus.queued and upload.next_attempt_at is not None:
             reason += f" (tries again at {upload.next_attempt_at.astimezone():%H:%M:%S})"
         scene, tries = upload.scene_index + 1, upload.attempts
-        print(f"{upload.status.value:<10} {title:<{_TITLE_WIDTH}} {scene:>5} {tries:>5}  {reason}")
+        # Titles and reasons may hold what the writer typed: escaped, never raw control characters on a terminal.
+        line = f"{upload.status.value:<10} {title:<{_TITLE_WIDTH}} {scene:>5} {tries:>5}  {upload.backend:<8}  {reason}"
+        print(printable(line))
 
 
 def _count(number: int, noun: str) -> str:

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from desktop.explain import UNEXPECTED, looks_raw, plain_words
 from desktop.logs import SECRET_MASK
 from desktop.ui import theme
 from desktop.ui.widgets import icon_pixmap, tool_button
@@ -26,8 +27,9 @@ class Notice:
 
 
 def describe(title: str, error: BaseException) -> Notice:
-    """What the writer reads: the message as the code wrote it for them, masked, plus the technical trail."""
-    message = SECRET_MASK.mask(str(error).strip()) or type(error).__name__.replace("_", " ")
+    """What the writer reads: plain words (the message our code wrote for them, or a sentence chosen by the error's
+    kind), masked; the exception's own text and its trail stay in the details."""
+    message = plain_words(error)
     trail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     details = SECRET_MASK.mask(f"{title} failed.\n\n{message}\n\n{trail}")
     return Notice(title, message, details, datetime.now().astimezone())
@@ -89,7 +91,9 @@ class NoticeBar(QFrame):
     def add_message(self, title: str, message: str) -> None:
         """A failure that arrives as words rather than an exception (the database did not start)."""
         masked = SECRET_MASK.mask(message)
-        self.add(Notice(title, masked, f"{title} failed.\n\n{masked}", datetime.now().astimezone()))
+        # Words that are an exception's own text ("[Errno 2] …") go to the details, behind a plain headline.
+        headline = UNEXPECTED if looks_raw(masked) else masked
+        self.add(Notice(title, headline, f"{title} failed.\n\n{masked}", datetime.now().astimezone()))
 
     def add(self, notice: Notice) -> None:
         self.notices.append(notice)

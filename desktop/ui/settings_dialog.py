@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.config import Settings, save_settings
+from desktop.config import Settings, field_problem, save_settings, unusable
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
 from desktop.services import connection_checks
@@ -144,6 +144,24 @@ def _row(form: QFormLayout, label: str, field: QWidget) -> None:
         form.addRow("", field.where)  # a row of its own, so the wrapped text gets its full height
 
 
+def _checked_row(form: QFormLayout, label: str, field: QWidget) -> QLabel:
+    """A row whose field can be refused: the reason shows right under the field, hidden while there is none."""
+    holder = QWidget()
+    column = QVBoxLayout(holder)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    column.addWidget(field)
+    reason = small_label("", "fieldError")
+    reason.setAccessibleName(f"{plain(label)} problem")
+    reason.hide()
+    column.addWidget(reason)
+    form.addRow(label, holder)
+    field.setAccessibleName(plain(label))
+    if isinstance(field, KeyField):
+        form.addRow("", field.where)
+    return reason
+
+
 class SettingsDialog(QDialog):
     saved = Signal(object)  # Settings
 
@@ -164,6 +182,8 @@ class SettingsDialog(QDialog):
         self._executor = executor
         self._start_task = start_task
         self._config_directory = config_directory
+        self.reasons: dict[str, QLabel] = {}  # field → the label beside it that says why it is refused
+        self._fields: dict[str, QWidget] = {}
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings sections")
         self.tabs.addTab(self._writing_tab(), "&Writing")
@@ -184,6 +204,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         self._update_enabled()
+        for name, edit in self._edits().items():
+            edit.textEdited.connect(lambda _text, name=name: self._clear_reason(name))
 
     # --- the tabs ---
 
@@ -212,14 +234,14 @@ class SettingsDialog(QDialog):
         _row(providers, "Images painted:", self.image_concurrency)
         self.openai_group = QGroupBox("OpenAI-compatible server (OpenAI, Ollama, LM Studio, vLLM, LocalAI)")
         openai = _form()
-        _row(openai, "Base URL:", self.openai_url)
-        _row(openai, "Text model:", self.openai_model)
-        _row(openai, "Image model:", self.openai_image_model)
-        _row(openai, "API key:", self.openai_key)
+        self._checked("openai_base_url", openai, "Base URL:", self.openai_url)
+        self._checked("openai_model", openai, "Text model:", self.openai_model)
+        self._checked("openai_image_model", openai, "Image model:", self.openai_image_model)
+        self._checked("openai_api_key", openai, "API key:", self.openai_key)
         self.openai_group.setLayout(openai)
         self.a1111_group = QGroupBox("Automatic1111-compatible server (Stable Diffusion WebUI, Forge, SD.Next)")
         a1111 = _form()
-        _row(a1111, "URL:", self.a1111_url)
+        self._checked("a1111_url", a1111, "URL:", self.a1111_url)
         self.a1111_group.setLayout(a1111)
 
         self.text_provider.currentIndexChanged.connect(self._update_enabled)
@@ -257,9 +279,9 @@ class SettingsDialog(QDialog):
         _row(where, "Uploads:", self.upload_concurrency)
         self.supabase_group = QGroupBox("Supabase Storage")
         supabase = _form()
-        _row(supabase, "Project URL:", self.supabase_url)
-        _row(supabase, "Key:", self.supabase_key)
-        _row(supabase, "Bucket:", self.supabase_bucket)
+        self._checked("supabase_url", supabase, "Project URL:", self.supabase_url)
+        self._checked("supabase_key", supabase, "Key:", self.supabase_key)
+        self._checked("supabase_bucket", supabase, "Bucket:", self.supabase_bucket)
         supabase.addRow("", self.supabase_public)
         _row(supabase, "Signed links last:", self.signed_url_hours)
         self.supabase_group.setLayout(supabase)
@@ -280,8 +302,8 @@ class SettingsDialog(QDialog):
         note = small_label("A change of database takes effect the next time Storyforge starts.", "muted")
         form = _form()
         _row(form, "Database:", self.database_kind)
-        _row(form, "URL:", self.database_url)
-        _row(form, "Password:", self.database_password)
+        self._checked("database_url", form, "URL:", self.database_url)
+        self._checked("database_password", form, "Password:", self.database_password)
         form.addRow("", self.database_test)
         form.addRow("", note)
         self.database_kind.currentIndexChanged.connect(self._update_enabled)
@@ -338,6 +360,59 @@ class SettingsDialog(QDialog):
         current = self._settings.model_dump()
         return Settings(**{**current, **self.values()})
 
+    def problems(self) -> dict[str, str]:
+        """Every field that cannot work as the form has it → why: bad values, and what the choices need."""
+        merged = {**self._settings.model_dump(), **self.values()}
+        found: dict[str, str] = {}
+        try:
+            settings = Settings(**merged)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                name = str(error["loc"][0]) if error["loc"] else ""
+                found.setdefault(name, field_problem(name, dict(error)))
+            settings = Settings.model_construct(**merged)
+        for name, reason in unusable(settings).items():
+            found.setdefault(name, reason)
+        return found
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        """Each reason beside its field; the first one's tab comes forward with its field focused."""
+        for name, label in self.reasons.items():
+            label.setText(_sentence(problems[name]) if name in problems else "")
+            label.setVisible(name in problems)
+        first = next((name for name in problems if name in self.reasons), None)
+        if first is not None:
+            field = self._field(first)
+            pages = [self.tabs.widget(i) for i in range(self.tabs.count())]
+            self.tabs.setCurrentIndex(next(i for i, page in enumerate(pages) if page and page.isAncestorOf(field)))
+            field.setFocus()
+        if not problems:
+            self.error.setText("")
+            return
+        elsewhere = [f"{_FIELD_WORDS.get(n, n)} {r}." for n, r in problems.items() if n not in self.reasons]
+        if len(problems) == 1:
+            summary = "This setting cannot work as typed — see the marked field. Nothing was saved."
+        else:
+            summary = f"{len(problems)} settings cannot work as typed — see the marked fields. Nothing was saved."
+        self.error.setText(" ".join([summary, *elsewhere]))
+
+    def _checked(self, name: str, form: QFormLayout, label: str, field: QWidget) -> None:
+        self.reasons[name] = _checked_row(form, label, field)
+        self._fields[name] = field
+
+    def _field(self, name: str) -> QWidget:
+        return self._fields[name]
+
+    def _edits(self) -> dict[str, QLineEdit]:
+        edits = {"openai_api_key": self.openai_key.edit, "supabase_key": self.supabase_key.edit}
+        edits["database_password"] = self.database_password.edit
+        edits.update({name: field for name, field in self._fields.items() if isinstance(field, QLineEdit)})
+        return edits
+
+    def _clear_reason(self, name: str) -> None:
+        self.reasons[name].clear()
+        self.reasons[name].hide()
+
     # --- tests ---
 
     def _test(self, row: CheckRow, check: Callable[[Settings], Awaitable[CheckResult]]) -> None:
@@ -373,12 +448,12 @@ class SettingsDialog(QDialog):
     # --- saving ---
 
     def save(self) -> None:
-        try:
-            settings = self.edited_settings()
-        except ValidationError as exc:
-            self.error.setText(_first_problem(exc))
+        """Run the cheap checks; nothing is written while a field cannot work."""
+        if problems := self.problems():
+            self.show_problems(problems)
             return
-        self.error.setText("")
+        settings = self.edited_settings()
+        self.show_problems({})
         self.save_button.setEnabled(False)
         self._start_task(self._save(settings), "Saving the settings")
 
@@ -408,7 +483,12 @@ _FIELD_WORDS = {
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else ""
-    return f"{_FIELD_WORDS.get(field, field.replace('_', ' ').capitalize())}: {error['msg']}."
+    words = _FIELD_WORDS.get(field, field.replace("_", " ").capitalize())
+    return f"{words} {field_problem(field, dict(error)) if field in Settings.model_fields else error['msg']}."
+
+
+def _sentence(reason: str) -> str:
+    return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
 
 
 __all__ = ["QLabel", "SettingsDialog"]
