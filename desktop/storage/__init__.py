@@ -3,7 +3,7 @@
 Importing this package stays cheap: supabase-py is imported only when a Supabase backend is built.
 """
 
-from desktop.storage.backend import ProgressCallback, StorageBackend, UploadCancelled
+from desktop.storage.backend import Link, ProgressCallback, StorageBackend, UploadCancelled
 from desktop.storage.factory import build_backend
 from desktop.storage.failures import BucketUnavailable, Failure, StorageConfigError, classify
 from desktop.storage.local import LocalFolderStorage
@@ -14,6 +14,7 @@ __all__ = [
     "Failure",
     "ImageFile",
     "ImageType",
+    "Link",
     "LocalFolderStorage",
     "NotAnImage",
     "ProgressCallback",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -12,6 +14,14 @@ ProgressCallback = Callable[[int, int], None]
 
 class UploadCancelled(Exception):
     """The transfer was stopped on purpose (the writer cancelled, or the app is quitting)."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where a stored object can be read, and until when: `expires_at` is None for links that never expire."""
+
+    url: str
+    expires_at: datetime | None = None
 
 
 class StorageBackend(Protocol):
@@ -38,6 +48,11 @@ class StorageBackend(Protocol):
 
     def urls_for(self, object_paths: Sequence[str]) -> dict[str, str]:
         """`url_for` for many objects in one request; an object that cannot get one is left out."""
+        ...
+
+    def links_for(self, object_paths: Sequence[str]) -> dict[str, Link]:
+        """`urls_for` with each link's expiry; an object that cannot get one (it is not stored) is left out, and a
+        failed request raises."""
         ...
 
     def exists(self, object_path: str) -> bool: ...

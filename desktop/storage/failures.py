@@ -96,6 +96,11 @@ def status_of(exc: StorageApiError) -> int | None:
         return None
 
 
+def is_bucket_not_found(exc: StorageApiError | Any) -> bool:
+    """The server's own answer for a bucket that is not there (FACTS.md): status 404, "Bucket not found"."""
+    return status_of(exc) == 404 and "bucket not found" in f"{exc.code or ''} {exc.message or ''}".lower()
+
+
 def _masked(text: str) -> str:
     text = SECRET_MASK.mask(text)
     return text if len(text) <= _SERVER_TEXT_MAX else text[: _SERVER_TEXT_MAX - 1] + "…"
@@ -116,7 +121,7 @@ def _from_api_error(exc: StorageApiError | Any, bucket: str) -> Failure:
         if '"exp"' in text or "expired" in lower:
             return Failure(FailureKind.key_rejected, "The Supabase key has expired — paste a current one in Settings.")
         return Failure(FailureKind.key_rejected, "Supabase rejected the key — check it in Settings.")
-    if status == 404 and ("bucket" in lower or not code):
+    if is_bucket_not_found(exc):
         name = f"“{bucket}” " if bucket else ""
         return Failure(
             FailureKind.bucket_missing,

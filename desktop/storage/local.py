@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from desktop.storage.backend import ProgressCallback
+from desktop.storage.backend import Link, ProgressCallback
 from desktop.storage.progress import ProgressReader
 
 _CHUNK = 256 * 1024
@@ -56,6 +56,10 @@ class LocalFolderStorage:
 
     def urls_for(self, object_paths: Sequence[str]) -> dict[str, str]:
         return {path: self.url_for(path) for path in object_paths}
+
+    def links_for(self, object_paths: Sequence[str]) -> dict[str, Link]:
+        # A file URL never expires; a file that is not there gets none, as a signing server would answer.
+        return {path: Link(self.url_for(path)) for path in object_paths if self.exists(path)}
 
     def exists(self, object_path: str) -> bool:
         return self._target(object_path).is_file()

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,8 +18,8 @@ from supabase.lib.client_options import SyncClientOptions
 
 from desktop.config import Settings
 from desktop.logs import SECRET_MASK
-from desktop.storage.backend import ProgressCallback
-from desktop.storage.failures import BucketUnavailable, StorageConfigError, status_of
+from desktop.storage.backend import Link, ProgressCallback
+from desktop.storage.failures import BucketUnavailable, StorageConfigError, classify, is_bucket_not_found, status_of
 from desktop.storage.progress import ProgressReader
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ class SupabaseStorage:
             try:
                 found = self._storage.get_bucket(self.bucket)
             except StorageApiError as exc:
-                if status_of(exc) != 404:
+                # Only the server's "Bucket not found" means missing; a 5xx, a timeout or a dropped connection
+                # rises as it is and is retried like an upload.
+                if not is_bucket_not_found(exc):
                     raise
                 self._create_bucket()
             else:
@@ -108,6 +111,8 @@ class SupabaseStorage:
         except StorageApiError as exc:
             if status_of(exc) == 409:  # created by someone else meanwhile: just as good
                 return
+            if classify(exc).is_transient:  # the server struggled, it did not refuse: try again later
+                raise
             raise BucketUnavailable(self.bucket) from exc
 
     def _files(self) -> SyncBucketProxy:
@@ -136,6 +141,14 @@ class SupabaseStorage:
             return {path: self.url_for(path) for path in object_paths}
         signed = self._files().create_signed_urls(list(object_paths), self.signed_url_expiry)
         return {entry["path"]: str(entry["signedURL"]) for entry in signed if entry["signedURL"] and not entry["error"]}
+
+    def links_for(self, object_paths: Sequence[str]) -> dict[str, Link]:
+        self.ensure_bucket()  # the bucket, not the settings, says whether links are public (once per session)
+        if self.public:  # made without asking the server; they last as long as the bucket stays public
+            return {path: Link(url) for path, url in self.urls_for(object_paths).items()}
+        # Counted from before the request: the server's clock starts later, so the link lives a little longer.
+        expires_at = datetime.now(UTC) + timedelta(seconds=self.signed_url_expiry)
+        return {path: Link(url, expires_at) for path, url in self.urls_for(object_paths).items()}
 
     def exists(self, object_path: str) -> bool:
         return bool(self._files().exists(object_path))

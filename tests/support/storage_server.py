@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import math
+import random
 import secrets
 import sys
 import threading
@@ -26,6 +27,9 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 PREFIX = "/storage/v1/"
+# Which requests a fault meets: uploads of an object, signing links, the bucket's check or creation ("bucket"), its
+# creation only, or any.
+Target = Literal["upload", "sign", "bucket", "create_bucket", "any"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class StorageServer:
         self.refuse_bucket_creation = False
         self.stalled = 0
         self._faults: list[tuple[str, Fault]] = []
+        self._random_faults: list[tuple[str, Fault, float]] = []
+        self._random = random.Random(0)
         self._released = threading.Event()
         self._signing_secret = secrets.token_bytes(16)
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -158,24 +164,35 @@ class StorageServer:
 
     # Faults -------------------------------------------------------------------------------------------------
 
-    def inject(self, fault: Fault, *, times: int = 1, on: Literal["upload", "any"] = "upload") -> None:
+    def inject(self, fault: Fault, *, times: int = 1, on: Target = "upload") -> None:
         """The next `times` matching requests meet `fault`; later ones are answered normally."""
         with self.lock:
             self._faults.extend([(on, fault)] * times)
 
+    def inject_randomly(self, fault: Fault, *, rate: float, on: Target, seed: int = 0) -> None:
+        """From now on each matching request meets `fault` with probability `rate` (seeded: the same run twice
+        meets the same faults in the same order of requests)."""
+        with self.lock:
+            self._random = random.Random(seed)
+            self._random_faults.append((on, fault, rate))
+
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
+            self._random_faults.clear()
 
     def release(self) -> None:
         """End every stall now and let later stalls pass at once."""
         self._released.set()
 
-    def _take_fault(self, is_upload: bool) -> Fault | None:
+    def _take_fault(self, target: str) -> Fault | None:
         with self.lock:
             for index, (on, fault) in enumerate(self._faults):
-                if on == "any" or is_upload:
+                if _meets(on, target):
                     del self._faults[index]
+                    return fault
+            for on, fault, rate in self._random_faults:
+                if _meets(on, target) and self._random.random() < rate:
                     return fault
         return None
 
@@ -214,6 +231,18 @@ class StorageServer:
             raise ApiError("400", "InvalidSignature", "The url do not match the signature")
         if payload["exp"] < time.time():
             raise ApiError("400", "InvalidJWT", '"exp" claim timestamp check failed')
+
+
+def _target(method: str, parts: list[str]) -> str:
+    if method == "POST" and parts[:2] == ["object", "sign"]:
+        return "sign"
+    if parts[0] == "bucket":
+        return "create_bucket" if method == "POST" and not any(parts[1:]) else "bucket"
+    return "other"
+
+
+def _meets(on: str, target: str) -> bool:
+    return on in ("any", target) or (on == "bucket" and target == "create_bucket")
 
 
 class _Server(ThreadingHTTPServer):
@@ -296,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
             and parts[0] == "object"
             and (parts[1] not in ("list", "sign", "move", "copy", "info", "upload", "public", "authenticated"))
         )
-        fault = storage._take_fault(is_upload)
+        fault = storage._take_fault("upload" if is_upload else _target(self.command, parts))
         try:
             if fault is not None and fault.kind == "drop":
                 self.close_connection = True
