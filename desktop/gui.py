@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
+from pathlib import Path
 
 from desktop.config import Settings
+from desktop.qt.single_instance import WindowClaim
 from desktop.secrets import SecretStore
 from desktop.selftest import run_self_test
 from desktop.services.runtime import Runtime
@@ -16,8 +19,13 @@ log = logging.getLogger(__name__)
 
 
 async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, started_at: float) -> int:
+    claim = WindowClaim(settings.data_dir)
+    # The self-test checks this launch's own window, whatever else is open.
+    if not self_test and not claim.claim():
+        return _raise_the_open_window(claim, settings.data_dir)
     runtime = Runtime(settings, secrets)
     window = MainWindow(runtime)
+    claim.raise_requested.connect(window.bring_to_front)
     window.show()
     window_ms = (time.monotonic() - started_at) * 1000
     log.info("window shown %.0f ms after start", window_ms)
@@ -34,6 +42,7 @@ async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, 
             window.shutdown()
             await runtime.shutdown()
         finally:
+            claim.release()
             window.deleteLater()
             if not quit_done.done():
                 quit_done.set_result(0)
@@ -44,3 +53,15 @@ async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, 
     )
     runtime.tasks.start(runtime.start_database(), "Starting the database")
     return await quit_done
+
+
+def _raise_the_open_window(claim: WindowClaim, data_dir: Path) -> int:
+    if claim.ask_owner_to_raise():
+        print(f"Storyforge is already open for {data_dir}: its window was brought to the front.")
+        return 0
+    print(
+        f"storyforge: Storyforge is open for {data_dir} but its window does not answer — close it, or wait for it"
+        " to finish starting, and try again.",
+        file=sys.stderr,
+    )
+    return 1

@@ -126,9 +126,31 @@ def test_search_uses_the_index_at_ten_thousand_stories(pool: asyncpg.Pool, stori
     assert [s.title for s in run(stories.list("4242"))] == ["Story 4242"]
 
 
-def test_interrupted_stories_are_found_at_start_up(stories: StoryRepository, run: Run) -> None:
+def test_interrupted_stories_are_found_at_start_up(stories: StoryRepository, pool: asyncpg.Pool, run: Run) -> None:
     running = run(stories.create(new_story()))
     done = run(stories.create(new_story(status=StoryStatus.complete)))
+    run(pool.execute("UPDATE stories SET writer = 'storyforge-4242-deadbeef'"))  # written by a process that died
     assert run(stories.mark_interrupted()) == [running.id]
     assert run(stories.get(running.id)).status is StoryStatus.interrupted
     assert run(stories.get(done.id)).status is StoryStatus.complete
+
+
+def test_a_story_another_running_process_writes_is_not_taken_as_interrupted(
+    stories: StoryRepository, database_url: str, run: Run
+) -> None:
+    async def written_by_another_process() -> Story:
+        other = await asyncpg.connect(database_url, server_settings={"application_name": "storyforge-7-0badf00d"})
+        story = new_story()
+        await other.execute(
+            "INSERT INTO stories (id, user_id, title, prompt, scene_count, status) VALUES ($1, $2, $3, $4, 3, $5)",
+            story.id, story.user_id, story.title, story.prompt, "generating",
+        )  # fmt: skip
+        found = await stories.mark_interrupted()
+        await other.close()
+        assert found == []
+        assert (await stories.get(story.id)).status is StoryStatus.generating  # type: ignore[union-attr]
+        return story
+
+    story = run(written_by_another_process())
+    # That process has gone (its connection closed): now the story is an interrupted one.
+    assert run(stories.mark_interrupted()) == [story.id]

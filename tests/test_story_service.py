@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from PIL import Image
 
@@ -197,7 +198,7 @@ def test_cancel_stops_promptly_and_keeps_every_finished_scene(
 
 
 def test_a_story_left_generating_by_a_dead_app_is_interrupted_then_resumed(
-    run: Run, make_story_service: MakeService, scenes: SceneRepository, stories: StoryRepository
+    run: Run, make_story_service: MakeService, scenes: SceneRepository, stories: StoryRepository, pool: asyncpg.Pool
 ) -> None:
     # What a crash leaves behind: a story still `generating`, one scene painted, one half painted.
     story = run(stories.create(Story.create(REQUEST, user_id=uuid.uuid4(), status=StoryStatus.generating)))
@@ -206,6 +207,7 @@ def test_a_story_left_generating_by_a_dead_app_is_interrupted_then_resumed(
     second = run(scenes.save(Scene.create(story.id, 1, "The Fish", "The catch is heavy today.", "a fish")))
     run(scenes.set_image(second.id, ImageStatus.painting))
 
+    run(pool.execute("UPDATE stories SET writer = 'storyforge-4242-deadbeef'"))  # the app that died
     service = make_story_service()
     assert run(service.recover()) == [story.id]
     assert run(stories.get(story.id)).status is StoryStatus.interrupted

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import ssl as ssl_module
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -10,6 +13,10 @@ import asyncpg
 from desktop.db.migrate import migrate
 
 MIN_SERVER_VERSION = 13
+# Every connection of this process carries this name: the database stamps the work a process holds with it (a story
+# it writes, an upload it sends) and announces its changes under it, so other processes can tell whether that work's
+# owner is alive and skip their own announcements. Unique across machines sharing one database; under 64 bytes.
+PROCESS_NAME = f"storyforge-{os.getpid()}-{secrets.token_hex(4)}"
 _LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
 
 
@@ -17,13 +24,6 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be used; the message says why and what to do, and never holds a password."""
 
 
-def database_host(dsn: str) -> str:
-    """The host a writer may see: never the user or password."""
-    parts = urlsplit(dsn)
-    host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
-    if not host or host.startswith("/"):
-        return "local socket"
-    return f"{host}:{parts.port}" if parts.port else host
 _URL_EXAMPLE = "postgresql://user@host:5432/storyforge"
 
 
@@ -45,6 +45,13 @@ def check_database_url(url: str) -> str | None:
     return None
 
 
+def database_host(dsn: str) -> str:
+    """The host a writer may see: never the user or password."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
+    if not host or host.startswith("/"):
+        return "local socket"
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _is_local(dsn: str) -> bool:
@@ -60,12 +67,20 @@ def _ssl_for(dsn: str) -> ssl_module.SSLContext | str | bool | None:
     return False if _is_local(dsn) else "require"
 
 
+def connection_options(dsn: str) -> dict[str, Any]:
+    """What every connection of this process is opened with, the pool's and the change listener's alike."""
+    return {"ssl": _ssl_for(dsn), "server_settings": {"application_name": PROCESS_NAME}}
+
+
 async def open_pool(dsn: str, *, timeout: float = 15.0, max_size: int = 8) -> asyncpg.Pool:
     """Connect, check the server, migrate; raise DatabaseUnavailable with a plain reason."""
+    problem = check_database_url(dsn)
+    if problem:
+        raise DatabaseUnavailable(problem)
     where = database_host(dsn)
     try:
         pool = await asyncpg.create_pool(
-            dsn, ssl=_ssl_for(dsn), min_size=1, max_size=max_size, timeout=timeout, command_timeout=60
+            dsn, min_size=1, max_size=max_size, timeout=timeout, command_timeout=60, **connection_options(dsn)
         )
     except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
         raise DatabaseUnavailable(
@@ -74,9 +89,6 @@ async def open_pool(dsn: str, *, timeout: float = 15.0, max_size: int = 8) -> as
     except asyncpg.InvalidCatalogNameError as exc:
         raise DatabaseUnavailable(f"The database named in the URL does not exist at {where}.") from exc
     except TimeoutError as exc:
-    problem = check_database_url(dsn)
-    if problem:
-        raise DatabaseUnavailable(problem)
         raise DatabaseUnavailable(
             f"The database at {where} did not answer within {timeout:.0f} s — check the address and your network."
         ) from exc

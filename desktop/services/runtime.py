@@ -18,6 +18,7 @@ from desktop.logs import SECRET_MASK
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SECRET_NAMES, SecretStore
+from desktop.services.live_changes import LiveChanges
 from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager
 
@@ -56,6 +57,7 @@ class Runtime(QObject):
         self.scenes: SceneRepository | None = None
         self.uploads: UploadManager | None = None
         self.story_service: StoryService | None = None
+        self.live: LiveChanges | None = None
         self.database_label = (
             "embedded PostgreSQL"
             if settings.uses_embedded_database
@@ -82,10 +84,15 @@ class Runtime(QObject):
         self.story_service = StoryService(
             settings=self.settings, pool=self.pool, executor=self.executor, uploads=self.uploads, parent=self
         )
-        # Generation stops first on quit; uploads after it, since they may still be finishing.
-        self.services = [self.story_service, self.uploads]
+        self.live = LiveChanges(dsn, self.story_service, self.uploads, self._dsn_again, parent=self)
+        # Live refresh stops first on quit, then generation; uploads last, since they may still be finishing.
+        self.services = [self.live, self.story_service, self.uploads]
         await self.story_service.recover()
         await self.uploads.start()
+        try:
+            await self.live.start()
+        except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+            log.warning("live refresh is off: cannot listen for other processes' changes (%s)", exc)
         self._ready.set()
         self.database_ready.emit(self.database_label)
         return True
@@ -110,6 +117,12 @@ class Runtime(QObject):
 
     async def wait_ready(self) -> None:
         await self._ready.wait()
+
+    async def _dsn_again(self) -> str:
+        """After a lost connection: the embedded server is started again if it stopped (a reused one is kept)."""
+        if self._embedded is None:
+            return self.settings.database_dsn()
+        return await asyncio.wrap_future(self._database_executor.submit(self._embedded.start))
 
     async def _dsn(self) -> str:
         if not self.settings.uses_embedded_database:

@@ -155,6 +155,17 @@ class StoryService(QObject):
             log.info("%d story(ies) were interrupted and can be resumed", len(interrupted))
         return interrupted
 
+    async def show_changes_from_elsewhere(self, story_ids: set[uuid.UUID], scene_ids: set[uuid.UUID]) -> None:
+        """Stories and scenes another process changed go out on the same signals as this process's own changes."""
+        for story_id in story_ids:
+            story = await self._stories.get(story_id)
+            if story is not None:
+                self.story_changed.emit(story)
+        for scene_id in scene_ids:
+            scene = await self._scenes.get(scene_id)
+            if scene is not None:
+                self.scene_saved.emit(scene)
+
     async def generate(self, request: StoryRequest) -> Story:
         """Write and paint a new story; returns it finished: complete, partial, failed or cancelled."""
         self._check_open()

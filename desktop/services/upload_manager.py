@@ -292,6 +292,16 @@ class UploadManager(QObject):
             gc.freeze()
             return self._backend
 
+    async def show_changes_from_elsewhere(self, upload_ids: set[uuid.UUID]) -> None:
+        """Uploads another process changed are announced like this process's own; a queued one wakes the queue
+        (the other process may have left it for whoever runs)."""
+        for upload_id in upload_ids:
+            upload = await self._repo.get(upload_id)
+            if upload is not None:
+                self.notify(upload)
+                if upload.status is UploadStatus.queued:
+                    self._queue.wake()
+
     def notify(self, upload: Upload) -> None:
         self.upload_changed.emit(upload)
         if not upload.status.is_pending:

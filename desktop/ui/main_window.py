@@ -195,7 +195,22 @@ class MainWindow(QMainWindow):
             uploads.upload_progress.connect(self.story_view.on_upload_progress)
             uploads.storage_problem.connect(self._storage_problem)
             self.uploads_panel.connect_manager()
+        if runtime.live is not None:
+            runtime.live.reload_needed.connect(self._reload_everything)
         self._update_actions()
+
+    def bring_to_front(self) -> None:
+        """A second launch on this data folder asked for this window."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _reload_everything(self) -> None:
+        self.library_panel.reload()
+        self.story_view.reload()
+        self.uploads_panel.reload()
 
     def _database_failed(self, message: str) -> None:
         self.database_label.setText("Database: unavailable")

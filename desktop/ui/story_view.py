@@ -106,6 +106,13 @@ class StoryView(QWidget):
     def story_id(self) -> uuid.UUID | None:
         return self.story.id if self.story is not None else self._loading_id
 
+    def reload(self) -> None:
+        """Show the open story afresh from the database (after changes this window may have missed)."""
+        story_id = self.story_id
+        if story_id is not None:
+            self.story, self._loading_id = None, None
+            self.open_story(story_id)
+
     def open_story(self, story_id: uuid.UUID) -> None:
         if self.story_id == story_id:
             return

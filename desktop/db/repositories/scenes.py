@@ -112,11 +112,13 @@ class SceneRepository:
         return Scene.model_validate(dict(row))
 
     async def reset_unfinished_images(self) -> int:
-        """At start-up: images left `painting` by an app that died go back to what they were (painted or pending)."""
+        """At start-up: images left `painting` by an app that died go back to what they were (painted or pending).
+        Those of a story another running process is writing are its own business."""
         result = await self._pool.execute(
             """UPDATE scenes SET image_status = CASE WHEN image_path <> '' THEN 'painted' ELSE 'pending' END,
                    updated_at = greatest($1, updated_at)
-               WHERE image_status = 'painting'""",
+               WHERE image_status = 'painting' AND story_id NOT IN (
+                   SELECT id FROM stories WHERE status = 'generating' AND storyforge_owner_alive(writer))""",
             utc_now(),
         )
         return int(result.split()[-1])

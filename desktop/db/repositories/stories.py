@@ -79,10 +79,11 @@ class StoryRepository:
         return Story.model_validate(dict(row)) if row else None
 
     async def mark_interrupted(self) -> list[uuid.UUID]:
-        """Stories left `generating` by an app that died; they can be resumed."""
+        """Stories left `generating` by an app that died; they can be resumed. A story another running process is
+        writing is left alone."""
         rows = await self._pool.fetch(
             """UPDATE stories SET status = 'interrupted', updated_at = greatest($1, updated_at)
-               WHERE status = 'generating' RETURNING id""",
+               WHERE status = 'generating' AND NOT storyforge_owner_alive(writer) RETURNING id""",
             utc_now(),
         )
         return [row["id"] for row in rows]

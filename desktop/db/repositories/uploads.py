@@ -228,10 +228,12 @@ class UploadRepository:
         )
 
     async def release(self, upload_ids: Sequence[uuid.UUID] | None = None) -> list[Upload]:
-        """`uploading` rows back to `queued` (all of them when no ids are given): their transfer did not finish."""
+        """`uploading` rows back to `queued`: their transfer did not finish. With no ids: every such row whose
+        process is gone (another running Storyforge may be sending the rest)."""
         return await self._update(
             f"""UPDATE uploads SET status = 'queued', {_TOUCH}
-                WHERE status = 'uploading' AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+                WHERE status = 'uploading'
+                  AND ($1::uuid[] IS NULL AND NOT storyforge_owner_alive(claimed_by) OR id = ANY($1::uuid[]))
                 RETURNING {_COLUMNS}""",
             list(upload_ids) if upload_ids is not None else None,
             utc_now(),

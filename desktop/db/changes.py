@@ -1,0 +1,163 @@
+"""What other Storyforge processes change, as the database announces it (`LISTEN storyforge_changes`).
+
+Migration 005 makes every insert, update and delete of a story, scene or upload send a notification naming the row,
+its story and the process that made the change. `ChangeListener` keeps one connection of its own listening (a
+notification reaches only a connection that stays in its session), hands each batch of changes made by *other*
+processes to a callback, and reconnects by itself when the connection drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import asyncpg
+
+from desktop.db.connect import PROCESS_NAME, connection_options
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "storyforge_changes"
+# Changes that arrive together (a story's uploads recorded in one statement) are handed over together.
+BATCH_DELAY_S = 0.05
+RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class Table(StrEnum):
+    stories = "stories"
+    scenes = "scenes"
+    uploads = "uploads"
+
+
+@dataclass(frozen=True)
+class Change:
+    table: Table
+    op: str  # "insert", "update" or "delete"
+    id: uuid.UUID
+    story_id: uuid.UUID
+
+
+def parse_change(payload: str) -> Change | None:
+    """The change a notification announces, or None for one that is not ours to read."""
+    try:
+        data = json.loads(payload)
+        return Change(Table(data["table"]), str(data["op"]), uuid.UUID(data["id"]), uuid.UUID(data["story_id"]))
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a change notification that cannot be read: %.200r", payload)
+        return None
+
+
+def _origin(payload: str) -> str:
+    try:
+        return str(json.loads(payload).get("origin", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+Handler = Callable[[list[Change]], Awaitable[None]]
+Reconnect = Callable[[], Awaitable[str]]
+
+
+class ChangeListener:
+    """Listens while started; `handler` gets each batch of other processes' changes, in order, one batch at a time.
+
+    After a dropped connection it calls `reconnect` (which returns the DSN to use, e.g. after making sure the
+    embedded server runs) and listens again; a batch of every change it may have missed is then unknown, so
+    `handler` gets `missed()` to reload what is shown.
+    """
+
+    def __init__(self, dsn: str, handler: Handler, missed: Callable[[], Awaitable[None]], reconnect: Reconnect) -> None:
+        self._dsn = dsn
+        self._handler = handler
+        self._missed = missed
+        self._reconnect = reconnect
+        self._connection: asyncpg.Connection | None = None
+        self._pending: list[Change] = []
+        self._arrived = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed()
+
+    async def start(self) -> None:
+        await self._connect()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="Listening for changes")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._disconnect()
+
+    async def _connect(self) -> None:
+        connection = await asyncpg.connect(self._dsn, timeout=15, **connection_options(self._dsn))
+        connection.add_termination_listener(self._on_terminated)
+        await connection.add_listener(CHANNEL, self._on_notification)
+        self._connection = connection
+        self._lost.clear()
+
+    async def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=2)
+
+    def _on_notification(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        if _origin(payload) == PROCESS_NAME:
+            return  # this process's own change: its services have told the window already
+        change = parse_change(payload)
+        if change is not None:
+            self._pending.append(change)
+            self._arrived.set()
+
+    def _on_terminated(self, _connection: object) -> None:
+        self._lost.set()
+        self._arrived.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._arrived.wait()
+            if self._lost.is_set():
+                await self._listen_again()
+                continue
+            await asyncio.sleep(BATCH_DELAY_S)
+            self._arrived.clear()
+            batch, self._pending = self._pending, []
+            if batch:
+                await self._deliver(self._handler(batch))
+
+    async def _listen_again(self) -> None:
+        log.warning("the connection that listens for changes was lost; reconnecting")
+        await self._disconnect()
+        for attempt in itertools.count():
+            delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
+            await asyncio.sleep(delay)
+            try:
+                self._dsn = await self._reconnect()
+                await self._connect()
+            except Exception as exc:  # any failure here means "try again later"
+                log.info("still cannot listen for changes (%s); trying again", exc)
+                continue
+            break
+        log.info("listening for changes again")
+        self._arrived.clear()
+        self._pending.clear()
+        await self._deliver(self._missed())
+
+    async def _deliver(self, work: Awaitable[None]) -> None:
+        # A change that cannot be shown must not stop the listening: it is logged, and the next one is shown.
+        try:
+            await work
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            log.warning("could not show a change made by another process: %s", exc)

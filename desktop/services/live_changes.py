@@ -1,0 +1,69 @@
+"""Live refresh: what other Storyforge processes change reaches this one through its own services' signals.
+
+A `storyforge generate` run from a script, a retry from the CLI, later another device on the same database: the
+database announces each change (desktop/db/changes.py), and the service that owns that kind of row loads it and
+emits it exactly as if this process had made it. The window needs nothing of its own to follow them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.db.changes import Change, ChangeListener, Table
+from desktop.services.story_service import StoryService
+from desktop.services.upload_manager import UploadManager
+
+log = logging.getLogger(__name__)
+
+
+class LiveChanges(QObject):
+    # The connection was lost for a while: anything shown may be out of date, so pages reload what they show.
+    reload_needed = Signal()
+
+    def __init__(
+        self,
+        dsn: str,
+        stories: StoryService,
+        uploads: UploadManager,
+        reconnect: Callable[[], Awaitable[str]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._stories = stories
+        self._uploads = uploads
+        self._listener = ChangeListener(dsn, self._show, self._missed, reconnect)
+
+    @property
+    def listening(self) -> bool:
+        return self._listener.listening
+
+    async def start(self) -> None:
+        await self._listener.start()
+
+    async def shutdown(self) -> None:
+        await self._listener.stop()
+
+    async def _show(self, changes: list[Change]) -> None:
+        story_ids: set[uuid.UUID] = set()
+        scene_ids: set[uuid.UUID] = set()
+        upload_ids: set[uuid.UUID] = set()
+        for change in changes:
+            if change.op == "delete":
+                continue  # nothing removes rows yet but the database's own cascades
+            match change.table:
+                case Table.stories:
+                    story_ids.add(change.id)
+                case Table.scenes:
+                    scene_ids.add(change.id)
+                case Table.uploads:
+                    upload_ids.add(change.id)
+        log.debug("showing %d change(s) made by other processes", len(changes))
+        await self._stories.show_changes_from_elsewhere(story_ids, scene_ids)
+        await self._uploads.show_changes_from_elsewhere(upload_ids)
+
+    async def _missed(self) -> None:
+        self.reload_needed.emit()
