@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -179,3 +180,35 @@ def test_a_second_launch_brings_the_open_window_forward_and_exits(
     finally:
         other.kill()
         remove_embedded_cluster(EmbeddedPostgres(other_data / "postgres"), keep_under=tmp_path)
+
+
+def test_the_window_gets_its_database_back_after_the_server_was_killed(
+    app_data_dir: Path, run: Run, qtbot: Any
+) -> None:
+    settings = Settings(data_dir=app_data_dir, user_id=uuid.uuid4())
+    app = WriterApp(settings, run, qtbot).start()
+    server = EmbeddedPostgres(app_data_dir / "postgres")
+    try:
+        killed = postmaster_pid(server)
+        os.kill(killed, signal.SIGKILL)
+
+        # The window notices on its own, starts the server again and listens again: no restart of the app.
+        qtbot.waitUntil(lambda: server.is_running() and postmaster_pid(server) != killed, timeout=60_000)
+        live = app.runtime.live
+        assert live is not None
+        qtbot.waitUntil(lambda: live.listening, timeout=30_000)
+
+        script = storyforge(
+            "--data-dir", str(app_data_dir), "generate", "--title", "After the Storm",
+            "--prompt", "A town wakes after the flood.", "--scenes", "1", "--json",
+        )  # fmt: skip
+        assert script.returncode == 0, script.stderr
+        story_id = uuid.UUID(json.loads(script.stdout)["story_id"])
+        qtbot.waitUntil(lambda: app.window.library.summary(story_id) is not None, timeout=10_000)
+        assert run(app.runtime.stories.count()) == 1  # type: ignore[union-attr]
+    finally:
+        app.close()
+
+
+def postmaster_pid(server: EmbeddedPostgres) -> int:
+    return int((server.cluster_dir / "postmaster.pid").read_text().split()[0])
