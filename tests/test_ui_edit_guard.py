@@ -249,3 +249,21 @@ def test_quitting_while_a_story_is_written_asks_and_the_story_can_be_resumed(
     qtbot.waitUntil(lambda: reopened.story is not None, timeout=10_000)
     assert reopened.story is not None and reopened.story.status is StoryStatus.interrupted
     assert reopened.header.resume_button.isVisible()
+
+
+def test_unsaved_changes_survive_the_story_being_read_again(writer_app: WriterApp, run: Run, qtbot: Any) -> None:
+    window = a_written_story(writer_app, qtbot, scenes=1)
+    view = window.story_view
+    card = view.cards[0]
+    assert card.scene is not None
+    scene_id = card.scene.id
+    type_into(qtbot, card, NEW_TEXT, replace=True)
+
+    view.reload()  # what the window does when it may have missed changes made elsewhere
+    qtbot.waitUntil(lambda: 0 in view.cards and view.cards[0] is not card and view.cards[0].is_editing, timeout=10_000)
+    again = view.cards[0]
+    assert again.editor is not None and again.editor.text_edit.toPlainText() == NEW_TEXT
+    qtbot.keyClick(again.editor.text_edit, Qt.Key.Key_Escape)
+    asked(qtbot, window, "Save")
+    qtbot.waitUntil(lambda: again.busy_text == "" and not again.is_editing, timeout=10_000)
+    assert stored(writer_app, run, scene_id).text == NEW_TEXT

@@ -308,8 +308,8 @@ class SceneCard(QWidget):
         self.editor.start(self.scene.title, self.scene.text)
         self._refresh()
 
-    def restore_edit(self, title: str, text: str, problem: str) -> None:
-        """A save failed: the writer's words go back into the editor, unsaved, with what went wrong."""
+    def restore_edit(self, title: str, text: str, problem: str = "") -> None:
+        """The writer's unsaved words go back into the editor (a save failed, or the card was made again)."""
         self.start_editing()
         if self.editor is not None:
             self.editor.title_edit.setText(title)

@@ -45,7 +45,7 @@ class SceneEditor(QWidget):
     def start(self, title: str, text: str) -> None:
         self.title_edit.setText(title)
         self.text_edit.setPlainText(text)
-        self._started = self._typed()
+        self._started = self.typed()
         self.focus_text()
 
     def focus_text(self) -> None:
@@ -54,13 +54,13 @@ class SceneEditor(QWidget):
     @property
     def has_changes(self) -> bool:
         """The title or text differs from what the editor started with (spaces around them do not count)."""
-        return self._typed() != self._started
+        return self.typed() != self._started
 
-    def _typed(self) -> tuple[str, str]:
+    def typed(self) -> tuple[str, str]:
         return self.title_edit.text().strip(), self.text_edit.toPlainText().strip()
 
     def save(self) -> None:
-        self.saved.emit(*self._typed())
+        self.saved.emit(*self.typed())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Esc and Ctrl+S belong to the editor while it has the focus, even while the window's Esc (cancel the

@@ -68,6 +68,7 @@ class StoryView(QWidget):
         self._replay: list[tuple[str, tuple[Any, ...]]] = []
         self._generation = 0
         self._saving: set[asyncio.Task[None]] = set()  # edits on their way to the database
+        self._kept_edits: dict[uuid.UUID, tuple[str, str]] = {}  # by scene id: typed, not saved, while cards go
 
         self.header = StoryHeader()
         self.header.cancel_button.clicked.connect(self.cancel_generation)
@@ -156,6 +157,10 @@ class StoryView(QWidget):
         replay, self._replay = self._replay, []
         for name, args in replay:
             getattr(self, name)(*args)
+        kept, self._kept_edits = self._kept_edits, {}
+        for card in self.cards.values():
+            if card.scene is not None and card.scene.id in kept:
+                card.restore_edit(*kept[card.scene.id])
         self._update_progress()
         self.scroll_area.verticalScrollBar().setValue(0)
         self.loaded.emit(story)
@@ -165,6 +170,13 @@ class StoryView(QWidget):
         return [] if manager is None else await manager.uploads(story_id=story_id)
 
     def _clear(self) -> None:
+        # A story read again (after changes elsewhere) makes new cards: unsaved edits go into the new ones' editors.
+        # Leaving for another story asks about them first, so only the same scenes can find theirs.
+        self._kept_edits = {
+            card.scene.id: card.editor.typed()
+            for card in self.cards.values()
+            if card.has_unsaved_edit and card.scene is not None and card.editor is not None
+        }
         self.story = None
         self._column.clear()
         self.cards = {}
