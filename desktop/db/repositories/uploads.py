@@ -55,14 +55,27 @@ class UploadRepository:
             self._own = await self._pool.acquire()
 
     async def release_connection(self) -> None:
-        own, self._own = self._own, None
+        own = self._held()
+        self._own = None
         if own is not None:
             async with self._lock:  # let a query in flight finish first
                 await self._pool.release(own)
 
-    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+    def _held(self) -> asyncpg.Connection | None:
+        """The held connection while it is usable. One the server dropped is detached by the pool, whose calls
+        then raise InterfaceError: from then on the pool serves the queries."""
         own = self._own
-        if own is None or own.is_closed():
+        try:
+            if own is not None and not own.is_closed():
+                return own
+        except asyncpg.InterfaceError:
+            pass
+        self._own = None
+        return None
+
+    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        own = self._held()
+        if own is None:
             return list(await self._pool.fetch(sql, *args))
         async with self._lock:
             return list(await own.fetch(sql, *args))
