@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -34,7 +35,8 @@ def check_data_dir(path: Path, *, min_free_bytes: int = MIN_FREE_BYTES) -> str |
     except OSError as exc:
         return _os_problem(path, exc)
     finally:
-        probe.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only disk refuses even removing what is not there
+            probe.unlink()
     try:
         free = shutil.disk_usage(path).free
     except OSError as exc:
