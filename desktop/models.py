@@ -215,6 +215,9 @@ class StorySummary(BaseModel):
     scenes_written: int
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    # The story's uploads that are not stored where they were sent (any storage): failed ones, and all of them.
+    uploads_failed: int = 0
+    images_not_stored: int = 0
 
 
 class Scene(Timestamped):
@@ -265,6 +268,8 @@ class Upload(Timestamped):
     url: str = ""
     url_expires_at: UtcDatetime | None = None  # None: the link never expires (public, file://) or there is none
     stored_at: UtcDatetime | None = None  # the object is in storage; only its link may still be missing
+    # Objects of the scene's earlier images on this storage: the job removes them once this image is stored.
+    replaced_paths: tuple[str, ...] = ()
 
     @field_validator("object_path")
     @classmethod

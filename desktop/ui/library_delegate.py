@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.models import StorySummary
 from desktop.ui import theme
-from desktop.ui.library_model import AnyIndex, StoryRole
+from desktop.ui.library_model import AnyIndex, StoryRole, storage_note
 from desktop.ui.widgets import badge_font, badge_size, clear_image, paint_badge
 
 LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -47,6 +47,15 @@ def scenes_text(story: StorySummary) -> str:
     if story.scenes_written >= story.scene_count:
         return f"{story.scene_count} {noun}"
     return f"{story.scenes_written} of {story.scene_count} {noun}"
+
+
+def badge_of(story: StorySummary) -> tuple[str, theme.Tone]:
+    """The status badge; a story whose images are not all stored says so ("Complete · 2 uploads failed")."""
+    label, tone = theme.STORY_LABELS[story.status], theme.STORY_TONES[story.status]
+    note = storage_note(story)
+    if not note:
+        return label, tone
+    return f"{label} · {note}", tone if tone is theme.Tone.danger else theme.Tone.warning
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,14 @@ class LibraryDelegate(QStyledItemDelegate):
         )
         device = painter.device()
         ratio = device.devicePixelRatioF() if device is not None else 1.0
-        look = (story.title, story.status, story.scenes_written, story.scene_count, friendly_date(story.created_at))
+        look = (
+            story.title,
+            story.status,
+            story.scenes_written,
+            story.scene_count,
+            storage_note(story),
+            friendly_date(story.created_at),
+        )
         key = (look, option.rect.size().toTuple(), state.value, option.palette.cacheKey(), option.font.key(), ratio)
         if len(self._rows) >= MAX_KEPT_ROWS and key not in self._rows:
             self._rows.clear()
@@ -179,10 +195,8 @@ class LibraryDelegate(QStyledItemDelegate):
         )
 
         second_top = inner.top() + title_metrics.height() + LINE_GAP
-        label = theme.STORY_LABELS[story.status]
-        badge = paint_badge(
-            painter, QPointF(inner.left(), second_top), label, theme.STORY_TONES[story.status], fonts.badge
-        )
+        label, tone = badge_of(story)
+        badge = paint_badge(painter, QPointF(inner.left(), second_top), label, tone, fonts.badge)
         painter.drawText(
             QRectF(badge.right() + 8, badge.top(), inner.right() - badge.right() - 8, badge.height()),
             LEFT_MIDDLE,

@@ -20,16 +20,30 @@ StoryIdRole = Qt.ItemDataRole.UserRole + 2
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-def summary_of(story: Story, scenes_written: int) -> StorySummary:
+def summary_of(story: Story, known: StorySummary | None) -> StorySummary:
+    """The story's row after it changed; what the row already knew of its scenes and uploads stays."""
     return StorySummary(
         id=story.id,
         title=story.title,
         status=story.status,
         scene_count=story.scene_count,
-        scenes_written=scenes_written,
+        scenes_written=known.scenes_written if known else 0,
         created_at=story.created_at,
         updated_at=story.updated_at,
+        uploads_failed=known.uploads_failed if known else 0,
+        images_not_stored=known.images_not_stored if known else 0,
     )
+
+
+def storage_note(story: StorySummary) -> str:
+    """What the row says of images not stored where they were sent ("" when all are, or while it is written)."""
+    if story.status.is_running:
+        return ""
+    if story.uploads_failed:
+        return f"{story.uploads_failed} {'upload' if story.uploads_failed == 1 else 'uploads'} failed"
+    if story.images_not_stored:
+        return f"{story.images_not_stored} {'image' if story.images_not_stored == 1 else 'images'} not stored"
+    return ""
 
 
 class LibraryModel(QAbstractListModel):
@@ -59,7 +73,9 @@ class LibraryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return story.title
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{story.title}, {story.status.value}, {story.scenes_written} of {story.scene_count} scenes"
+            note = storage_note(story)
+            text = f"{story.title}, {story.status.value}, {story.scenes_written} of {story.scene_count} scenes"
+            return f"{text}, {note}" if note else text
         if role == Qt.ItemDataRole.ToolTipRole:
             return story.title
         if role == StoryRole:
@@ -145,8 +161,7 @@ class LibraryModel(QAbstractListModel):
         self.loaded.emit()
 
     def story_changed(self, story: Story) -> None:
-        known = self.summary(story.id)
-        self.upsert(summary_of(story, known.scenes_written if known else 0))
+        self.upsert(summary_of(story, self.summary(story.id)))
 
     def scene_saved(self, story_id: uuid.UUID, index: int) -> None:
         # Scenes are written in order, so the highest index seen tells how many exist.

@@ -4,6 +4,7 @@ import uuid
 
 import asyncpg
 
+from desktop.db.changes import CHANNEL as CHANGES_CHANNEL
 from desktop.db.repositories.search import prefix_tsquery
 from desktop.models import Story, StoryStatus, StorySummary, utc_now
 
@@ -11,6 +12,15 @@ _COLUMNS = (
     "id, user_id, title, prompt, scene_count, style, characters, status, "
     "text_provider, image_provider, error, created_at, updated_at"
 )
+
+
+# A library row: the story, how many scenes exist, and how many of its images are not stored where they were sent
+# (on any storage: an upload keeps its target when the writer switches storage).
+_SUMMARY = """s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at,
+    (SELECT count(*) FROM scenes c WHERE c.story_id = s.id) AS scenes_written,
+    (SELECT count(*) FROM uploads u WHERE u.story_id = s.id AND u.status = 'failed') AS uploads_failed,
+    (SELECT count(DISTINCT u.scene_id) FROM uploads u WHERE u.story_id = s.id AND u.status <> 'uploaded')
+        AS images_not_stored"""
 
 
 def _where(query: str | None) -> str:
@@ -88,6 +98,15 @@ class StoryRepository:
         )
         return [row["id"] for row in rows]
 
+    async def ask_writer_to_cancel(self, story_id: uuid.UUID) -> None:
+        """Announce a cancel request on the changes channel; the process writing the story acts on it."""
+        await self._pool.execute(
+            """SELECT pg_notify($1, json_build_object('table', 'stories', 'op', 'cancel', 'id', $2::text,
+                   'story_id', $2::text, 'origin', current_setting('application_name'))::text)""",
+            CHANGES_CHANNEL,
+            str(story_id),
+        )
+
     async def delete(self, story_id: uuid.UUID) -> bool:
         result = await self._pool.execute("DELETE FROM stories WHERE id = $1", story_id)
         return result.endswith(" 1")
@@ -96,8 +115,7 @@ class StoryRepository:
         """Newest first; `search` matches word prefixes in the title and the prompt."""
         query = prefix_tsquery(search)
         rows = await self._pool.fetch(
-            f"""SELECT s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at,
-                       (SELECT count(*) FROM scenes c WHERE c.story_id = s.id) AS scenes_written
+            f"""SELECT {_SUMMARY}
                 FROM stories s
                 WHERE {_where(query)}
                 ORDER BY s.created_at DESC, s.id DESC
@@ -107,6 +125,11 @@ class StoryRepository:
             offset,
         )
         return [StorySummary.model_validate(dict(row)) for row in rows]
+
+    async def summary(self, story_id: uuid.UUID) -> StorySummary | None:
+        """One story's library row as it is now (its uploads changed, say)."""
+        row = await self._pool.fetchrow(f"SELECT {_SUMMARY} FROM stories s WHERE s.id = $1", story_id)
+        return StorySummary.model_validate(dict(row)) if row else None
 
     async def count(self, search: str = "") -> int:
         query = prefix_tsquery(search)
