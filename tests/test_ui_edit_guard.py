@@ -267,3 +267,36 @@ def test_unsaved_changes_survive_the_story_being_read_again(writer_app: WriterAp
     asked(qtbot, window, "Save")
     qtbot.waitUntil(lambda: again.busy_text == "" and not again.is_editing, timeout=10_000)
     assert stored(writer_app, run, scene_id).text == NEW_TEXT
+
+
+def test_one_answer_serves_the_editor_and_a_quit_asked_for_meanwhile(writer_app: WriterApp, qtbot: Any) -> None:
+    window = a_written_story(writer_app, qtbot, scenes=1)
+    quits: list[bool] = []
+    window.close_requested.connect(lambda: quits.append(True))
+    card = window.story_view.cards[0]
+    original = card.text
+    editor = type_into(qtbot, card, " A bell rang.")
+    qtbot.keyClick(editor.text_edit, Qt.Key.Key_Escape)
+    question(qtbot, window)
+    window.close()  # the system asks the app to quit while the question is open: no second question
+    assert len(open_questions(window)) == 1
+    asked(qtbot, window, "Discard")
+    assert not card.is_editing and card.text == original
+    assert quits == [True]
+
+
+def test_a_question_about_a_card_made_again_meanwhile_loses_nothing(writer_app: WriterApp, qtbot: Any) -> None:
+    window = a_written_story(writer_app, qtbot, scenes=1)
+    view = window.story_view
+    card = view.cards[0]
+    editor = type_into(qtbot, card, NEW_TEXT, replace=True)
+    qtbot.keyClick(editor.text_edit, Qt.Key.Key_Escape)
+    question(qtbot, window)
+    view.reload()  # changes made elsewhere: the story's cards are made again while the question is open
+    qtbot.waitUntil(lambda: 0 in view.cards and view.cards[0] is not card and view.cards[0].is_editing, timeout=10_000)
+    asked(qtbot, window, "Discard")  # about a card that is gone: the new card keeps the words, still unsaved
+    again = view.cards[0]
+    assert again.editor is not None and again.editor.text_edit.toPlainText() == NEW_TEXT
+    window.close()  # and the window can still be closed: it asks about the edit again
+    asked(qtbot, window, "Keep editing")
+    assert again.is_editing

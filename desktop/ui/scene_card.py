@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import shiboken6
 from PySide6.QtCore import QEvent, QMargins, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -184,6 +185,7 @@ class SceneCard(QWidget):
         self._actions = (self.edit_button, self.rewrite_button, self.repaint_button, self.retry_button)
         self.editor: SceneEditor | None = None
         self.question: QMessageBox | None = None  # open while the card asks the writer something
+        self._leave_waiters: list[tuple[Callable[[], None], Callable[[], None]]] = []  # (left, stayed)
         self._refresh()
 
     # --- what it shows (the tests and the window read these) ---
@@ -343,20 +345,27 @@ class SceneCard(QWidget):
                 self.stop_editing()
             left()
             return
+        self._leave_waiters.append((left, stayed))
+        if len(self._leave_waiters) > 1:
+            return  # already asked (Esc, then the window moving on): one answer serves them all
 
         def answered(answer: confirm.Answer) -> None:
+            waiters, self._leave_waiters = self._leave_waiters, []
             self.question = None
-            if answer is confirm.Answer.save:
-                editor.save()
-            elif answer is confirm.Answer.discard:
-                self.stop_editing()
-            if self.is_editing:  # kept editing, or the save was refused (no text) and says why
-                editor.focus_text()
-                stayed()
+            if not shiboken6.isValid(self):  # the card was made again meanwhile; the new one holds the text
+                stay = True
             else:
-                left()
+                if answer is confirm.Answer.save:
+                    editor.save()
+                elif answer is confirm.Answer.discard:
+                    self.stop_editing()
+                stay = self.is_editing  # kept editing, or the save was refused (no text) and says why
+                if stay:
+                    editor.focus_text()
+            for went, kept in waiters:
+                kept() if stay else went()
 
-        self.question = confirm.ask_unsaved_edit(self, scene, answered)
+        self.question = confirm.ask_unsaved_edit(self.window(), scene, answered)
 
     def _regenerate_text_clicked(self) -> None:
         scene = self.scene
@@ -368,10 +377,10 @@ class SceneCard(QWidget):
 
         def answered(answer: confirm.Answer) -> None:
             self.question = None
-            if answer is confirm.Answer.go_ahead:
+            if answer is confirm.Answer.go_ahead and shiboken6.isValid(self):
                 self.regenerate_text.emit(scene.id)
 
-        self.question = confirm.ask_replace_edit(self, scene, answered)
+        self.question = confirm.ask_replace_edit(self.window(), scene, answered)
 
     def _save(self, title: str, text: str) -> None:
         if self.scene is None or not self.is_editing:
