@@ -121,7 +121,11 @@ def test_regenerate_text_on_a_scene_edited_by_hand_asks_before_replacing_it(
     untouched, card = view.cards[1], view.cards[0]
     assert untouched.scene is not None and card.scene is not None
     untouched_text = untouched.text
-    qtbot.mouseClick(untouched.rewrite_button, Qt.MouseButton.LeftButton)  # never edited: no question
+    editor = type_into(qtbot, untouched, "")
+    qtbot.keyClick(editor.text_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # saved, but not changed
+    qtbot.waitUntil(lambda: untouched.busy_text == "" and not untouched.is_editing, timeout=10_000)
+    assert stored(writer_app, run, untouched.scene.id).edited_at is None
+    qtbot.mouseClick(untouched.rewrite_button, Qt.MouseButton.LeftButton)  # never changed by hand: no question
     assert not open_questions(window)
     qtbot.waitUntil(lambda: untouched.busy_text == "" and untouched.text != untouched_text, timeout=15_000)
 
