@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop.config import Settings
 from desktop.db.embedded import EmbeddedPostgres
 from desktop.models import StoryStatus
+from desktop.ui.library_model import StoryIdRole
 from tests.conftest import Run, remove_embedded_cluster
 from tests.support.ui_fixtures import WriterApp
 
@@ -212,3 +214,34 @@ def test_the_window_gets_its_database_back_after_the_server_was_killed(
 
 def postmaster_pid(server: EmbeddedPostgres) -> int:
     return int((server.cluster_dir / "postmaster.pid").read_text().split()[0])
+
+
+def test_cancel_in_the_window_stops_a_story_a_script_is_writing(
+    app_data_dir: Path, run: Run, qtbot: Any, running: list[Running]
+) -> None:
+    settings = Settings(data_dir=app_data_dir, user_id=uuid.uuid4())
+    app = WriterApp(settings, run, qtbot).start()
+    window = app.window
+    try:
+        script = Running(
+            "--data-dir", str(app_data_dir), "generate", "--title", "Stopped Elsewhere",
+            "--prompt", "A ferryman waits for the last passenger.", "--scenes", "8", "--json",
+            STORYFORGE_OFFLINE_DELAY="1.5",
+        )  # fmt: skip
+        running.append(script)
+        qtbot.waitUntil(lambda: window.library.rowCount() == 1, timeout=60_000)
+        story_id = window.library.index(0, 0).data(StoryIdRole)
+        window.open_story(story_id)
+        header = window.story_view.header
+        qtbot.waitUntil(lambda: window.story_view.is_generating and header.cancel_button.isVisible(), timeout=10_000)
+
+        qtbot.mouseClick(header.cancel_button, Qt.MouseButton.LeftButton)
+
+        qtbot.waitUntil(lambda: script.process.poll() is not None, timeout=60_000)  # the loop runs meanwhile
+        assert script.wait() == 1
+        summary = json.loads("".join(script.stdout))
+        assert summary["status"] == "cancelled"
+        assert len(summary["scenes"]) < 8  # stopped before the end, the finished scenes kept
+        qtbot.waitUntil(lambda: header.resume_button.isVisible(), timeout=10_000)  # the window follows it
+    finally:
+        app.close()

@@ -36,10 +36,17 @@ class Table(StrEnum):
     uploads = "uploads"
 
 
+class Op(StrEnum):
+    insert = "insert"
+    update = "update"
+    delete = "delete"
+    cancel = "cancel"  # not a change: a window asks the process writing a story to stop (stories.ask_writer_to_cancel)
+
+
 @dataclass(frozen=True)
 class Change:
     table: Table
-    op: str  # "insert", "update" or "delete"
+    op: Op
     id: uuid.UUID
     story_id: uuid.UUID
 
@@ -48,7 +55,7 @@ def parse_change(payload: str) -> Change | None:
     """The change a notification announces, or None for one that is not ours to read."""
     try:
         data = json.loads(payload)
-        return Change(Table(data["table"]), str(data["op"]), uuid.UUID(data["id"]), uuid.UUID(data["story_id"]))
+        return Change(Table(data["table"]), Op(data["op"]), uuid.UUID(data["id"]), uuid.UUID(data["story_id"]))
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a change notification that cannot be read: %.200r", payload)
         return None

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.db.changes import Change, ChangeListener, Table
+from desktop.db.changes import Change, ChangeListener, Op, Table
 from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager
 
@@ -52,8 +52,11 @@ class LiveChanges(QObject):
         scene_ids: set[uuid.UUID] = set()
         upload_ids: set[uuid.UUID] = set()
         for change in changes:
-            if change.op == "delete":
+            if change.op is Op.delete:
                 continue  # nothing removes rows yet but the database's own cascades
+            if change.op is Op.cancel:  # another window asks the process writing this story to stop
+                self._stories.cancel(change.id)
+                continue
             match change.table:
                 case Table.stories:
                     story_ids.add(change.id)

@@ -224,6 +224,14 @@ class StoryService(QObject):
         for job in jobs:
             job.cancel()
 
+    async def cancel_anywhere(self, story_id: uuid.UUID) -> None:
+        """Cancel the story here if this process writes it; otherwise ask the process that does (a script, another
+        window), through the database."""
+        if self.is_running(story_id):
+            self.cancel(story_id)
+        else:
+            await self._stories.ask_writer_to_cancel(story_id)
+
     async def edit_scene(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
         """The writer's own words; a change marks the scene edited by hand, so regenerating it asks first."""
         title, text = " ".join(title.split()), text.strip()

@@ -364,7 +364,7 @@ class StoryView(QWidget):
         if self.story is not None and service is not None and self.is_generating:
             self.header.cancel_button.setEnabled(False)
             self.header.progress_label.setText("Cancelling — finished scenes are kept…")
-            service.cancel(self.story.id)
+            self._runtime.tasks.start(service.cancel_anywhere(self.story.id), "Cancelling the story")
 
     def resume(self) -> None:
         service = self._runtime.story_service
