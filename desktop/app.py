@@ -175,12 +175,16 @@ def _work(
 
         command = {"generate": generate.run, "uploads": uploads.run}[args.command]
         return run_headless(settings, secrets, command, args)
+    return _windowed(args, settings, secrets, problems)
+
+
+async def _windowed(args: argparse.Namespace, settings: Settings, secrets: SecretStore, problems: list[str]) -> int:
     from desktop.gui import run_gui
 
     if problems:
         # run_gui shows the window before it first waits; the notice then finds it.
         asyncio.get_running_loop().call_soon(_tell_the_window, problems)
-    return run_gui(settings, secrets, self_test=args.self_test, started_at=STARTED_AT)
+    return await run_gui(settings, secrets, self_test=args.self_test, started_at=STARTED_AT)
 
 
 def _tell_the_window(problems: list[str]) -> None:

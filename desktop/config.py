@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 import shutil
 import tomllib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -76,6 +78,11 @@ class Settings(BaseSettings):
         if _has_controls(value) or (isinstance(value, SecretStr) and _has_controls(value.get_secret_value())):
             raise ValueError("contains a control character")
         return value
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        return value.expanduser()  # "~/Stories" from a settings file or a quoted variable means the writer's home
 
     @classmethod
     def settings_customise_sources(
@@ -253,7 +260,9 @@ def read_settings(secrets: SecretStore, directory: Path | None = None, **overrid
     # The environment beats the file: pass file values only where no variable is set.
     values = {key: value for key, value in from_file.items() if key not in env_set}
     values.update(overrides)
-    file_clean = file_readable
+    typos = _file_typos(path, text, raw)
+    problems.extend(typos + _variable_typos())
+    file_clean = file_readable and not typos
     settings: Settings | None = None
     while settings is None:
         try:
@@ -298,6 +307,40 @@ def _where(name: str, path: Path, text: str, values: dict[str, Any], overrides: 
     at = f", line {line}" if line else ""
     value = f" is {_shown(values[name])}; it" if name in values else ""
     return f"The settings file {path}{at}: {name}{value} {reason} — fix that line or delete it to use the default."
+
+
+# Read outside the Settings model (they say where the settings and the log are).
+OTHER_VARIABLES = {"STORYFORGE_CONFIG_DIR", "STORYFORGE_LOG_DIR"}
+
+
+def _misspelt(names: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+    """Names that are no setting but nearly one: name → the setting meant. A far-off name is left alone (another
+    tool's, or one a later version reads), so only a likely typo is refused."""
+    known = list(known)
+    found = {}
+    for name in names:
+        if name not in known and (close := difflib.get_close_matches(name, known, n=1, cutoff=0.85)):
+            found[name] = close[0]
+    return found
+
+
+def _file_typos(path: Path, text: str, from_file: dict[str, Any]) -> list[str]:
+    problems = []
+    fields = [*Settings.model_fields, *SECRET_NAMES]
+    for name, meant in _misspelt(from_file, fields).items():
+        line = _line_of(text, name)
+        at = f", line {line}" if line else ""
+        problems.append(f"The settings file {path}{at}: {name} is not a setting — did you mean {meant}? Fix that line.")
+    return problems
+
+
+def _variable_typos() -> list[str]:
+    problems = []
+    variables = [f"STORYFORGE_{name.upper()}" for name in Settings.model_fields] + sorted(OTHER_VARIABLES)
+    present = [name for name in os.environ if name.startswith("STORYFORGE_")]
+    for name, meant in _misspelt(present, variables).items():
+        problems.append(f"{name} is not a Storyforge variable — did you mean {meant}? Rename it or unset it.")
+    return problems
 
 
 def load_settings(secrets: SecretStore, directory: Path | None = None, **overrides: Any) -> Settings:

@@ -30,6 +30,11 @@ def _file_as_parent(data: Path) -> None:
     (data.parent / "blocker").write_text("not a folder")
 
 
+def _is_a_file(folder: Path) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+
+
 def _config_dir_is_a_file(config: Path) -> None:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("not a folder")
@@ -44,7 +49,8 @@ class Case:
     settings: bytes | None = None  # settings.toml's content, when the case has one
     data_dir: Callable[[Path], None] | None = None
     config_dir: Callable[[Path], None] | None = None
-    data_dir_arg: str | None = None  # relative to tmp_path: a --data-dir of its own
+    log_dir: Callable[[Path], None] | None = None
+    data_dir_from_env: bool = True  # False: the settings file's data_dir counts (the environment beats the file)
 
 
 CASES = [
@@ -263,6 +269,33 @@ CASES = [
         settings=b'user_id = "writer-1"\n',
     ),
     Case("config folder is a file", ["uploads"], "The settings folder", config_dir=_config_dir_is_a_file),
+    Case(
+        "settings key misspelt",
+        ["uploads"],
+        "line 2: upload_concurency is not a setting — did you mean upload_concurrency?",
+        settings=(USER_ID + "upload_concurency = 8\n").encode(),
+    ),
+    Case(
+        "settings data_dir a number",
+        ["uploads"],
+        'line 2: data_dir is "5"; it must be a folder path',
+        settings=(USER_ID + "data_dir = 5\n").encode(),
+        data_dir_from_env=False,
+    ),
+    Case(
+        "settings data_dir with NUL",
+        ["uploads"],
+        'line 2: data_dir is "/tmp/a\\x00b"; it holds a control',
+        settings=(USER_ID + 'data_dir = "/tmp/a\\u0000b"\n').encode(),
+        data_dir_from_env=False,
+    ),
+    Case(
+        "variable misspelt",
+        ["uploads", "--json"],
+        "STORYFORGE_UPLOAD_CONCURENCY is not a Storyforge variable — did you mean STORYFORGE_UPLOAD_CONCURRENCY?",
+        env={"STORYFORGE_UPLOAD_CONCURENCY": "8"},
+    ),
+    Case("log folder is a file", ["uploads"], "The log folder", log_dir=_is_a_file),
     # The data folder: checked before anything starts.
     Case("data folder is a file", ["uploads"], "is a file, not a folder", data_dir=_file_as_data_dir),
     Case(
@@ -270,7 +303,6 @@ CASES = [
         ["--data-dir", "blocker/data", "uploads"],
         "is inside a file, not a folder",
         data_dir=_file_as_parent,
-        data_dir_arg="blocker/data",
     ),
 ]
 
@@ -284,6 +316,8 @@ def storyforge(case: Case, tmp: Path) -> tuple[subprocess.CompletedProcess[str],
         (config / "settings.toml").write_bytes(case.settings)
     if case.data_dir:
         case.data_dir(data)
+    if case.log_dir:
+        case.log_dir(tmp / "logs")
     env = {key: value for key, value in os.environ.items() if not key.startswith("STORYFORGE_")}
     env.update(
         STORYFORGE_CONFIG_DIR=str(config),
@@ -293,7 +327,9 @@ def storyforge(case: Case, tmp: Path) -> tuple[subprocess.CompletedProcess[str],
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         **case.env,
     )
-    args = [arg.replace("blocker/data", str(tmp / "blocker" / "data")) for arg in case.args]
+    if not case.data_dir_from_env:
+        del env["STORYFORGE_DATA_DIR"]
+    args = [str(tmp / arg) if arg.startswith("blocker") else arg for arg in case.args]
     result = subprocess.run(
         [sys.executable, "-m", "desktop", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

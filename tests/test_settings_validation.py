@@ -302,3 +302,28 @@ def test_a_title_with_line_breaks_is_stored_as_one_line(app_data_dir: Path, data
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Salt Road — complete (")
+
+
+def test_the_real_app_opens_its_window_and_tells_of_the_bad_line(tmp_path: Path) -> None:
+    config = tmp_path / "probe-config"
+    config.mkdir()
+    broken = b'user_id = "6f1c1b7e-6a65-4d55-9a3b-1bd0e1e0c001"\n\nimage_provider = "dalle"\n'
+    (config / SETTINGS_FILE).write_bytes(broken)
+    env = {**os.environ, "STORYFORGE_CONFIG_DIR": str(config), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.support.settings_notice_probe"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "windows: 1" in result.stdout
+    assert (
+        f"notice: Reading the settings failed: The settings file {config / SETTINGS_FILE}, line 3: image_provider is "
+        '"dalle"; it must be one of offline, openai, a1111'
+    ) in result.stdout
+    assert "Storyforge uses its defaults and leaves the file as it is." in result.stdout
+    assert (config / SETTINGS_FILE).read_bytes() == broken
+    assert sorted(path.name for path in config.iterdir()) == [SETTINGS_FILE]
