@@ -327,3 +327,26 @@ def test_the_real_app_opens_its_window_and_tells_of_the_bad_line(tmp_path: Path)
     assert "Storyforge uses its defaults and leaves the file as it is." in result.stdout
     assert (config / SETTINGS_FILE).read_bytes() == broken
     assert sorted(path.name for path in config.iterdir()) == [SETTINGS_FILE]
+
+
+def test_the_window_refuses_to_start_on_a_data_folder_that_is_a_file(tmp_path: Path) -> None:
+    data = tmp_path / "a-file"
+    data.write_text("not a folder")
+    env = {**os.environ, "STORYFORGE_DATA_DIR": str(data), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.support.settings_notice_probe"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    line = (
+        f"The data folder {data} is a file, not a folder — move the file away or choose another with --data-dir or "
+        "STORYFORGE_DATA_DIR."
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"storyforge: {line}\n"
+    assert result.stdout == (
+        f"box: Storyforge cannot start | {line} | Nothing was changed. Fix this, then start Storyforge again.\n"
+    )

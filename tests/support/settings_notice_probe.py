@@ -1,8 +1,8 @@
 """Start the real app (`desktop.app.main`) with the window and report what the writer sees of a settings problem.
 
 Run as a process by tests/test_settings_validation.py: when the entry point tells the window of the settings that
-failed to load, this prints the notice's headline and the loaded settings' values, then closes the window (the app's
-own quit path) so the process exits by itself.
+failed to load, this prints the notice's headline and details, then closes the window (the app's own quit path) so the
+process exits by itself. A message box that refuses the start is printed instead of waiting for a click.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.app as entry_point
 from desktop.ui.main_window import MainWindow
@@ -28,5 +28,11 @@ def _tell_and_report(problems: list[str]) -> None:
     print(f"windows: {len(windows)}", flush=True)
 
 
+def _print_box(box: QMessageBox) -> int:
+    print(f"box: {box.windowTitle()} | {box.text()} | {box.informativeText()}", flush=True)
+    return 0
+
+
 entry_point._tell_the_window = _tell_and_report
+QMessageBox.exec = _print_box  # type: ignore[method-assign, assignment]
 sys.exit(entry_point.main(sys.argv[1:]))
