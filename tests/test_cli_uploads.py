@@ -66,9 +66,10 @@ def test_the_list_shows_each_state_and_reason(
     assert command(app_settings, run) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"Uploads to {WHERE}:"
-    assert lines[1].split() == ["STATE", "STORY", "SCENE", "TRIES", "REASON"]
+    assert lines[1].split() == ["STATE", "STORY", "SCENE", "TRIES", "TARGET", "REASON"]
     for number, line in enumerate(lines[2:], start=1):
         assert line.startswith("failed") and "The Salt Road" in line and f" {number} " in line
+        assert " supabase " in line
         assert line.endswith("Supabase rejected the key — check it in Settings.")
 
 

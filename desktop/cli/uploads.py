@@ -18,11 +18,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser("uploads", help="list uploads with their state and reason")
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     parser.add_argument("--retry-failed", action="store_true", help="retry failed uploads and wait until they settle")
+    parser.add_argument(
+        "--retarget",
+        action="store_true",
+        help="send uploads not yet stored on a storage no longer chosen to the chosen one, and wait until they settle",
+    )
 
 
 async def run(runtime: Runtime, args: argparse.Namespace) -> int:
     manager = runtime.uploads
     assert manager is not None, "run_headless starts the database first"
+    settle = args.retry_failed or args.retarget
+    if args.retarget:
+        moved = await manager.retarget()
+        if not args.json:
+            print(
+                f"Sending {_count(len(moved), 'upload')} to {manager.storage_label}; "
+                "waiting until every upload has settled…"
+            )
+        if not args.retry_failed:
+            await manager.wait_settled()
     if args.retry_failed:
         retried = await manager.retry_all_failed()
         if not args.json:
@@ -32,17 +47,23 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
     titles = await _titles(runtime, {upload.story_id for upload in uploads})
     if args.json:
         print(json.dumps([_as_json(upload, titles) for upload in uploads], indent=2))
-    elif not args.retry_failed:
-        _print_table(uploads, titles, manager.storage_label)
-    failed = [upload for upload in uploads if upload.status is UploadStatus.failed]
-    if args.retry_failed and not args.json:
+    elif not settle:
+        _print_table(uploads, titles, manager.storage_label, chosen=manager.backend_name)
+    # Not stored where they were sent: failed on any storage, or (after --retarget) still waiting on one left behind.
+    stranded = [u for u in uploads if u.backend != manager.backend_name and u.status is UploadStatus.queued]
+    failed = [u for u in uploads if u.status is UploadStatus.failed or (args.retarget and u in stranded)]
+    if settle and not args.json:
         if failed:
             print(f"{_count(len(failed), 'upload')} still failed:")
             _print_table(failed, titles, manager.storage_label, heading=False)
         else:
             print(f"Every upload to {manager.storage_label} is done.")
-    if args.retry_failed and failed:
-        print(f"storyforge: {_count(len(failed), 'upload')} still failed.", file=sys.stderr)
+    if settle and failed:
+        elsewhere = sum(1 for upload in failed if upload.backend != manager.backend_name)
+        hint = ""
+        if elsewhere and not args.retarget:
+            hint = f" ({elsewhere} on a storage no longer chosen: --retarget sends them to it)"
+        print(f"storyforge: {_count(len(failed), 'upload')} still failed{hint}.", file=sys.stderr)
         return 1
     return 0
 
@@ -59,17 +80,22 @@ async def _titles(runtime: Runtime, story_ids: set[uuid.UUID]) -> dict[uuid.UUID
 def _as_json(upload: Upload, titles: dict[uuid.UUID, str]) -> dict[str, Any]:
     data = upload.model_dump(mode="json")
     data["story_title"] = titles.get(upload.story_id, "")
+    data["target"] = upload.backend  # where the image is to be stored, whatever storage is chosen now
     data["scene_number"] = upload.scene_index + 1
     return data
 
 
-def _print_table(uploads: list[Upload], titles: dict[uuid.UUID, str], where: str, *, heading: bool = True) -> None:
+def _print_table(
+    uploads: list[Upload], titles: dict[uuid.UUID, str], where: str, *, heading: bool = True, chosen: str = ""
+) -> None:
     if heading:
         if not uploads:
             print(f"No uploads to {where} yet.")
             return
-        print(f"Uploads to {where}:")
-    print(f"{'STATE':<10} {'STORY':<{_TITLE_WIDTH}} {'SCENE':>5} {'TRIES':>5}  REASON")
+        # An upload keeps its target (TARGET) when the writer chooses another storage.
+        elsewhere = any(upload.backend != chosen for upload in uploads)
+        print(f"Uploads (new images go to {where}):" if elsewhere else f"Uploads to {where}:")
+    print(f"{'STATE':<10} {'STORY':<{_TITLE_WIDTH}} {'SCENE':>5} {'TRIES':>5}  {'TARGET':<8}  REASON")
     for upload in uploads:
         title = titles.get(upload.story_id, "")
         if len(title) > _TITLE_WIDTH:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.config import Settings, log_dir
-from desktop.models import Scene, Story, StoryRequest, StoryStatus, StorySummary, Upload
+from desktop.models import Scene, Story, StoryRequest, StoryStatus, StorySummary, Upload, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.runtime import Runtime
 from desktop.storage import Failure
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.viewer: ImageViewer | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.local_images_question: QMessageBox | None = None
+        self._library_rows_due: dict[uuid.UUID, bool] = {}  # story id: its row must be read again
         self.quit_question: QMessageBox | None = None
 
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
@@ -268,6 +269,7 @@ class MainWindow(QMainWindow):
     def _upload_changed(self, upload: Upload) -> None:
         self.story_view.on_upload_changed(upload)
         self._refresh_viewer()
+        self._refresh_library_row(upload)
 
     # --- pages ---
 
@@ -366,6 +368,28 @@ class MainWindow(QMainWindow):
         self.uploads_panel.raise_()
         self.uploads_panel.table.setFocus()
 
+    def _refresh_library_row(self, upload: Upload) -> None:
+        """The library's badge counts images not stored: read the story's row again once its uploads settle or
+        queue, one query at a time per story (an image changes state three times on its way)."""
+        story_id = upload.story_id
+        if upload.status is UploadStatus.uploading or self.library.summary(story_id) is None:
+            return
+        if story_id in self._library_rows_due:
+            self._library_rows_due[story_id] = True
+            return
+        self._library_rows_due[story_id] = True
+        self._runtime.tasks.start(self._reload_library_row(story_id), "Updating the library")
+
+    async def _reload_library_row(self, story_id: uuid.UUID) -> None:
+        try:
+            while self._library_rows_due.get(story_id) and self._runtime.stories is not None:
+                self._library_rows_due[story_id] = False
+                summary = await self._runtime.stories.summary(story_id)
+                if summary is not None and self.library.summary(story_id) is not None:
+                    self.library.upsert(summary)
+        finally:
+            self._library_rows_due.pop(story_id, None)
+
     def _show_upload_counts(self, pending: int, failed: int) -> None:
         if (pending, failed) == self._upload_counts:
             return
@@ -398,28 +422,48 @@ class MainWindow(QMainWindow):
             + (" — the new database is used the next time Storyforge starts." if change.database_changed else "."),
             10_000,
         )
-        if change.local_only_images:
-            self._offer_local_images(change.local_only_images)
+        self.uploads_panel.storage_changed()
+        manager = self._runtime.uploads
+        # Uploads keep their storage: those not yet stored on the one left behind are offered to the new one.
+        stranded = len(await manager.stranded()) if manager is not None else 0
+        if change.local_only_images or stranded:
+            self._offer_local_images(change.local_only_images, stranded)
 
-    def _offer_local_images(self, count: int) -> None:
+    def _offer_local_images(self, count: int, stranded: int = 0) -> None:
+        """One question for both: images only in the local folder, and uploads not stored on the storage left."""
+        manager = self._runtime.uploads
+        where = manager.storage_label if manager is not None else "the chosen storage"
+        lines = []
+        if count:
+            lines.append(f"{count} {'image is' if count == 1 else 'images are'} only in the local library folder.")
+        if stranded:
+            lines.append(
+                f"{stranded} {'image was' if stranded == 1 else 'images were'} not stored on the storage you left."
+            )
+        total = count + stranded
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Upload the images kept on this computer?",
-            f"{count} {'image is' if count == 1 else 'images are'} only in the local library folder. "
-            "Upload them to Supabase Storage now?",
+            f"Send {total} {'image' if total == 1 else 'images'} to {where}?"
+            if stranded
+            else "Upload the images kept on this computer?",
+            " ".join(lines) + f" Send {'it' if total == 1 else 'them'} to {where} now?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Yes)
-        box.finished.connect(lambda result: self._local_images_answered(result == QMessageBox.StandardButton.Yes))
+        box.finished.connect(
+            lambda result: self._local_images_answered(result == QMessageBox.StandardButton.Yes, bool(stranded))
+        )
         box.finished.connect(box.deleteLater)
         self.local_images_question = box
         box.open()
 
-    def _local_images_answered(self, upload: bool) -> None:
+    def _local_images_answered(self, upload: bool, stranded: bool = False) -> None:
         manager = self._runtime.uploads
         if upload and manager is not None:
             self._runtime.tasks.start(manager.upload_local_images(), "Uploading the local images")
+            if stranded:
+                self._runtime.tasks.start(manager.retarget(), "Sending the uploads to the chosen storage")
 
     # --- errors ---
 

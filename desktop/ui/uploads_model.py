@@ -28,10 +28,11 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 class Column(IntEnum):
     story = 0
     scene = 1
-    state = 2
-    attempts = 3
-    progress = 4
-    reason = 5
+    target = 2
+    state = 3
+    attempts = 4
+    progress = 5
+    reason = 6
 
 
 COLUMNS = tuple(Column)
@@ -53,11 +54,24 @@ ANSWERED_ROLES = frozenset(
 HEADERS = {
     Column.story: "Story",
     Column.scene: "Scene",
+    Column.target: "Storage",
     Column.state: "State",
     Column.attempts: "Attempts",
     Column.progress: "Progress",
     Column.reason: "Reason",
 }
+
+
+TARGET_NAMES = {"supabase": "Supabase", "local": "Library folder"}
+
+
+def target_name(backend: str) -> str:
+    return TARGET_NAMES.get(backend, backend)
+
+
+def is_stranded(upload: Upload, chosen: str) -> bool:
+    """Waiting or failed on a storage that is no longer the chosen one: nothing sends it until it is sent on."""
+    return bool(chosen) and upload.backend != chosen and upload.status in (UploadStatus.queued, UploadStatus.failed)
 
 
 def first_line(text: str, limit: int = 140) -> str:
@@ -76,6 +90,8 @@ class UploadsModel(QAbstractTableModel):
         self._progress: dict[uuid.UUID, tuple[int, int]] = {}
         self._titles: dict[uuid.UUID, str] = {}
         self._statuses: Counter[UploadStatus] = Counter()
+        self._targets: Counter[tuple[str, UploadStatus]] = Counter()  # the stranded count without a walk
+        self._chosen = ""  # the storage the settings name
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._uploads)
@@ -110,6 +126,11 @@ class UploadsModel(QAbstractTableModel):
                 return self._titles.get(upload.story_id, str(upload.story_id))
             if column == Column.state and upload.url:
                 return upload.url
+            if column == Column.target and is_stranded(upload, self._chosen):
+                return (
+                    f"Sent to {target_name(upload.backend)}, which is no longer the chosen storage: "
+                    "send it to the chosen one, or choose this storage again."
+                )
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.state:
             return theme.tone_colors(theme.UPLOAD_TONES[upload.status]).text
@@ -123,6 +144,9 @@ class UploadsModel(QAbstractTableModel):
                 return self._titles.get(upload.story_id, "…")
             case Column.scene:
                 return str(upload.scene_index + 1)
+            case Column.target:
+                name = target_name(upload.backend)
+                return f"{name} (not chosen)" if is_stranded(upload, self._chosen) else name
             case Column.state:
                 return theme.UPLOAD_LABELS[upload.status]
             case Column.attempts:
@@ -146,6 +170,7 @@ class UploadsModel(QAbstractTableModel):
         self._uploads = sorted(uploads, key=lambda upload: upload.created_at)
         self._positions = {upload.id: position for position, upload in enumerate(self._uploads)}
         self._statuses = Counter(upload.status for upload in self._uploads)
+        self._targets = Counter((upload.backend, upload.status) for upload in self._uploads)
         self.endResetModel()
         self._want_titles({upload.story_id for upload in self._uploads})
         self.counts_changed.emit(*self.counts())
@@ -155,6 +180,7 @@ class UploadsModel(QAbstractTableModel):
         position = self._positions.get(upload.id)
         if position is not None:
             self._statuses[self._uploads[position].status] -= 1
+            self._targets[self._uploads[position].backend, self._uploads[position].status] -= 1
             self._uploads[position] = upload
             row = self._row(position)
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
@@ -164,10 +190,42 @@ class UploadsModel(QAbstractTableModel):
             self._uploads.append(upload)
             self.endInsertRows()
         self._statuses[upload.status] += 1
+        self._targets[upload.backend, upload.status] += 1
         if upload.status is not UploadStatus.uploading:
             self._progress.pop(upload.id, None)
         self._want_titles({upload.story_id})
         self.counts_changed.emit(*self.counts())
+
+    def remove(self, upload_id: uuid.UUID) -> None:
+        """An upload merged into its scene's row on another storage."""
+        position = self._positions.get(upload_id)
+        if position is None:
+            return
+        row = self._row(position)
+        self.beginRemoveRows(QModelIndex(), row, row)
+        upload = self._uploads.pop(position)
+        self._positions = {known.id: index for index, known in enumerate(self._uploads)}
+        self._statuses[upload.status] -= 1
+        self._targets[upload.backend, upload.status] -= 1
+        self._progress.pop(upload_id, None)
+        self.endRemoveRows()
+        self.counts_changed.emit(*self.counts())
+
+    def set_chosen_backend(self, backend: str) -> None:
+        if backend == self._chosen:
+            return
+        self._chosen = backend
+        if self._uploads:
+            self.dataChanged.emit(self.index(0, Column.target), self.index(len(self._uploads) - 1, Column.target))
+        self.counts_changed.emit(*self.counts())
+
+    def stranded_count(self) -> int:
+        """Uploads waiting or failed on a storage that is no longer the chosen one."""
+        return sum(
+            count
+            for (backend, status), count in self._targets.items()
+            if self._chosen and backend != self._chosen and status in (UploadStatus.queued, UploadStatus.failed)
+        )
 
     def _row(self, position: int) -> int:
         return len(self._uploads) - 1 - position

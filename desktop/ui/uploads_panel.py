@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.models import Upload, UploadStatus
 from desktop.services.runtime import Runtime
 from desktop.ui import theme
-from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel
+from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel, target_name
 from desktop.ui.widgets import button, field_label, small_label
 
 # Of the finished uploads the panel opens with the latest this many (all waiting and failed ones are always there):
@@ -149,6 +149,10 @@ class UploadsPanel(QDockWidget):
         self.retry_button.clicked.connect(self.retry_selected)
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.retry_all_button.clicked.connect(self.retry_all_failed)
+        # Shown only while uploads wait on a storage that is no longer chosen (the writer switched storage).
+        self.send_button = button("Send to chosen storage", "retry")
+        self.send_button.clicked.connect(self.send_to_chosen_storage)
+        self.send_button.hide()
         self.summary = small_label("", "muted")
         self.summary.setWordWrap(False)
 
@@ -167,7 +171,13 @@ class UploadsPanel(QDockWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        for column, width in ((Column.story, 200), (Column.scene, 60), (Column.state, 100), (Column.attempts, 80)):
+        for column, width in (
+            (Column.story, 200),
+            (Column.scene, 60),
+            (Column.target, 130),
+            (Column.state, 100),
+            (Column.attempts, 80),
+        ):
             self.table.setColumnWidth(column, width)
         self.table.setColumnWidth(Column.progress, 120)
         header.setSectionResizeMode(Column.reason, QHeaderView.ResizeMode.Stretch)
@@ -204,6 +214,7 @@ class UploadsPanel(QDockWidget):
         bar.addWidget(self.retry_button)
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.retry_all_button)
+        bar.addWidget(self.send_button)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(10, 6, 10, 10)
@@ -222,6 +233,18 @@ class UploadsPanel(QDockWidget):
             return
         manager.upload_changed.connect(self.model.upsert)
         manager.upload_progress.connect(self.model.set_progress)
+        manager.upload_removed.connect(self.model.remove)
+        self.storage_changed()
+        self._runtime.tasks.start(self._load(), "Loading the uploads")
+
+    def storage_changed(self) -> None:
+        """The settings chose another storage: rows of the one left behind are marked, and can be sent on."""
+        manager = self._runtime.uploads
+        if manager is not None:
+            self.model.set_chosen_backend(manager.backend_name)
+            self.send_button.setToolTip(f"Send every upload waiting for another storage to {manager.storage_label}")
+
+    def reload(self) -> None:
         self._runtime.tasks.start(self._load(), "Loading the uploads")
 
     async def _load(self) -> None:
@@ -275,6 +298,11 @@ class UploadsPanel(QDockWidget):
         if manager is not None:
             self._runtime.tasks.start(manager.retry_all_failed(), "Retrying the failed uploads")
 
+    def send_to_chosen_storage(self) -> None:
+        manager = self._runtime.uploads
+        if manager is not None:
+            self._runtime.tasks.start(manager.retarget(), "Sending the uploads to the chosen storage")
+
     def copy_reasons(self) -> None:
         reasons = [upload.error_message for upload in self.selected_uploads() if upload.error_message]
         if reasons:
@@ -298,6 +326,15 @@ class UploadsPanel(QDockWidget):
         self.retry_button.setEnabled(any(upload.status.can_retry for upload in selected))
         self.cancel_button.setEnabled(any(upload.status.can_cancel for upload in selected))
         self.retry_all_button.setEnabled(self.model.counts()[1] > 0)
+        stranded = self.model.stranded_count()
+        self.send_button.setVisible(stranded > 0)
+        manager = self._runtime.uploads
+        if stranded and manager is not None:
+            name = target_name(manager.backend_name)
+            text = f"Send {stranded} to {name}"
+            if self.send_button.text() != text:
+                self.send_button.setText(text)
+                self.send_button.setAccessibleName(text)
 
     def _update_summary(self, pending: int, failed: int) -> None:
         total = self.model.rowCount()
@@ -306,6 +343,9 @@ class UploadsPanel(QDockWidget):
             parts.append(f"{pending} pending")
         if failed:
             parts.append(f"{failed} failed")
+        stranded = self.model.stranded_count()
+        if stranded:
+            parts.append(f"{stranded} not sent to the chosen storage")
         self.summary.setText(" · ".join(parts))
         self._update_buttons()
 

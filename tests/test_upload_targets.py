@@ -1,0 +1,194 @@
+"""Uploads belong to the image, not to the chosen storage: a writer whose Supabase uploads were refused switches to the
+local folder, still sees every refused upload with its target and reason, is never told "all done", and sends them
+to the chosen storage with one call — from the manager, and from `storyforge uploads --retarget` in its own process.
+
+Real Postgres, the real supabase-py client against the loopback Storage server, the real CLI as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from desktop.config import Settings
+from desktop.db.repositories import StoryRepository
+from desktop.models import FailureKind, StoryStatus, UploadStatus
+from desktop.ui import theme
+from desktop.ui.library_delegate import badge_of
+from tests.support.storage_fixtures import (
+    BUCKET,
+    IllustratedStory,
+    MakeManager,
+    MakeStory,
+    enqueue_all,
+    settled,
+    supabase_settings_for,
+)
+from tests.support.storage_server import StorageServer
+
+from .conftest import Run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def refused_on_supabase(
+    storage_server_with_bucket: StorageServer, app_data_dir: Path, database_url: str
+) -> tuple[Settings, Settings]:
+    """Supabase settings whose server refuses every image as too large (permanent), and the same with local chosen."""
+    storage_server_with_bucket.size_limit = 10
+    on_supabase = supabase_settings_for(storage_server_with_bucket, app_data_dir, database_url=database_url)
+    return on_supabase, on_supabase.model_copy(update={"storage_backend": "local"})
+
+
+def failed_on_supabase(
+    make_manager: MakeManager, settings: Settings, book: IllustratedStory, stories: StoryRepository, run: Run
+) -> None:
+    manager = make_manager(settings)
+    enqueue_all(manager, book, run)
+    assert [upload.status for upload in settled(manager, book, run)] == [UploadStatus.failed] * len(book.scenes)
+    run(stories.set_status(book.story.id, StoryStatus.complete))
+    run(manager.shutdown())
+
+
+def test_after_a_storage_switch_failed_uploads_stay_visible_and_retarget_stores_them(
+    make_upload_manager: MakeManager,
+    refused_on_supabase: tuple[Settings, Settings],
+    illustrated_story: MakeStory,
+    stories: StoryRepository,
+    storage_server: StorageServer,
+    run: Run,
+) -> None:
+    on_supabase, on_local = refused_on_supabase
+    manager = make_upload_manager(on_supabase)
+    book = illustrated_story(3)
+    enqueue_all(manager, book, run)
+    assert [upload.status for upload in settled(manager, book, run)] == [UploadStatus.failed] * 3
+    run(stories.set_status(book.story.id, StoryStatus.complete))
+
+    run(manager.reconfigure(on_local))  # the writer chooses the local folder
+
+    listed = run(manager.uploads())
+    assert [(u.backend, u.status, u.error_kind) for u in listed] == [
+        ("supabase", UploadStatus.failed, FailureKind.too_large)
+    ] * 3
+    assert all("larger than the bucket allows" in upload.error_message for upload in listed)
+    assert run(manager.counts())[UploadStatus.failed] == 3  # the status bar is not "all done"
+    assert len(run(manager.stranded())) == 3
+    summary = run(stories.summary(book.story.id))
+    assert (summary.uploads_failed, summary.images_not_stored) == (3, 3)
+    assert badge_of(summary) == ("Complete · 3 uploads failed", theme.Tone.warning)
+
+    moved = run(manager.retarget())
+
+    assert {upload.id for upload in moved} == {upload.id for upload in listed}  # the rows move, none is added
+    uploads = settled(manager, book, run)
+    assert [(u.backend, u.status) for u in uploads] == [("local", UploadStatus.uploaded)] * 3
+    for upload, image in zip(uploads, book.images, strict=True):
+        stored = on_local.library_dir.joinpath(*upload.object_path.split("/"))
+        assert stored.read_bytes() == image.read_bytes() and upload.url == stored.as_uri()
+        assert upload.error_message == "" and upload.attempts == 1
+    assert run(manager.stranded()) == []
+    summary = run(stories.summary(book.story.id))
+    assert (summary.uploads_failed, summary.images_not_stored) == (0, 0)
+    assert badge_of(summary) == ("Complete", theme.Tone.success)
+    assert storage_server.object_keys(BUCKET) == set()
+
+
+def test_retarget_merges_into_the_row_the_scene_already_has_on_the_chosen_storage(
+    make_upload_manager: MakeManager,
+    refused_on_supabase: tuple[Settings, Settings],
+    illustrated_story: MakeStory,
+    pool: asyncpg.Pool,
+    run: Run,
+) -> None:
+    on_supabase, on_local = refused_on_supabase
+    book = illustrated_story(2)
+    local = make_upload_manager(on_local)
+    enqueue_all(local, book, run)
+    settled(local, book, run)
+    run(local.reconfigure(on_supabase))
+    run(local.upload_local_images())  # the same objects, now for Supabase, which refuses them
+    assert {(u.backend, u.status) for u in settled(local, book, run)} == {
+        ("local", UploadStatus.uploaded),
+        ("supabase", UploadStatus.failed),
+    }
+    removed: list[object] = []
+    local.upload_removed.connect(removed.append)
+
+    run(local.reconfigure(on_local))
+    run(local.retarget())
+
+    rows = run(pool.fetch("SELECT backend, status FROM uploads ORDER BY scene_index"))
+    assert [(row["backend"], row["status"]) for row in rows] == [("local", "uploaded")] * 2  # already stored there
+    assert len(removed) == 2
+
+
+def storyforge(data_dir: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "STORYFORGE_DATABASE_URL": database_url, "STORYFORGE_STORAGE_BACKEND": "local"}
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "--data-dir", str(data_dir), "uploads", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def test_the_cli_lists_every_target_and_retarget_sends_the_stranded_ones_to_the_chosen_storage(
+    make_upload_manager: MakeManager,
+    refused_on_supabase: tuple[Settings, Settings],
+    illustrated_story: MakeStory,
+    stories: StoryRepository,
+    pool: asyncpg.Pool,
+    app_data_dir: Path,
+    database_url: str,
+    run: Run,
+) -> None:
+    on_supabase, on_local = refused_on_supabase
+    kept = illustrated_story(1, title="Stored at Home")
+    local = make_upload_manager(on_local)
+    enqueue_all(local, kept, run)
+    settled(local, kept, run)
+    run(local.shutdown())
+    stranded = illustrated_story(2, title="Refused Abroad")
+    failed_on_supabase(make_upload_manager, on_supabase, stranded, stories, run)
+
+    listing = storyforge(app_data_dir, database_url, "--json")
+    assert listing.returncode == 0, listing.stderr
+    entries = json.loads(listing.stdout)
+    assert sorted((e["story_title"], e["scene_number"], e["target"], e["status"]) for e in entries) == [
+        ("Refused Abroad", 1, "supabase", "failed"),
+        ("Refused Abroad", 2, "supabase", "failed"),
+        ("Stored at Home", 1, "local", "uploaded"),
+    ]
+    table = storyforge(app_data_dir, database_url)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith("Uploads (new images go to the library folder")
+    assert lines[1].split() == ["STATE", "STORY", "SCENE", "TRIES", "TARGET", "REASON"]
+    assert sum(" supabase " in line and "larger than the bucket allows" in line for line in lines) == 2
+
+    stranded.images[1].unlink()  # one image is gone from this computer: it cannot be stored anywhere
+    first = storyforge(app_data_dir, database_url, "--retarget")
+    assert first.returncode == 1
+    assert first.stderr == "storyforge: 1 upload still failed.\n"
+    assert "Sending 2 uploads to the library folder" in first.stdout and "1 upload still failed:" in first.stdout
+
+    stranded.images[1].write_bytes(stranded.images[0].read_bytes())  # the writer put it back
+    second = storyforge(app_data_dir, database_url, "--retry-failed")
+    assert second.returncode == 0, second.stderr + second.stdout
+    rows = run(pool.fetch("SELECT backend, status, object_path FROM uploads"))
+    assert [(row["backend"], row["status"]) for row in rows] == [("local", "uploaded")] * 3
+    for row in rows:
+        assert on_local.library_dir.joinpath(*row["object_path"].split("/")).is_file()
+    again = storyforge(app_data_dir, database_url, "--retarget")
+    assert again.returncode == 0 and again.stderr == ""
+    assert "Sending 0 uploads" in again.stdout
