@@ -404,6 +404,8 @@ def save_settings(settings: Settings, secrets: SecretStore, directory: Path | No
 
 
 def _keep_if_broken(path: Path) -> None:
+    if not path.is_file():
+        return
     try:
         raw, _ = _read_file(path)
         Settings(**{key: value for key, value in raw.items() if key not in SECRET_NAMES})

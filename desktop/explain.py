@@ -45,6 +45,10 @@ def _os_words(error: OSError) -> str:
         return f"The disk is full{where} — free some space, then try again."
     if error.errno == errno.ENOENT:
         return f"A file or folder Storyforge needs is missing{where} — it may have been moved or deleted."
+    if error.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return (
+            f"A file stands where Storyforge needs a folder, or a folder where it needs a file{where} — move it away."
+        )
     if error.errno in (errno.EACCES, errno.EPERM):
         return f"Storyforge is not allowed to use a file or folder{where} — check its permissions."
     if error.errno == errno.EROFS:

@@ -39,8 +39,14 @@ def executor(qapp: object) -> Iterator[QThreadPoolExecutor]:
 
 
 @pytest.fixture
-def dialog(qtbot: Any, executor: QThreadPoolExecutor, run: Any) -> Iterator[SettingsDialog]:
+def tasks_failed() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def dialog(qtbot: Any, executor: QThreadPoolExecutor, run: Any, tasks_failed: list[str]) -> Iterator[SettingsDialog]:
     tasks = TaskRunner()
+    tasks.failed.connect(lambda title, error: tasks_failed.append(title))
     settings = Settings(data_dir=Path(os.environ["STORYFORGE_DATA_DIR"]), user_id=uuid.uuid4())
     settings_dialog = SettingsDialog(settings, SecretStore(), executor, tasks.start)
     qtbot.addWidget(settings_dialog)
@@ -350,3 +356,19 @@ def test_the_window_refuses_to_start_on_a_data_folder_that_is_a_file(tmp_path: P
     assert result.stdout == (
         f"box: Storyforge cannot start | {line} | Nothing was changed. Fix this, then start Storyforge again.\n"
     )
+
+
+def test_a_settings_folder_that_cannot_be_written_is_told_in_plain_words(
+    dialog: SettingsDialog, qtbot: Any, tasks_failed: list[str]
+) -> None:
+    folder = config_dir()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the settings folder should be")
+    press_save(dialog, qtbot)
+    qtbot.waitUntil(lambda: dialog.error.text() != "")
+    assert dialog.error.text() == (
+        "The settings could not be saved: A file stands where Storyforge needs a folder, or a folder where it needs "
+        f"a file ({folder}) — move it away."
+    )
+    assert dialog.isVisible() and dialog.save_button.isEnabled()
+    qtbot.waitUntil(lambda: tasks_failed == ["Saving the settings"])  # and the window's notice hears of it

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import Settings, field_problem, save_settings, unusable
+from desktop.explain import plain_words
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
 from desktop.services import connection_checks
@@ -463,7 +464,7 @@ class SettingsDialog(QDialog):
                 self._executor.submit(save_settings, settings, self._secrets, self._config_directory)
             )
         except Exception as exc:
-            self.error.setText(str(exc) or "The settings could not be saved.")
+            self.error.setText(f"The settings could not be saved: {plain_words(exc)}")
             raise
         finally:
             self.save_button.setEnabled(True)
