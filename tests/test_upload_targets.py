@@ -192,3 +192,27 @@ def test_the_cli_lists_every_target_and_retarget_sends_the_stranded_ones_to_the_
     again = storyforge(app_data_dir, database_url, "--retarget")
     assert again.returncode == 0 and again.stderr == ""
     assert "Sending 0 uploads" in again.stdout
+
+
+def test_retrying_failed_uploads_after_a_switch_sends_them_to_the_chosen_storage(
+    make_upload_manager: MakeManager,
+    refused_on_supabase: tuple[Settings, Settings],
+    illustrated_story: MakeStory,
+    run: Run,
+) -> None:
+    on_supabase, on_local = refused_on_supabase
+    manager = make_upload_manager(on_supabase)
+    book, other = illustrated_story(1), illustrated_story(1)
+    enqueue_all(manager, book, run)
+    enqueue_all(manager, other, run)
+    settled(manager, book, run)
+    settled(manager, other, run)
+    run(manager.reconfigure(on_local))
+
+    [story_retry] = run(manager.retry_story(book.story.id))
+    assert story_retry.story_id == book.story.id and story_retry.backend == "local"
+    [single] = run(manager.uploads(story_id=other.story.id))
+    assert run(manager.retry(single.id)).backend == "local"  # Retry on a row of the storage left behind
+
+    uploads = settled(manager, book, run) + settled(manager, other, run)
+    assert [(u.backend, u.status) for u in uploads] == [("local", UploadStatus.uploaded)] * 2

@@ -59,11 +59,7 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
         else:
             print(f"Every upload to {manager.storage_label} is done.")
     if settle and failed:
-        elsewhere = sum(1 for upload in failed if upload.backend != manager.backend_name)
-        hint = ""
-        if elsewhere and not args.retarget:
-            hint = f" ({elsewhere} on a storage no longer chosen: --retarget sends them to it)"
-        print(f"storyforge: {_count(len(failed), 'upload')} still failed{hint}.", file=sys.stderr)
+        print(f"storyforge: {_count(len(failed), 'upload')} still failed.", file=sys.stderr)
         return 1
     return 0
 
