@@ -58,6 +58,15 @@ class Transfer:
         return self._stopped.is_set()
 
     def __call__(self) -> str:
+        stored = self._send()
+        # The scene's earlier images go only once this one is stored: a failure here fails the job, which is
+        # retried like any upload (sending the same object again is an upsert), so a removal is never forgotten.
+        old = [path for path in self.upload.replaced_paths if path != stored]
+        if old:
+            self.backend.remove(old)
+        return stored
+
+    def _send(self) -> str:
         if self._stopped.is_set():
             raise UploadCancelled()
         upload = self.upload

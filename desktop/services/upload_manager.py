@@ -4,7 +4,10 @@ Every image has a row in `uploads` before anything is sent, and its local file s
 rows (at most `upload_concurrency` at a time), sends each through the StorageBackend on a worker thread, and writes
 the result back: uploaded, queued again after a back-off (transient failures), or failed with a reason (permanent
 ones, and transient ones past the retry limit). Only rows of the storage the settings name are worked on
-(`Upload.backend` is "local" or "supabase"); rows of the other one wait until it is chosen again.
+(`Upload.backend` is "local" or "supabase"); rows of the other one wait until it is chosen again or `retarget`
+sends them to the chosen one. An upload keeps its storage: listings and counts show every storage's rows, so a
+storage switch never hides an image that is not stored yet. Each scene has one row per storage, for its current
+image (`put_scene_image`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ SHUTDOWN_GRACE_S = 5.0
 class UploadManager(QObject):
     upload_changed = Signal(object)  # Upload: every state change (queued, uploading, uploaded, failed, cancelled)
     upload_progress = Signal(object, int, int)  # upload id, bytes sent, bytes total
+    upload_removed = Signal(object)  # upload id: merged into the scene's row on another storage (retarget)
     # Failure: the storage itself cannot work (key rejected, bucket missing, settings incomplete) until the writer
     # fixes it; emitted once per distinct problem.
     storage_problem = Signal(object)
@@ -175,7 +179,12 @@ class UploadManager(QObject):
             content_type=info.image_type.content_type,
             backend=self.backend_name,
         )
-        stored = await self._repo.add(upload)
+        # A regenerated image takes over the scene's row. A transfer of the image it replaces still running would
+        # land after the new one removed it: let it end first (a moment; new scenes have nothing to wait for).
+        await self._queue.released_scene(scene.id)
+        stored = await self._repo.put_scene_image(upload)
+        for upload_id in await self._repo.drop_unsent_elsewhere(stored):
+            self.upload_removed.emit(upload_id)
         self.notify(stored)
         self._queue.wake()
         return stored
@@ -187,33 +196,43 @@ class UploadManager(QObject):
         story_id: uuid.UUID | None = None,
         uploaded_limit: int | None = None,
     ) -> list[Upload]:
-        """The current storage's uploads, oldest first; with `uploaded_limit`, only that many of the latest
-        finished ones (every upload still waiting, failed or cancelled is always there)."""
-        return await self._repo.find(
-            backend=self.backend_name, status=status, story_id=story_id, uploaded_limit=uploaded_limit
-        )
+        """Every upload whatever its storage (`Upload.backend`), oldest first; with `uploaded_limit`, only that many
+        of the latest finished ones (every upload still waiting, failed or cancelled is always there)."""
+        return await self._repo.find(status=status, story_id=story_id, uploaded_limit=uploaded_limit)
 
     async def counts(self) -> dict[UploadStatus, int]:
-        """How many of the current storage's uploads are in each state (for the status bar)."""
-        return await self._repo.counts(self.backend_name)
+        """How many uploads of every storage are in each state (for the status bar): one failed on a storage no
+        longer chosen is not stored either."""
+        return await self._repo.counts()
 
     async def retry(self, upload_id: uuid.UUID) -> Upload | None:
-        """Retry one failed or cancelled upload now, skipping any back-off; None when there was nothing to retry."""
+        """Retry one failed or cancelled upload now, skipping any back-off; None when there was nothing to retry.
+        One waiting for a storage that is no longer chosen is sent to the chosen one."""
+        if await self._repo.stranded(self.backend_name, [upload_id]):
+            moved = await self.retarget([upload_id])
+            return next((row for row in moved if row.id == upload_id), moved[0] if moved else None)
         rows = await self._repo.requeue(self.backend_name, upload_ids=[upload_id], include_cancelled=True)
         self._requeued(rows)
         return rows[0] if rows else None
 
     async def retry_story(self, story_id: uuid.UUID) -> list[Upload]:
-        """Retry the story's failed uploads (and any waiting out a back-off) now."""
+        """Retry the story's failed uploads (and any waiting out a back-off) now; those that failed on a storage
+        no longer chosen go to the chosen one."""
         rows = await self._repo.requeue(self.backend_name, story_id=story_id)
         self._requeued(rows)
-        return rows
+        return rows + await self._retarget_failed(story_id)
 
     async def retry_all_failed(self) -> list[Upload]:
-        """Retry every failed upload (and any waiting out a back-off) now."""
+        """Retry every failed upload (and any waiting out a back-off) now; those that failed on a storage no
+        longer chosen go to the chosen one."""
         rows = await self._repo.requeue(self.backend_name)
         self._requeued(rows)
-        return rows
+        return rows + await self._retarget_failed()
+
+    async def _retarget_failed(self, story_id: uuid.UUID | None = None) -> list[Upload]:
+        stranded = await self._repo.stranded(self.backend_name)
+        failed = [u.id for u in stranded if u.status is UploadStatus.failed and story_id in (None, u.story_id)]
+        return await self.retarget(failed) if failed else []
 
     async def cancel(self, upload_id: uuid.UUID) -> None:
         """A waiting upload is cancelled at once; a running one stops at its next chunk (or finishes first)."""
@@ -229,6 +248,19 @@ class UploadManager(QObject):
         backend = await self.backend()
         if paths and not isinstance(backend, Failure):
             await asyncio.wrap_future(self._executor.submit(backend.remove, paths))
+
+    async def stranded(self) -> list[Upload]:
+        """Uploads waiting or failed on a storage that is no longer the chosen one: nothing sends them until they
+        are sent to the chosen storage (`retarget`) or theirs is chosen again."""
+        return await self._repo.stranded(self.backend_name)
+
+    async def retarget(self, upload_ids: Sequence[uuid.UUID] | None = None) -> list[Upload]:
+        """Send the stranded uploads (these, or all) to the chosen storage; returns the rows now queued there."""
+        changed, removed = await self._repo.retarget(self.backend_name, upload_ids)
+        for upload_id in removed:
+            self.upload_removed.emit(upload_id)
+        self._requeued(changed)
+        return changed
 
     async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
         """Return once no upload (of that story) is queued or uploading."""

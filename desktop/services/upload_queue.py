@@ -122,6 +122,16 @@ class UploadQueue:
         uploads += [item.job.upload for item in [*self._finished, *self._recording]]
         return any(story_id in (None, upload.story_id) for upload in uploads)
 
+    async def released_scene(self, scene_id: uuid.UUID) -> None:
+        """Return once no upload of that scene is claimed, being sent, or waiting for its result to be written."""
+
+        def held() -> bool:
+            uploads = [job.upload for job in self._jobs.values()]
+            uploads += [item.job.upload for item in [*self._finished, *self._recording]]
+            return any(upload.scene_id == scene_id for upload in uploads)
+
+        await self._until(lambda: not held())
+
     def start(self) -> None:
         self._stopping = False
         self._loop = asyncio.get_running_loop()

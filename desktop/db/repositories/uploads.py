@@ -15,7 +15,7 @@ from desktop.models import FailureKind, Upload, UploadStatus, utc_now
 
 _COLUMNS = (
     "id, story_id, scene_id, scene_index, local_path, object_path, content_type, backend, status, attempts, "
-    "error_kind, error_message, next_attempt_at, url, created_at, updated_at"
+    "error_kind, error_message, next_attempt_at, url, created_at, updated_at, replaced_paths"
 )
 _U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
 # Every UPDATE passes "now" as $2: updated_at only moves forward.
@@ -94,7 +94,7 @@ class UploadRepository:
         # $2 is updated_at, as in every statement here (see _TOUCH); the other columns follow in order.
         row = await self._fetchrow(
             f"""INSERT INTO uploads ({_COLUMNS})
-                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2)
+                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, $17)
                 ON CONFLICT (backend, object_path) DO UPDATE SET
                     local_path = excluded.local_path,
                     scene_id = excluded.scene_id,
@@ -124,6 +124,7 @@ class UploadRepository:
             upload.next_attempt_at,
             upload.url,
             upload.created_at,
+            list(upload.replaced_paths),
         )
         return _upload(row)
 
@@ -192,7 +193,9 @@ class UploadRepository:
         return await self._update(
             f"""UPDATE uploads AS u SET status = v.status, error_kind = v.error_kind,
                    error_message = v.error_message, next_attempt_at = v.next_attempt_at,
-                   url = coalesce(v.url, u.url), updated_at = greatest($2, u.updated_at)
+                   url = coalesce(v.url, u.url),
+                   replaced_paths = CASE WHEN v.status = 'uploaded' THEN '{{}}' ELSE u.replaced_paths END,
+                   updated_at = greatest($2, u.updated_at)
                 FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
                      AS v(id, status, error_kind, error_message, next_attempt_at, url)
                 WHERE u.id = v.id AND u.status = 'uploading'
@@ -252,9 +255,10 @@ class UploadRepository:
             utc_now(),
         )
 
-    async def counts(self, backend: str) -> dict[UploadStatus, int]:
+    async def counts(self, backend: str | None = None) -> dict[UploadStatus, int]:
+        """Per state, of one storage's rows or (None) of every storage's."""
         rows = await self._fetch(
-            "SELECT status, count(*) AS n FROM uploads WHERE backend = $1 GROUP BY status", backend
+            "SELECT status, count(*) AS n FROM uploads WHERE $1::text IS NULL OR backend = $1 GROUP BY status", backend
         )
         found = {UploadStatus(row["status"]): int(row["n"]) for row in rows}
         return {status: found.get(status, 0) for status in UploadStatus}
@@ -269,13 +273,147 @@ class UploadRepository:
         return int(value)
 
     async def missing_from(self, source: str, target: str) -> list[Upload]:
-        """Rows stored on `source` whose object has no row at all on `target`."""
+        """Rows stored on `source` whose scene has no row at all on `target` (one row per scene and storage)."""
         rows = await self._fetch(
             f"""SELECT {_COLUMNS} FROM uploads u
                 WHERE u.backend = $1 AND u.status = 'uploaded'
-                  AND NOT EXISTS (SELECT 1 FROM uploads t WHERE t.backend = $2 AND t.object_path = u.object_path)
+                  AND NOT EXISTS (SELECT 1 FROM uploads t WHERE t.backend = $2
+                                  AND (t.object_path = u.object_path OR t.scene_id = u.scene_id))
                 ORDER BY u.created_at, u.story_id, u.scene_index""",
             source,
             target,
         )
         return [_upload(row) for row in rows]
+
+    # One row per scene's current image and storage ----------------------------------------------------------------
+
+    async def put_scene_image(self, upload: Upload) -> Upload:
+        """The scene's image, to be stored on `upload.backend`: the scene's row there is reused, never doubled.
+
+        A new image takes the row over, queued afresh; the object of the image it replaces (if it was ever sent) is
+        kept in `replaced_paths` for the upload job to remove once the new one is stored, so storage never keeps an
+        orphan. The same image again behaves as `add`: a failed or cancelled row is queued, any other stays.
+        """
+        same = "(object_path = $4 AND status NOT IN ('failed', 'cancelled'))"
+        was_sent = "(status IN ('uploaded', 'uploading') OR attempts > 0 OR stored_at IS NOT NULL)"
+        row = await self._fetchrow(
+            f"""UPDATE uploads SET local_path = $3, content_type = $5, scene_index = $6,
+                   replaced_paths = array_remove(
+                       CASE WHEN object_path <> $4 AND {was_sent} THEN array_append(replaced_paths, object_path)
+                            ELSE replaced_paths END, $4),
+                   status = CASE WHEN {same} THEN status ELSE 'queued' END,
+                   attempts = CASE WHEN {same} THEN attempts ELSE 0 END,
+                   error_kind = CASE WHEN {same} THEN error_kind END,
+                   error_message = CASE WHEN {same} THEN error_message ELSE '' END,
+                   next_attempt_at = CASE WHEN {same} THEN next_attempt_at END,
+                   url = CASE WHEN object_path = $4 THEN url ELSE '' END,
+                   url_expires_at = CASE WHEN object_path = $4 THEN url_expires_at END,
+                   stored_at = CASE WHEN object_path = $4 THEN stored_at END,
+                   object_path = $4, {_TOUCH}
+                WHERE scene_id = $1 AND backend = $7
+                RETURNING {_COLUMNS}""",
+            upload.scene_id,
+            upload.updated_at,
+            upload.local_path,
+            upload.object_path,
+            upload.content_type,
+            upload.scene_index,
+            upload.backend,
+        )
+        return _upload(row) if row is not None else await self.add(upload)
+
+    async def drop_unsent_elsewhere(self, upload: Upload) -> list[uuid.UUID]:
+        """The scene's rows on other storages that never stored an earlier image of it (waiting, failed or
+        cancelled, nothing left to remove): the image they were for is replaced, so they go; returns their ids."""
+        rows = await self._fetch(
+            """DELETE FROM uploads
+               WHERE scene_id = $1 AND backend <> $2 AND object_path <> $3
+                 AND status IN ('queued', 'failed', 'cancelled') AND stored_at IS NULL
+                 AND cardinality(replaced_paths) = 0
+               RETURNING id""",
+            upload.scene_id,
+            upload.backend,
+            upload.object_path,
+        )
+        return [row["id"] for row in rows]
+
+    async def stranded(self, target: str, upload_ids: Sequence[uuid.UUID] | None = None) -> list[Upload]:
+        """Uploads waiting or failed on a storage that is not `target` (the one now chosen): nothing works on them
+        until they are sent to `target` (`retarget`) or that storage is chosen again."""
+        rows = await self._fetch(
+            f"""SELECT {_COLUMNS} FROM uploads
+                WHERE backend <> $1 AND status IN ('queued', 'failed')
+                  AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
+                ORDER BY created_at, story_id, scene_index""",
+            target,
+            list(upload_ids) if upload_ids is not None else None,
+        )
+        return [_upload(row) for row in rows]
+
+    async def retarget(
+        self, target: str, upload_ids: Sequence[uuid.UUID] | None = None
+    ) -> tuple[list[Upload], list[uuid.UUID]]:
+        """Send stranded uploads (see `stranded`) to `target`; returns the rows changed and the ids of rows removed.
+
+        A row moves: its `backend` becomes `target` and it is queued afresh. Moving rather than adding a row and
+        marking the old one superseded keeps one row per scene and storage and nothing for every query to filter;
+        what the old storage never stored needs no record there. When the scene already has a row on `target`,
+        the rows are merged (UNIQUE (scene_id, backend) and (backend, object_path)): the one holding the scene's
+        current image stays — queued again if it failed — and the other goes; a replaced object already on
+        `target` is left for the job to remove. A row `target` is sending right now is left for a later call.
+        """
+        changed: list[Upload] = []
+        removed: list[uuid.UUID] = []
+        now = utc_now()
+        fresh = f"""status = 'queued', attempts = 0, error_kind = NULL, error_message = '', next_attempt_at = NULL,
+                    url = '', url_expires_at = NULL, stored_at = NULL, {_TOUCH}"""
+        async with self._pool.acquire() as conn, conn.transaction():
+            strays = await conn.fetch(
+                f"""SELECT {_U_COLUMNS}, s.image_path FROM uploads u JOIN scenes s ON s.id = u.scene_id
+                    WHERE u.backend <> $1 AND u.status IN ('queued', 'failed')
+                      AND ($2::uuid[] IS NULL OR u.id = ANY($2::uuid[]))
+                    ORDER BY u.created_at, u.story_id, u.scene_index FOR UPDATE OF u""",
+                target,
+                list(upload_ids) if upload_ids is not None else None,
+            )
+            for stray in strays:
+                there = await conn.fetchrow(
+                    f"SELECT {_COLUMNS} FROM uploads WHERE scene_id = $1 AND backend = $2 FOR UPDATE",
+                    stray["scene_id"],
+                    target,
+                )
+                replaced = list(stray["replaced_paths"])
+                if there is not None:
+                    if there["status"] == "uploading":
+                        continue
+                    if there["object_path"] == stray["object_path"] or not _is_current(stray, there):
+                        await conn.execute("DELETE FROM uploads WHERE id = $1", stray["id"])
+                        removed.append(stray["id"])
+                        if there["status"] in ("failed", "cancelled"):
+                            row = await conn.fetchrow(
+                                f"UPDATE uploads SET {fresh} WHERE id = $1 RETURNING {_COLUMNS}", there["id"], now
+                            )
+                            changed.append(_upload(row))
+                        continue
+                    await conn.execute("DELETE FROM uploads WHERE id = $1", there["id"])
+                    removed.append(there["id"])
+                    if there["status"] == "uploaded" or there["attempts"] > 0 or there["stored_at"] is not None:
+                        replaced.append(there["object_path"])
+                row = await conn.fetchrow(
+                    f"""UPDATE uploads SET backend = $3, replaced_paths = $4, {fresh}
+                        WHERE id = $1 RETURNING {_COLUMNS}""",
+                    stray["id"],
+                    now,
+                    target,
+                    [path for path in replaced if path != stray["object_path"]],
+                )
+                changed.append(_upload(row))
+        return changed, removed
+
+
+def _is_current(stray: asyncpg.Record, there: asyncpg.Record) -> bool:
+    """Whether `stray` rather than `there` holds the scene's image now (the scene names its file)."""
+    image = stray["image_path"]
+    if (stray["local_path"] == image) != (there["local_path"] == image):
+        return bool(stray["local_path"] == image)
+    return bool(stray["updated_at"] > there["updated_at"])
