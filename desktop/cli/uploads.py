@@ -42,6 +42,9 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
         retried = await manager.retry_all_failed()
         if not args.json:
             print(f"Retrying {_count(len(retried), 'failed upload')}; waiting until every upload has settled…")
+        repaired = await manager.repair_links()  # uploaded images whose link is missing or expired
+        if repaired and not args.json:
+            print(f"Making {_count(len(repaired), 'missing or expired link')} again.")
         await manager.wait_settled()
     uploads = await manager.uploads()
     titles = await _titles(runtime, {upload.story_id for upload in uploads})

@@ -70,6 +70,8 @@ class Transfer:
         if self._stopped.is_set():
             raise UploadCancelled()
         upload = self.upload
+        if upload.stored_at is not None:  # only its link failed before: the queue makes it, the bytes stay put
+            return upload.object_path
         return self.backend.upload(upload.object_path, Path(upload.local_path), upload.content_type, self._progress)
 
     def _progress(self, done: int, total: int) -> None:

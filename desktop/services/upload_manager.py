@@ -17,6 +17,7 @@ import gc
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -24,7 +25,8 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
 from desktop.db.repositories import UploadRepository
-from desktop.models import Scene, Story, Upload, UploadStatus
+from desktop.db.repositories.uploads import NewLink
+from desktop.models import Scene, Story, Upload, UploadStatus, utc_now
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.upload_jobs import ProgressKey, RetryPolicy
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Running uploads get this long to finish when the app quits; what is left is queued for the next start.
 SHUTDOWN_GRACE_S = 5.0
+# A signed link is made again once this little of its life is left: a tenth of it, at least an hour, at most half.
+RENEW_SHARE, RENEW_AT_LEAST_S = 0.1, 3600.0
 
 
 class UploadManager(QObject):
@@ -61,9 +65,8 @@ class UploadManager(QObject):
         self._repo = UploadRepository(pool)
         self._grace = SHUTDOWN_GRACE_S if shutdown_grace is None else shutdown_grace
         self._tasks = TaskRunner(self)
-        self._queue = UploadQueue(
-            self, self._repo, executor, self._tasks, retry or RetryPolicy(), settings.upload_concurrency
-        )
+        self._retry = retry or RetryPolicy()
+        self._queue = UploadQueue(self, self._repo, executor, self._tasks, self._retry, settings.upload_concurrency)
         self._change = asyncio.Event()
         self._change_pending = False
         # One image hashed at a time: hashing keeps a core busy, and on a two-core machine the GUI needs the other.
@@ -151,13 +154,20 @@ class UploadManager(QObject):
         backend = await self.backend()
         if isinstance(backend, Failure):
             return backend
-        try:
-            await asyncio.wrap_future(self._executor.submit(backend.ensure_bucket))
-        except Exception as exc:
-            failure = classify(exc, bucket=self.bucket)
-            self.report_problem(failure)
-            return failure
-        return None
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                await asyncio.wrap_future(self._executor.submit(backend.ensure_bucket))
+            except Exception as exc:
+                failure = classify(exc, bucket=self.bucket)
+                # A struggling server is asked again, with the uploads' back-off; it never reads as "missing".
+                if failure.is_transient and self._retry.may_retry(attempts):
+                    await asyncio.sleep(self._retry.delay(attempts))
+                    continue
+                self.report_problem(failure)
+                return failure
+            return None
 
     # The writer's actions -----------------------------------------------------------------------------------
 
@@ -249,6 +259,28 @@ class UploadManager(QObject):
         if paths and not isinstance(backend, Failure):
             await asyncio.wrap_future(self._executor.submit(backend.remove, paths))
 
+    async def fresh_url(self, upload: Upload) -> str:
+        """The upload's link, made again first when it is near its expiry; "" when it has none that works."""
+        [fresh] = await self.fresh_urls([upload])
+        expires = fresh.url_expires_at
+        return fresh.url if fresh.url and (expires is None or expires > utc_now()) else ""
+
+    async def fresh_urls(self, uploads: Sequence[Upload]) -> list[Upload]:
+        """These uploads, each uploaded one with a link that works for a while yet: links missing or near their
+        expiry are made again (one signing request) and recorded. One that cannot get a link now keeps its own."""
+        renew_before = utc_now() + self._renewal_margin()
+        due = [upload for upload in uploads if self._link_due(upload, renew_before)]
+        if not due:
+            return list(uploads)
+        renewed = {upload.id: upload for upload in await self._renew_links(due)}
+        return [renewed.get(upload.id, upload) for upload in uploads]
+
+    async def repair_links(self) -> list[Upload]:
+        """Every uploaded image of the current storage whose link is missing, expired or near its expiry gets a new
+        one; one whose object is gone from storage is queued to be sent again. Returns the rows changed."""
+        found = await self._repo.without_working_link(self.backend_name, utc_now() + self._renewal_margin())
+        return await self._renew_links(found, resend_missing=True) if found else []
+
     async def stranded(self) -> list[Upload]:
         """Uploads waiting or failed on a storage that is no longer the chosen one: nothing sends them until they
         are sent to the chosen storage (`retarget`) or theirs is chosen again."""
@@ -315,9 +347,11 @@ class UploadManager(QObject):
             try:
                 self._backend = await asyncio.wrap_future(self._executor.submit(build_backend, self._settings))
             except Exception as exc:
-                self._backend_failure = classify(exc, bucket=self.bucket)
-                self.report_problem(self._backend_failure)
-                return self._backend_failure
+                failure = classify(exc, bucket=self.bucket)
+                if not failure.is_transient:  # a transient one is tried again with the next upload's attempt
+                    self._backend_failure = failure
+                self.report_problem(failure)
+                return failure
             # supabase-py's import leaves ~10⁵ objects that live as long as the app; a full collection that walks
             # them all pauses every thread (the GUI's too) for tens of ms. Out of the collector's sight they cost
             # nothing.
@@ -345,6 +379,45 @@ class UploadManager(QObject):
             self.storage_problem.emit(failure)
 
     # Inside -------------------------------------------------------------------------------------------------
+
+    def _renewal_margin(self) -> timedelta:
+        period = float(self._settings.signed_url_expiry)
+        return timedelta(seconds=min(max(period * RENEW_SHARE, RENEW_AT_LEAST_S), period / 2))
+
+    def _link_due(self, upload: Upload, renew_before: datetime) -> bool:
+        # Only the storage now chosen can sign; a link that never expires (public, file://) stays as it is.
+        if upload.status is not UploadStatus.uploaded or upload.backend != self.backend_name:
+            return False
+        return not upload.url or (upload.url_expires_at is not None and upload.url_expires_at < renew_before)
+
+    async def _renew_links(self, uploads: Sequence[Upload], *, resend_missing: bool = False) -> list[Upload]:
+        backend = await self.backend()
+        if isinstance(backend, Failure):
+            log.warning("could not renew %d link(s): %s", len(uploads), backend.message)
+            return []
+        paths = [upload.object_path for upload in uploads]
+        try:
+            links = await asyncio.wrap_future(self._executor.submit(backend.links_for, paths))
+        except Exception as exc:
+            failure = classify(exc, bucket=self.bucket)
+            log.warning("could not renew %d link(s) (%s): %s", len(uploads), failure.kind, failure.message)
+            self.report_problem(failure)
+            return []
+        new = [
+            NewLink(upload.id, link.url, link.expires_at)
+            for upload in uploads
+            if (link := links.get(upload.object_path)) is not None
+        ]
+        changed = await self._repo.set_links(new)
+        gone = [upload.id for upload in uploads if upload.object_path not in links]
+        if gone and resend_missing:
+            changed += await self._repo.resend(gone)
+            self._queue.wake()
+        elif gone:
+            log.warning("%d uploaded image(s) are not in storage any more; retry failed uploads to resend", len(gone))
+        for upload in changed:
+            self.notify(upload)
+        return changed
 
     def _requeued(self, rows: Sequence[Upload]) -> None:
         if not rows:

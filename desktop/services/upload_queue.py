@@ -30,7 +30,7 @@ from desktop.models import FailureKind, Upload, UploadStatus, utc_now
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.upload_jobs import RetryPolicy, Transfer
-from desktop.storage import Failure, StorageBackend, UploadCancelled, classify
+from desktop.storage import Failure, Link, StorageBackend, UploadCancelled, classify
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ DATABASE_RETRY_S = 2.0
 RECORD_DELAY_S = 0.05
 _MIN_WAIT_S = 0.05
 _DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# Signing answered, but not for this object: it is not in storage after all, so its bytes go again.
+_NOT_STORED = Failure(
+    FailureKind.server_error, "The image was not found in storage after it was sent; it will be sent again."
+)
 
 
 class QueueHost(Protocol):
@@ -349,8 +353,8 @@ class UploadQueue:
                 self._moved.set()
 
     async def _record(self, batch: Sequence[Finished]) -> None:
-        urls = await self._urls([item for item in batch if item.stored_on is not None])
-        outcomes = [self._outcome(item, urls) for item in batch]
+        links = await self._links([item for item in batch if item.stored_on is not None])
+        outcomes = [self._outcome(item, links) for item in batch]
         for upload in await self._repo.record(outcomes):
             self._host.notify(upload)
         for item in batch:
@@ -358,35 +362,53 @@ class UploadQueue:
         if any(outcome.next_attempt_at is not None for outcome in outcomes):
             self._wake.set()  # the dispatcher's sleep must now end by the earliest retry
 
-    async def _urls(self, stored: Sequence[Finished]) -> dict[str, str]:
-        """One request per backend for every link in the batch; an upload whose link fails still counts."""
-        urls: dict[str, str] = {}
+    async def _links(self, stored: Sequence[Finished]) -> dict[uuid.UUID, Link | Failure]:
+        """One signing request per backend for every stored object in the batch. The link is part of the job: an
+        upload whose link fails is not uploaded yet (its bytes are kept in storage, only the link is tried again)."""
+        links: dict[uuid.UUID, Link | Failure] = {}
         for backend in {id(item.stored_on): item.stored_on for item in stored}.values():
             assert backend is not None
-            paths = [item.job.upload.object_path for item in stored if item.stored_on is backend]
+            items = [item for item in stored if item.stored_on is backend]
+            paths = [item.job.upload.object_path for item in items]
             try:
-                urls.update(await asyncio.wrap_future(self._executor.submit(backend.urls_for, paths)))
+                made = await asyncio.wrap_future(self._executor.submit(backend.links_for, paths))
             except Exception as exc:
-                log.warning("could not make links for %d uploaded image(s): %s", len(paths), classify(exc).message)
-        return urls
+                failure = classify(exc, bucket=self._host.bucket)
+                log.info(
+                    "could not make links for %d stored image(s) (%s): %s", len(paths), failure.kind, failure.message
+                )
+                links.update((item.job.upload.id, failure) for item in items)
+                continue
+            links.update((item.job.upload.id, made.get(item.job.upload.object_path, _NOT_STORED)) for item in items)
+        return links
 
-    def _outcome(self, item: Finished, urls: dict[str, str]) -> Outcome:
+    def _outcome(self, item: Finished, links: dict[uuid.UUID, Link | Failure]) -> Outcome:
         upload = item.job.upload
         if item.stored_on is not None:
-            return Outcome(upload.id, UploadStatus.uploaded, url=urls.get(upload.object_path, ""))
+            link = links[upload.id]
+            if isinstance(link, Link):
+                return Outcome(
+                    upload.id, UploadStatus.uploaded, url=link.url, url_expires_at=link.expires_at, stored=True
+                )
+            if link is _NOT_STORED:
+                return self._retry_or_fail(upload, link, stored=False)
+            stored_but = Failure(link.kind, f"The image is stored, but its link could not be made: {link.message}")
+            return self._retry_or_fail(upload, stored_but, stored=True)
         if upload.id in self._cancel_requested:
             return Outcome(upload.id, UploadStatus.cancelled)
-        failure = item.failure
+        return self._retry_or_fail(upload, item.failure)
+
+    def _retry_or_fail(self, upload: Upload, failure: Failure | None, *, stored: bool | None = None) -> Outcome:
         if failure is None or (failure.is_transient and self._stopping):
-            return Outcome(upload.id, UploadStatus.queued)  # stopped, not failed: it goes again next time
+            return Outcome(upload.id, UploadStatus.queued, stored=stored)  # stopped, not failed: it goes again
         if failure.is_transient and self._retry.may_retry(upload.attempts):
             due = utc_now() + timedelta(seconds=self._retry.delay(upload.attempts))
-            return Outcome(upload.id, UploadStatus.queued, failure.kind, failure.message, due)
+            return Outcome(upload.id, UploadStatus.queued, failure.kind, failure.message, due, stored=stored)
         message = failure.message
         if failure.is_transient:
             message += f" Gave up after {upload.attempts} attempts — retry once it works again."
         self._host.report_problem(failure)
-        return Outcome(upload.id, UploadStatus.failed, failure.kind, message)
+        return Outcome(upload.id, UploadStatus.failed, failure.kind, message, stored=stored)
 
 
 def _to_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: object) -> None:

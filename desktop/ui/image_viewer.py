@@ -276,7 +276,21 @@ class ImageViewer(QDialog):
         entry = self.current
         if entry is None or not entry.url:
             return
-        QGuiApplication.clipboard().setText(entry.url)
+        if entry.fresh_url is None:
+            self._put_on_clipboard(entry.url)
+        else:  # a signed link near its end is made again first: a copied link must work for a while yet
+            self._start_task(self._copy_fresh_url(entry), "Copying the image's link")
+
+    async def _copy_fresh_url(self, entry: ViewerEntry) -> None:
+        assert entry.fresh_url is not None
+        url = await entry.fresh_url()
+        if url:
+            self._put_on_clipboard(url)
+        else:
+            self.status.setText("The link could not be made just now — try again in a moment.")
+
+    def _put_on_clipboard(self, url: str) -> None:
+        QGuiApplication.clipboard().setText(url)
         self.status.setText("URL copied to the clipboard.")
 
     def open_folder(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -40,6 +40,8 @@ def centred(outer: QWidget, inner: QWidget) -> None:
 class ViewerEntry:
     scene: Scene
     url: str
+    # The link made again first when it is near its expiry ("" when none works now); None: `url` as it is.
+    fresh_url: Callable[[], Coroutine[Any, Any, str]] | None = None
 
 
 def newest_upload(current: Upload | None, candidate: Upload) -> Upload:
@@ -349,8 +351,10 @@ class StoryView(QWidget):
             card = self.cards[index]
             if card.has_image and card.scene is not None:
                 upload = self._uploads.get(card.scene.id)
-                url = upload.url if upload is not None and upload.status is UploadStatus.uploaded else ""
-                entries.append(ViewerEntry(card.scene, url))
+                uploaded = upload if upload is not None and upload.status is UploadStatus.uploaded else None
+                manager = self._runtime.uploads
+                fresh = partial(manager.fresh_url, uploaded) if manager is not None and uploaded else None
+                entries.append(ViewerEntry(card.scene, uploaded.url if uploaded else "", fresh))
         return entries
 
     # --- actions ---

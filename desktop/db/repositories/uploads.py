@@ -15,7 +15,8 @@ from desktop.models import FailureKind, Upload, UploadStatus, utc_now
 
 _COLUMNS = (
     "id, story_id, scene_id, scene_index, local_path, object_path, content_type, backend, status, attempts, "
-    "error_kind, error_message, next_attempt_at, url, created_at, updated_at, replaced_paths"
+    "error_kind, error_message, next_attempt_at, url, created_at, updated_at, url_expires_at, stored_at, "
+    "replaced_paths"
 )
 _U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
 # Every UPDATE passes "now" as $2: updated_at only moves forward.
@@ -28,7 +29,8 @@ def _upload(row: asyncpg.Record) -> Upload:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one transfer; `url` None keeps the row's URL."""
+    """What became of one transfer; `url` None keeps the row's URL (and its expiry); `stored` True records that the
+    object is in storage, False that it must be sent again, None keeps what the row says."""
 
     upload_id: uuid.UUID
     status: UploadStatus
@@ -36,6 +38,15 @@ class Outcome:
     error_message: str = ""
     next_attempt_at: datetime | None = None
     url: str | None = None
+    url_expires_at: datetime | None = None
+    stored: bool | None = None
+
+
+@dataclass(frozen=True)
+class NewLink:
+    upload_id: uuid.UUID
+    url: str
+    expires_at: datetime | None
 
 
 class UploadRepository:
@@ -94,7 +105,7 @@ class UploadRepository:
         # $2 is updated_at, as in every statement here (see _TOUCH); the other columns follow in order.
         row = await self._fetchrow(
             f"""INSERT INTO uploads ({_COLUMNS})
-                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, $17)
+                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, $17, $18, $19)
                 ON CONFLICT (backend, object_path) DO UPDATE SET
                     local_path = excluded.local_path,
                     scene_id = excluded.scene_id,
@@ -124,6 +135,8 @@ class UploadRepository:
             upload.next_attempt_at,
             upload.url,
             upload.created_at,
+            upload.url_expires_at,
+            upload.stored_at,
             list(upload.replaced_paths),
         )
         return _upload(row)
@@ -195,9 +208,13 @@ class UploadRepository:
                    error_message = v.error_message, next_attempt_at = v.next_attempt_at,
                    url = coalesce(v.url, u.url),
                    replaced_paths = CASE WHEN v.status = 'uploaded' THEN '{{}}' ELSE u.replaced_paths END,
+                   url_expires_at = CASE WHEN v.url IS NULL THEN u.url_expires_at ELSE v.url_expires_at END,
+                   stored_at = CASE WHEN v.stored THEN coalesce(u.stored_at, $2)
+                                    WHEN NOT v.stored THEN NULL ELSE u.stored_at END,
                    updated_at = greatest($2, u.updated_at)
-                FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
-                     AS v(id, status, error_kind, error_message, next_attempt_at, url)
+                FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+                            $8::timestamptz[], $9::bool[])
+                     AS v(id, status, error_kind, error_message, next_attempt_at, url, url_expires_at, stored)
                 WHERE u.id = v.id AND u.status = 'uploading'
                 RETURNING {_U_COLUMNS}""",
             [outcome.upload_id for outcome in outcomes],
@@ -207,7 +224,47 @@ class UploadRepository:
             [outcome.error_message for outcome in outcomes],
             [outcome.next_attempt_at for outcome in outcomes],
             [outcome.url for outcome in outcomes],
+            [outcome.url_expires_at for outcome in outcomes],
+            [outcome.stored for outcome in outcomes],
         )
+
+    async def set_links(self, links: Sequence[NewLink]) -> list[Upload]:
+        """Renewed links for uploaded rows (rows that changed state meanwhile are left alone)."""
+        if not links:
+            return []
+        return await self._update(
+            f"""UPDATE uploads AS u SET url = v.url, url_expires_at = v.expires_at,
+                   updated_at = greatest($2, u.updated_at)
+                FROM unnest($1::uuid[], $3::text[], $4::timestamptz[]) AS v(id, url, expires_at)
+                WHERE u.id = v.id AND u.status = 'uploaded'
+                RETURNING {_U_COLUMNS}""",
+            [link.upload_id for link in links],
+            utc_now(),
+            [link.url for link in links],
+            [link.expires_at for link in links],
+        )
+
+    async def resend(self, upload_ids: Sequence[uuid.UUID]) -> list[Upload]:
+        """Uploaded rows whose object is gone from storage: queued to be sent again, bytes and link."""
+        return await self._update(
+            f"""UPDATE uploads SET status = 'queued', attempts = 0, error_kind = NULL, error_message = '',
+                   next_attempt_at = NULL, stored_at = NULL, url = '', url_expires_at = NULL, {_TOUCH}
+                WHERE id = ANY($1::uuid[]) AND status = 'uploaded'
+                RETURNING {_COLUMNS}""",
+            list(upload_ids),
+            utc_now(),
+        )
+
+    async def without_working_link(self, backend: str, before: datetime) -> list[Upload]:
+        """Uploaded rows whose link is missing or expires before `before`."""
+        rows = await self._fetch(
+            f"""SELECT {_COLUMNS} FROM uploads
+                WHERE backend = $1 AND status = 'uploaded' AND (url = '' OR url_expires_at < $2)
+                ORDER BY created_at, story_id, scene_index""",
+            backend,
+            before,
+        )
+        return [_upload(row) for row in rows]
 
     async def cancel_waiting(self, upload_id: uuid.UUID) -> Upload | None:
         found = await self._update(
