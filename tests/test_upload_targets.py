@@ -12,11 +12,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from desktop.config import Settings
+from desktop.db.migrate import available_migrations
 from desktop.db.repositories import StoryRepository
 from desktop.models import FailureKind, StoryStatus, UploadStatus
 from desktop.ui import theme
@@ -216,3 +218,48 @@ def test_retrying_failed_uploads_after_a_switch_sends_them_to_the_chosen_storage
 
     uploads = settled(manager, book, run) + settled(manager, other, run)
     assert [(u.backend, u.status) for u in uploads] == [("local", UploadStatus.uploaded)] * 2
+
+
+def test_migration_003_merges_a_scenes_duplicate_rows_and_queues_the_removal_of_old_objects(
+    pool: asyncpg.Pool, illustrated_story: MakeStory, run: Run
+) -> None:
+    """Before 003, Regenerate image added a row per image: the newest stays, the objects of the others that were
+    ever sent are queued for removal, and a scene's row on another storage is left alone."""
+    [migration] = [m for m in available_migrations() if m.name == "003_upload_targets.sql"]
+    run(pool.execute("DROP INDEX uploads_one_per_scene; ALTER TABLE uploads DROP COLUMN replaced_paths"))
+    book = illustrated_story(2)
+    story, (first, second) = book.story, book.scenes
+
+    def row(scene: Any, backend: str, name: str, status: str, attempts: int, minutes_ago: int) -> None:
+        run(
+            pool.execute(
+                """INSERT INTO uploads (id, story_id, scene_id, scene_index, local_path, object_path, content_type,
+                                        backend, status, attempts, created_at, updated_at)
+                   VALUES (gen_random_uuid(), $1, $2, $3, '/cache/' || $4, 'u/s/' || $4, 'image/png', $5, $6, $7,
+                           now() - make_interval(mins => $8), now() - make_interval(mins => $8))""",
+                story.id,
+                scene.id,
+                scene.index,
+                name,
+                backend,
+                status,
+                attempts,
+                minutes_ago,
+            )
+        )
+
+    row(first, "supabase", "a.png", "uploaded", 1, 30)
+    row(first, "supabase", "b.png", "failed", 0, 20)  # never sent: nothing to remove
+    row(first, "supabase", "c.png", "queued", 0, 10)
+    row(first, "local", "a.png", "uploaded", 1, 30)
+    row(second, "supabase", "d.png", "uploaded", 1, 30)
+    row(second, "supabase", "e.png", "uploaded", 1, 10)
+
+    run(pool.execute(migration.sql))
+
+    rows = run(pool.fetch("SELECT * FROM uploads ORDER BY scene_index, backend"))
+    assert [(r["scene_index"], r["backend"], r["object_path"], r["status"], r["replaced_paths"]) for r in rows] == [
+        (0, "local", "u/s/a.png", "uploaded", []),
+        (0, "supabase", "u/s/c.png", "queued", ["u/s/a.png"]),
+        (1, "supabase", "u/s/e.png", "queued", ["u/s/d.png"]),  # sent again, so its job removes d.png
+    ]

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 class ImageUploads(Protocol):
     """What the story service needs of the upload queue (UploadManager, or a stand-in in tests and benchmarks)."""
 
+    # The scene's image now: a repainted one replaces the scene's upload (its earlier object is removed from storage
+    # once the new one is there), and the earlier file stays on this computer.
     async def enqueue_scene_image(self, story: Story, scene: Scene, image: Path) -> Upload: ...
 
     async def wait_settled(self, story_id: uuid.UUID | None = None) -> None: ...

@@ -65,5 +65,9 @@ def inspect_image(path: Path) -> ImageFile:
 
 
 def object_path(user_id: uuid.UUID, story_id: uuid.UUID, scene_index: int, sha256: str, extension: str) -> str:
-    """Deterministic, so a retried upload is an upsert of the same object, never a second one."""
+    """Deterministic, so a retried upload is an upsert of the same object, never a second one.
+
+    A new image of a scene gets a new path (its hash), never an overwrite: a link or cache that still points at the
+    old object never serves the wrong picture, and a late transfer of the old image cannot overwrite the new one.
+    The upload job removes the old object once the new one is stored (`Upload.replaced_paths`)."""
     return f"{user_id}/{story_id}/scene-{scene_index:02d}-{sha256[:12]}.{extension}"
