@@ -8,6 +8,7 @@ STARTED_AT = time.monotonic()
 
 import argparse  # noqa: E402  (the clock starts before the heavy imports)
 import asyncio  # noqa: E402
+import errno  # noqa: E402
 import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -147,10 +148,13 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _log_folder_problem(folder: Path, exc: BaseException) -> str:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable path"
-    return (
-        f"The log folder {folder} cannot be used ({reason.lower()}) — set STORYFORGE_LOG_DIR to a folder you may write."
-    )
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        what = "is a file, not a folder"
+    elif isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EROFS:
+        what = "cannot be written"
+    else:
+        what = f"cannot be used ({(getattr(exc, 'strerror', None) or 'not a usable path').lower()})"
+    return f"The log folder {folder} {what} — set STORYFORGE_LOG_DIR to a folder Storyforge may write in."
 
 
 def _refuse(args: argparse.Namespace, problem: str) -> int:

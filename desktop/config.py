@@ -165,7 +165,7 @@ def accepted_values(name: str) -> str:
         return f"an id such as {_EXAMPLE_UUID}"
     if annotation is Path:
         return "a folder path"
-    return "text without control characters"
+    return 'text (in "quotes" in the settings file)'
 
 
 def _shown(value: object) -> str:

@@ -235,7 +235,7 @@ CASES = [
     Case(
         "settings list for a string",
         ["uploads"],
-        "line 2: supabase_bucket is \"['a', 'b']\"; it must be text",
+        "line 2: supabase_bucket is \"['a', 'b']\"; it must be text (in",
         settings=(USER_ID + 'supabase_bucket = ["a", "b"]\n').encode(),
     ),
     Case(
@@ -295,9 +295,17 @@ CASES = [
         "STORYFORGE_UPLOAD_CONCURENCY is not a Storyforge variable — did you mean STORYFORGE_UPLOAD_CONCURRENCY?",
         env={"STORYFORGE_UPLOAD_CONCURENCY": "8"},
     ),
-    Case("log folder is a file", ["uploads"], "The log folder", log_dir=_is_a_file),
+    Case(
+        "log folder is a file", ["uploads"], "logs is a file, not a folder — set STORYFORGE_LOG_DIR", log_dir=_is_a_file
+    ),
     # The data folder: checked before anything starts.
     Case("data folder is a file", ["uploads"], "is a file, not a folder", data_dir=_file_as_data_dir),
+    Case(
+        "--data-dir is a file",
+        ["--data-dir", "blocker", "uploads"],
+        "blocker is a file, not a folder",
+        data_dir=_file_as_parent,
+    ),
     Case(
         "data folder inside a file",
         ["--data-dir", "blocker/data", "uploads"],
