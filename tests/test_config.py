@@ -7,7 +7,16 @@ from pathlib import Path
 import keyring.backend
 import pytest
 
-from desktop.config import SETTINGS_FILE, config_dir, load_settings, save_settings
+from desktop.config import (
+    SETTINGS_FILE,
+    Settings,
+    SettingsError,
+    config_dir,
+    load_settings,
+    read_settings,
+    save_settings,
+    unusable,
+)
 from desktop.logs import SecretMask
 from desktop.secrets import SecretStore
 
@@ -100,3 +109,42 @@ def test_the_log_masks_secrets(tmp_path: Path) -> None:
     assert "pa55word" not in text and "hunter2-key" not in text
     assert "db.example.com" in text
     assert "eyJ" not in mask.mask("key eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZSJ9.c2lnbmF0dXJl")
+
+
+def test_a_bad_value_is_replaced_by_its_default_and_named_where_it_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SecretStore(MemoryKeyring())
+    path = config_dir() / SETTINGS_FILE
+    path.parent.mkdir(parents=True)
+    text = 'user_id = "6f1c1b7e-6a65-4d55-9a3b-1bd0e1e0c001"\nsupabase_bucket = "kept"\nimage_concurrency = 0\n'
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("STORYFORGE_TEXT_PROVIDER", "gpt")
+    loaded = read_settings(store)
+    assert loaded.settings.supabase_bucket == "kept"  # what was good is used
+    assert loaded.settings.image_concurrency == 3 and loaded.settings.text_provider == "offline"
+    assert loaded.problems == [
+        'STORYFORGE_TEXT_PROVIDER is "gpt"; it must be one of offline, openai — change it or unset it.',
+        f'The settings file {path}, line 3: image_concurrency is "0"; it must be a whole number from 1 to 16 — fix '
+        "that line or delete it to use the default.",
+    ]
+    with pytest.raises(SettingsError, match="STORYFORGE_TEXT_PROVIDER"):
+        load_settings(store)
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_the_environment_hides_a_bad_value_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = config_dir() / SETTINGS_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text('user_id = "6f1c1b7e-6a65-4d55-9a3b-1bd0e1e0c001"\nupload_concurrency = "many"\n')
+    monkeypatch.setenv("STORYFORGE_UPLOAD_CONCURRENCY", "7")
+    assert load_settings(SecretStore(MemoryKeyring())).upload_concurrency == 7
+
+
+def test_supabase_without_a_key_starts_but_settings_refuses_it() -> None:
+    settings = Settings(storage_backend="supabase", supabase_url="https://example.supabase.co")
+    assert unusable(settings, complete=False) == {}  # a start-up says so when an upload is tried
+    assert unusable(settings) == {"supabase_key": "must be set for the chosen provider or storage"}
+    assert unusable(settings.model_copy(update={"supabase_url": ""})) == {
+        "supabase_url": "must be an address starting with http:// or https://",
+        "supabase_key": "must be set for the chosen provider or storage",
+    }
+    assert Settings(data_dir=Path("~/Stories")).data_dir == Path.home() / "Stories"
