@@ -416,6 +416,7 @@ class MainWindow(QMainWindow):
         self._runtime.tasks.start(self._apply_settings(settings), "Applying the settings")
 
     async def _apply_settings(self, settings: Settings) -> None:
+        storage_before = self._runtime.settings.storage_backend
         change = await self._runtime.apply_settings(settings)
         self.statusBar().showMessage(
             "Settings saved"
@@ -425,7 +426,8 @@ class MainWindow(QMainWindow):
         self.uploads_panel.storage_changed()
         manager = self._runtime.uploads
         # Uploads keep their storage: those not yet stored on the one left behind are offered to the new one.
-        stranded = len(await manager.stranded()) if manager is not None else 0
+        moved = settings.storage_backend != storage_before
+        stranded = len(await manager.stranded()) if manager is not None and moved else 0
         if change.local_only_images or stranded:
             self._offer_local_images(change.local_only_images, stranded)
 
