@@ -22,6 +22,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from desktop.db.connect import check_database_url
+from desktop.models import is_control, printable
 from desktop.secrets import SECRET_NAMES, SecretStore
 
 APP_NAME = "storyforge"
@@ -171,17 +172,12 @@ def accepted_values(name: str) -> str:
 def _shown(value: object) -> str:
     """A value quoted for one line of a message: control characters escaped, long values cut."""
     text = value if isinstance(value, str) else repr(value)
-    text = escape_controls(text)
+    text = printable(text)
     return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
 
 
-def escape_controls(text: str) -> str:
-    """`text` safe for one line of a terminal: control characters (escape sequences too) as \\xNN."""
-    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
-
-
 def _has_controls(value: object) -> bool:
-    return isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value)
+    return isinstance(value, str) and any(is_control(char) for char in value)
 
 
 def field_problem(name: str, error: dict[str, Any] | None = None) -> str:
