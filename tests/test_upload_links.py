@@ -374,7 +374,9 @@ def test_retry_failed_on_the_command_line_also_repairs_missing_links(
     assert all(count == 1 for count in storage_server.writes.values())
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_with_faults_on_a_third_of_requests_every_image_ends_stored_once_with_a_working_link(
+    seed: int,
     make_upload_manager: MakeManager,
     supabase_settings: Settings,
     storage_server: StorageServer,
@@ -382,9 +384,11 @@ def test_with_faults_on_a_third_of_requests_every_image_ends_stored_once_with_a_
     run: Run,
 ) -> None:
     for on in ("upload", "sign"):
-        storage_server.inject_randomly(Fault.server_error(503), rate=0.15, on=on)
-        storage_server.inject_randomly(Fault.drop(), rate=0.15, on=on)
-    storage_server.inject_randomly(Fault.server_error(502, html=True), rate=0.3, on="bucket")
+        storage_server.inject(Fault.server_error(503), on=on)  # at least one of each, whatever the dice say
+        # 0.16 + 0.84 · 0.17 ≈ 0.30 of the requests meet a 503 or a dropped connection.
+        storage_server.inject_randomly(Fault.server_error(503), rate=0.16, on=on, seed=seed)
+        storage_server.inject_randomly(Fault.drop(), rate=0.17, on=on, seed=seed)
+    storage_server.inject_randomly(Fault.server_error(502, html=True), rate=0.3, on="bucket", seed=seed)
     manager = make_upload_manager(
         supabase_settings, retry=RetryPolicy(base_delay=0.01, max_delay=0.05, max_attempts=40)
     )
@@ -403,10 +407,16 @@ def test_with_faults_on_a_third_of_requests_every_image_ends_stored_once_with_a_
     attempts = sum(upload.attempts for upload in uploads)
     link_only = len({upload.id for upload in seen if "link could not be made" in upload.error_message})
     assert attempts > len(uploads) and link_only > 0  # faults did happen, on the bytes and on the links
+    faulted = storage_server.faulted
+    sent = sum(
+        1 for method, path in storage_server.requests if method in ("POST", "PUT") and "/object/" + BUCKET in path
+    )
     print(
-        f"\n30 % faults: {len(uploads)} uploads, {attempts} attempts, {link_only} waited for their link, "
-        f"{sign_requests(storage_server)} signing requests, {len(storage_server.object_keys(BUCKET))} objects, "
-        f"max writes per object {max(storage_server.writes.values())}"
+        f"\n30 % faults (seed {seed}): {len(uploads)} uploads, {attempts} attempts; faults met: "
+        f"{faulted['upload']} of {sent} upload requests, {faulted['sign']} of {sign_requests(storage_server)} signing "
+        "requests, "
+        f"{faulted['bucket'] + faulted['create_bucket']} bucket checks; {link_only} uploads waited for their link; "
+        f"{len(storage_server.object_keys(BUCKET))} objects, at most {max(storage_server.writes.values())} write each"
     )
 
 

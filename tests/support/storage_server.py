@@ -130,6 +130,7 @@ class StorageServer:
         self.stalled = 0
         self._faults: list[tuple[str, Fault]] = []
         self._random_faults: list[tuple[str, Fault, float]] = []
+        self.faulted: Counter[str] = Counter()  # faults met, by target ("upload", "sign", "bucket", …)
         self._random = random.Random(0)
         self._released = threading.Event()
         self._signing_secret = secrets.token_bytes(16)
@@ -190,9 +191,11 @@ class StorageServer:
             for index, (on, fault) in enumerate(self._faults):
                 if _meets(on, target):
                     del self._faults[index]
+                    self.faulted[target] += 1
                     return fault
             for on, fault, rate in self._random_faults:
                 if _meets(on, target) and self._random.random() < rate:
+                    self.faulted[target] += 1
                     return fault
         return None
 
