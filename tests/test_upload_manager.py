@@ -326,10 +326,33 @@ def test_rows_left_uploading_go_back_to_the_queue_at_start_and_upload(
     repo = UploadRepository(pool)
     claimed = run(repo.claim("supabase", 2))
     assert all(upload is not None and upload.status is UploadStatus.uploading for upload in claimed)
+    run(pool.execute("UPDATE uploads SET claimed_by = 'storyforge-4242-deadbeef'"))  # claimed by an app that died
 
     manager = make_manager(supabase_settings)
     uploads = settled(manager, book, run)
     assert [upload.status for upload in uploads] == [UploadStatus.uploaded] * 2
+
+
+def test_rows_another_running_app_is_sending_are_left_to_it(
+    make_manager: MakeManager,
+    supabase_settings: Settings,
+    storage_server: StorageServer,
+    illustrated_story: MakeStory,
+    database_url: str,
+    pool: asyncpg.Pool,
+    run: Run,
+) -> None:
+    writer = make_manager(supabase_settings, start=False)
+    enqueue_all(writer, illustrated_story(2), run)
+
+    other = run(asyncpg.connect(database_url, server_settings={"application_name": "storyforge-7-0badf00d"}))
+    try:
+        run(other.execute("UPDATE uploads SET status = 'uploading'"))  # another running app is sending both
+        make_manager(supabase_settings)  # this one starts meanwhile: it takes back only a dead app's rows
+        assert [row["status"] for row in run(pool.fetch("SELECT status FROM uploads"))] == ["uploading"] * 2
+    finally:
+        run(other.close())
+    assert not storage_server.writes
 
 
 def test_switching_from_local_to_supabase_offers_the_local_only_images(
