@@ -191,7 +191,8 @@ class UploadManager(QObject):
         )
         # A regenerated image takes over the scene's row. A transfer of the image it replaces still running would
         # land after the new one removed it: let it end first (a moment; new scenes have nothing to wait for).
-        await self._queue.released_scene(scene.id)
+        if self._queue.is_running:  # a stopped queue has nothing running, and would never say so
+            await self._queue.released_scene(scene.id)
         stored = await self._repo.put_scene_image(upload)
         for upload_id in await self._repo.drop_unsent_elsewhere(stored):
             self.upload_removed.emit(upload_id)
