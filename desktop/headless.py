@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -25,6 +26,10 @@ async def run_headless(settings: Settings, secrets: SecretStore, command: Comman
             _say(runtime.database_error)
             return 1
         return await command(runtime, args)
+    except BrokenPipeError:
+        # The reader went away (`storyforge uploads --json | head`): it has what it wanted; nothing to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the final flush cannot fail again
+        return 1
     except Exception as exc:
         # One line for the terminal; the traceback goes to the log, where a bug report can find it.
         log.error("storyforge %s failed", args.command, exc_info=exc)

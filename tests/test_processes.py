@@ -245,3 +245,19 @@ def test_cancel_in_the_window_stops_a_story_a_script_is_writing(
         qtbot.waitUntil(lambda: header.resume_button.isVisible(), timeout=10_000)  # the window follows it
     finally:
         app.close()
+
+
+def test_a_reader_that_stops_early_gets_no_error_line(app_data_dir: Path) -> None:
+    # `storyforge uploads --json | head -1`: the reader has gone before the list is printed.
+    command = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--data-dir", str(app_data_dir), "uploads", "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert command.stdout is not None
+    command.stdout.close()
+    _, errors = command.communicate(timeout=120)
+    assert errors == ""
+    assert command.returncode == 1
