@@ -194,10 +194,10 @@ class UploadManager(QObject):
         if self._queue.is_running:  # a stopped queue has nothing running, and would never say so
             await self._queue.released_scene(scene.id)
         stored = await self._repo.put_scene_image(upload)
+        self.notify(stored)  # before any other await: the queue may take the row at once, and says so
+        self._queue.wake()
         for upload_id in await self._repo.drop_unsent_elsewhere(stored):
             self.upload_removed.emit(upload_id)
-        self.notify(stored)
-        self._queue.wake()
         return stored
 
     async def uploads(
