@@ -136,7 +136,13 @@ class Runtime(QObject):
             await service.shutdown()
         await self.tasks.cancel_all()
         if self.pool is not None:
-            await self.pool.close()
+            try:
+                # close() waits for every connection to come back; one stuck on a dead server must not stop a quit.
+                async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
+                    await self.pool.close()
+            except TimeoutError:
+                log.warning("the database connections did not close in time; closing them now")
+                self.pool.terminate()
             self.pool = None
         if self._embedded is not None:
             await asyncio.wrap_future(self._database_executor.submit(self._embedded.stop))

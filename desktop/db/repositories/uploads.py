@@ -66,26 +66,30 @@ class UploadRepository:
             self._own = await self._pool.acquire()
 
     async def release_connection(self) -> None:
-        own = self._held()
+        own = await self._held()
         self._own = None
         if own is not None:
             async with self._lock:  # let a query in flight finish first
                 await self._pool.release(own)
 
-    def _held(self) -> asyncpg.Connection | None:
-        """The held connection while it is usable. One the server dropped is detached by the pool, whose calls
-        then raise InterfaceError: from then on the pool serves the queries."""
+    async def _held(self) -> asyncpg.Connection | None:
+        """The held connection while it is usable; from the moment the server drops it, the pool serves."""
         own = self._own
+        if own is None:
+            return None
         try:
-            if own is not None and not own.is_closed():
+            if not own.is_closed():
                 return own
-        except asyncpg.InterfaceError:
-            pass
+        except asyncpg.InterfaceError:  # the pool has taken it back already
+            self._own = None
+            return None
+        # Closed under us: hand it back, so the pool replaces it and closing the pool does not wait for it.
         self._own = None
+        await self._pool.release(own)
         return None
 
     async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
-        own = self._held()
+        own = await self._held()
         if own is None:
             return list(await self._pool.fetch(sql, *args))
         async with self._lock:
