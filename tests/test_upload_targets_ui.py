@@ -54,8 +54,11 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
     qtbot.waitUntil(lambda: panel.model.counts() == (0, 2), timeout=15_000)
     qtbot.waitUntil(lambda: badge(app) == "Complete · 2 uploads failed", timeout=5_000)
 
-    settings = app.runtime.settings.model_copy(update={"storage_backend": "local"})
-    window._settings_saved(settings)  # what Save in the Settings dialog does
+    window.open_settings()  # the writer chooses the local folder
+    dialog = window.settings_dialog
+    assert dialog is not None
+    dialog.storage_backend.setCurrentIndex(dialog.storage_backend.findData("local"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
 
     qtbot.waitUntil(lambda: window.local_images_question is not None and window.local_images_question.isVisible())
     question = window.local_images_question
@@ -79,7 +82,9 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
     qtbot.waitUntil(lambda: window.uploads_status.text() == "Uploads: all done", timeout=15_000)
     uploads = panel.model.uploads()
     assert [(u.backend, u.status) for u in uploads] == [("local", UploadStatus.uploaded)] * 2
-    assert all(settings.library_dir.joinpath(*u.object_path.split("/")).is_file() for u in uploads)
+    library = app.runtime.settings.library_dir
+    assert app.runtime.settings.storage_backend == "local"
+    assert all(library.joinpath(*u.object_path.split("/")).is_file() for u in uploads)
     assert [table.index(row, Column.target).data() for row in range(2)] == ["Library folder"] * 2
     assert not panel.send_button.isVisible()
     qtbot.waitUntil(lambda: badge(app) == "Complete", timeout=5_000)
