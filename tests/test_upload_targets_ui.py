@@ -118,3 +118,33 @@ def test_the_panel_sends_uploads_left_on_another_storage_with_one_click(
     [upload] = panel.model.uploads()
     assert upload.backend == "local" and upload.status is UploadStatus.uploaded
     assert not panel.send_button.isVisible()
+
+
+def test_a_storage_problem_notice_goes_away_with_the_storage_that_caused_it(
+    open_app: Callable[..., WriterApp],
+    storage_server_with_bucket: StorageServer,
+    illustrated_story: MakeStory,
+    run: Run,
+    qtbot: Any,
+) -> None:
+    server = storage_server_with_bucket
+    book = illustrated_story(1)
+    app = open_app(
+        storage_backend="supabase",
+        supabase_url=server.url,
+        supabase_key=SecretStr("not-the-key"),
+        supabase_bucket=BUCKET,
+    )
+    window, manager = app.window, app.runtime.uploads
+    assert manager is not None
+    run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
+    qtbot.waitUntil(lambda: window.notices.isVisible(), timeout=15_000)
+    assert "rejected the key" in window.notices.text.text()
+
+    window.open_settings()  # the writer leaves that storage for the local folder
+    dialog = window.settings_dialog
+    assert dialog is not None
+    dialog.storage_backend.setCurrentIndex(dialog.storage_backend.findData("local"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: not window.notices.isVisible(), timeout=5_000)

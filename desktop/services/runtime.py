@@ -20,7 +20,7 @@ from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SECRET_NAMES, SecretStore
 from desktop.services.live_changes import LiveChanges
 from desktop.services.story_service import StoryService
-from desktop.services.upload_manager import UploadManager
+from desktop.services.upload_manager import UploadManager, storage_identity
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 class SettingsChange:
     database_changed: bool
     local_only_images: int  # images kept only on this computer, when storage just moved to Supabase
+    storage_changed: bool  # another storage, or the same one reached another way (URL, key, bucket…)
 
 
 class Service(Protocol):
@@ -113,7 +114,11 @@ class Runtime(QObject):
             settings.database_url,
             settings.database_password,
         )
-        return SettingsChange(database_changed=database_changed, local_only_images=local_only)
+        return SettingsChange(
+            database_changed=database_changed,
+            local_only_images=local_only,
+            storage_changed=storage_identity(before) != storage_identity(settings),
+        )
 
     async def wait_ready(self) -> None:
         await self._ready.wait()

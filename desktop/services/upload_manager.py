@@ -137,7 +137,7 @@ class UploadManager(QObject):
     async def reconfigure(self, settings: Settings) -> None:
         """Use new settings from now on; a changed storage gets a fresh client and bucket check."""
         async with self._backend_lock:
-            changed = _storage_identity(settings) != _storage_identity(self._settings)
+            changed = storage_identity(settings) != storage_identity(self._settings)
             self._settings = settings
             self._queue.set_limit(settings.upload_concurrency)
             if changed:
@@ -445,7 +445,8 @@ class UploadManager(QObject):
             self.upload_progress.emit(key.upload_id, done, total)
 
 
-def _storage_identity(settings: Settings) -> tuple[object, ...]:
+def storage_identity(settings: Settings) -> tuple[object, ...]:
+    """What decides where images go and how: a change of any of it is another storage."""
     return (
         settings.storage_backend,
         settings.supabase_url,

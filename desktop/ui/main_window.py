@@ -40,6 +40,7 @@ from desktop.ui.widgets import retint_all, set_icon
 from desktop.ui.window_actions import WindowActions
 
 THUMBNAIL_WORKERS = 2
+STORAGE_NOTICE = "Uploading images"  # the title of a storage problem's notice
 
 
 class MainWindow(QMainWindow):
@@ -424,6 +425,8 @@ class MainWindow(QMainWindow):
             10_000,
         )
         self.uploads_panel.storage_changed()
+        if change.storage_changed:
+            self.notices.withdraw(STORAGE_NOTICE)
         manager = self._runtime.uploads
         # Uploads keep their storage: those not yet stored on the one left behind are offered to the new one.
         moved = settings.storage_backend != storage_before
@@ -471,7 +474,7 @@ class MainWindow(QMainWindow):
 
     def _storage_problem(self, failure: Failure) -> None:
         """The storage cannot take any upload until the writer acts (a rejected key, a missing bucket)."""
-        self.notices.add_message("Uploading images", failure.message)
+        self.notices.add_message(STORAGE_NOTICE, failure.message)
 
     def show_error(self, title: str, error: BaseException) -> None:
         self.notices.show_error(title, error)

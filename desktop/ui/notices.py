@@ -126,6 +126,12 @@ class NoticeBar(QFrame):
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.all_details())
 
+    def withdraw(self, title: str) -> None:
+        """Notices under `title` no longer hold (the writer changed what caused them): the one shown is hidden.
+        They stay in `notices`; a problem that is still there is reported again."""
+        if self.isVisible() and self.current is not None and self.current.title == title:
+            self.dismiss()
+
     def dismiss(self) -> None:
         # Dismissed notices stay in `notices` (and the log): hidden, not lost.
         self.details_button.setChecked(False)
