@@ -20,6 +20,13 @@ _UPSERT = f"""
     RETURNING {_COLUMNS}"""
 
 
+def _existing(row: asyncpg.Record | None, scene_id: uuid.UUID) -> Scene:
+    """The scene an UPDATE … RETURNING wrote; no row means it was not there."""
+    if row is None:
+        raise LookupError(f"scene {scene_id} does not exist")
+    return Scene.model_validate(dict(row))
+
+
 def _args(scene: Scene) -> tuple[object, ...]:
     return (
         scene.id,
@@ -71,9 +78,7 @@ class SceneRepository:
             text,
             utc_now(),
         )
-        if row is None:
-            raise LookupError(f"scene {scene_id} does not exist")
-        return Scene.model_validate(dict(row))
+        return _existing(row, scene_id)
 
     async def replace_text(self, scene_id: uuid.UUID, title: str, text: str, image_prompt: str) -> Scene:
         """A regenerated text: it replaces the writer's edits, so the scene reads as generated again.
@@ -90,9 +95,7 @@ class SceneRepository:
             image_prompt,
             utc_now(),
         )
-        if row is None:
-            raise LookupError(f"scene {scene_id} does not exist")
-        return Scene.model_validate(dict(row))
+        return _existing(row, scene_id)
 
     async def set_image(
         self, scene_id: uuid.UUID, status: ImageStatus, *, path: str | None = None, error: str = ""
@@ -107,9 +110,7 @@ class SceneRepository:
             error,
             utc_now(),
         )
-        if row is None:
-            raise LookupError(f"scene {scene_id} does not exist")
-        return Scene.model_validate(dict(row))
+        return _existing(row, scene_id)
 
     async def reset_unfinished_images(self) -> int:
         """At start-up: images left `painting` by an app that died go back to what they were (painted or pending).
