@@ -49,23 +49,23 @@ class Change:
     op: Op
     id: uuid.UUID
     story_id: uuid.UUID
+    origin: str  # the application_name of the process that made it (connect.PROCESS_NAME there)
 
 
 def parse_change(payload: str) -> Change | None:
     """The change a notification announces, or None for one that is not ours to read."""
     try:
         data = json.loads(payload)
-        return Change(Table(data["table"]), Op(data["op"]), uuid.UUID(data["id"]), uuid.UUID(data["story_id"]))
-    except (ValueError, KeyError, TypeError):
+        return Change(
+            Table(data["table"]),
+            Op(data["op"]),
+            uuid.UUID(data["id"]),
+            uuid.UUID(data["story_id"]),
+            str(data.get("origin", "")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         log.warning("ignoring a change notification that cannot be read: %.200r", payload)
         return None
-
-
-def _origin(payload: str) -> str:
-    try:
-        return str(json.loads(payload).get("origin", ""))
-    except (ValueError, AttributeError):
-        return ""
 
 
 Handler = Callable[[list[Change]], Awaitable[None]]
@@ -75,9 +75,9 @@ Reconnect = Callable[[], Awaitable[str]]
 class ChangeListener:
     """Listens while started; `handler` gets each batch of other processes' changes, in order, one batch at a time.
 
-    After a dropped connection it calls `reconnect` (which returns the DSN to use, e.g. after making sure the
-    embedded server runs) and listens again; a batch of every change it may have missed is then unknown, so
-    `handler` gets `missed()` to reload what is shown.
+    After a dropped connection it calls `reconnect` (which returns the DSN to use, after starting the embedded
+    server again if it stopped) and listens again. What changed meanwhile was never announced to it, so it then calls
+    `missed` instead, for the pages to reload what they show.
     """
 
     def __init__(self, dsn: str, handler: Handler, missed: Callable[[], Awaitable[None]], reconnect: Reconnect) -> None:
@@ -121,10 +121,9 @@ class ChangeListener:
                 await connection.close(timeout=2)
 
     def _on_notification(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
-        if _origin(payload) == PROCESS_NAME:
-            return  # this process's own change: its services have told the window already
         change = parse_change(payload)
-        if change is not None:
+        # This process's own changes are skipped: its services have told the window already.
+        if change is not None and change.origin != PROCESS_NAME:
             self._pending.append(change)
             self._arrived.set()
 
@@ -168,3 +167,5 @@ class ChangeListener:
             await work
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             log.warning("could not show a change made by another process: %s", exc)
+        except Exception:
+            log.exception("showing a change made by another process failed")
