@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     user_id: uuid.UUID | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
+    # A URL that keeps its session, for live refresh when `database_url` is a transaction-mode pooler's.
+    database_session_url: str = ""
 
     text_provider: Literal["offline", "openai"] = "offline"
     image_provider: Literal["offline", "openai", "a1111"] = "offline"
@@ -114,10 +116,17 @@ class Settings(BaseSettings):
 
     def database_dsn(self) -> str:
         """The URL to connect with: the keyring's password joins a URL that has none of its own."""
+        return self._with_password(self.database_url)
+
+    def database_session_dsn(self) -> str:
+        """The session URL for live refresh (see desktop/db/address.py), with the password as above; "" if unset."""
+        return self._with_password(self.database_session_url) if self.database_session_url else ""
+
+    def _with_password(self, url: str) -> str:
         password = self.database_password.get_secret_value()
-        parts = urlsplit(self.database_url)
+        parts = urlsplit(url)
         if not password or parts.password is not None or parts.username is None:
-            return self.database_url
+            return url
         netloc = f"{parts.username}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         return urlunsplit(parts._replace(netloc=netloc))
 
@@ -142,6 +151,8 @@ def accepted_values(name: str) -> str:
     """What `name` takes, in a writer's words: "one of offline, openai", "a whole number from 1 to 32"."""
     if name == "database_url":
         return "a PostgreSQL URL such as postgresql://user@host:5432/storyforge, or nothing for the embedded one"
+    if name == "database_session_url":
+        return "a PostgreSQL URL that keeps its session (a direct or session-mode one), or nothing"
     if name in _URL_FIELDS:
         return "an address starting with http:// or https://"
     field = Settings.model_fields[name]
@@ -380,8 +391,10 @@ def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
     for name, missing in needed.items():
         if complete and missing:
             problems[name] = "must be set for the chosen provider or storage"
-    if settings.database_url and (problem := check_database_url(settings.database_url)):
-        problems["database_url"] = problem.removeprefix("The database URL ").rstrip(".")
+    for name in ("database_url", "database_session_url"):
+        url = getattr(settings, name)
+        if url and (problem := check_database_url(url)):
+            problems[name] = problem.removeprefix("The database URL ").rstrip(".")
     return problems
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from desktop.db.address import DatabaseAddress
 from desktop.db.changes import CHANNEL, Change, ChangeListener, Op, Table
-from desktop.db.connect import PROCESS_NAME
+from desktop.db.connect import open_pool
 
 from .conftest import Run
 
@@ -16,8 +17,8 @@ INSERT_STORY = """INSERT INTO stories (id, user_id, title, prompt, scene_count, 
                   VALUES ($1, $2, 'Elsewhere', 'A story written by another process.', 1, 'complete')"""
 
 
-def test_changes_by_another_process_arrive_and_our_own_and_unreadable_ones_do_not(
-    database_url: str, pool: asyncpg.Pool, run: Run, qtbot: Any
+def test_changes_by_another_instance_arrive_and_our_own_and_unreadable_ones_do_not(
+    database_url: str, run: Run, qtbot: Any
 ) -> None:
     seen: list[Change] = []
 
@@ -27,14 +28,13 @@ def test_changes_by_another_process_arrive_and_our_own_and_unreadable_ones_do_no
     async def nothing() -> None:
         return None
 
-    async def same_dsn() -> str:
-        return database_url
-
-    listener = ChangeListener(database_url, handler, nothing, same_dsn)
+    address = DatabaseAddress.of(database_url)
+    listener = ChangeListener(address, handler, nothing, nothing)
+    pool = run(open_pool(address))
     run(listener.start())
     try:
         ours = uuid.uuid4()
-        run(pool.execute(INSERT_STORY, ours, uuid.uuid4()))  # this process (its pool carries PROCESS_NAME)
+        run(pool.execute(INSERT_STORY, ours, uuid.uuid4()))  # this instance: its pool carries the address's name
         run(pool.execute("SELECT pg_notify($1, 'not json at all')", CHANNEL))  # logged and skipped
 
         theirs, last = uuid.uuid4(), uuid.uuid4()
@@ -57,7 +57,8 @@ def test_changes_by_another_process_arrive_and_our_own_and_unreadable_ones_do_no
             (Table.stories, Op.update, theirs, theirs),
             (Table.stories, Op.insert, last, last),
         ]
-        assert {c.origin for c in seen} == {"storyforge-7-0badf00d"} != {PROCESS_NAME}
+        assert {c.origin for c in seen} == {"storyforge-7-0badf00d"} != {address.instance}
         assert listener.listening
     finally:
         run(listener.stop())
+        run(pool.close())

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 import asyncpg
 
-from desktop.db.connect import PROCESS_NAME, connection_options
+from desktop.db.address import DatabaseAddress
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ class Table(StrEnum):
     uploads = "uploads"
 
 
+class NoSessionUrl(RuntimeError):
+    """Only a transaction-mode pooler's URL is known: no connection could keep a LISTEN."""
+
+
 class Op(StrEnum):
     insert = "insert"
     update = "update"
@@ -49,7 +53,7 @@ class Change:
     op: Op
     id: uuid.UUID
     story_id: uuid.UUID
-    origin: str  # the application_name of the process that made it (connect.PROCESS_NAME there)
+    origin: str  # the application_name of the app instance that made it (its DatabaseAddress.instance)
 
 
 def parse_change(payload: str) -> Change | None:
@@ -69,19 +73,25 @@ def parse_change(payload: str) -> Change | None:
 
 
 Handler = Callable[[list[Change]], Awaitable[None]]
-Reconnect = Callable[[], Awaitable[str]]
 
 
 class ChangeListener:
     """Listens while started; `handler` gets each batch of other processes' changes, in order, one batch at a time.
 
-    After a dropped connection it calls `reconnect` (which returns the DSN to use, after starting the embedded
-    server again if it stopped) and listens again. What changed meanwhile was never announced to it, so it then calls
-    `missed` instead, for the pages to reload what they show.
+    It listens on the address's session URL: LISTEN needs a connection that keeps its session. After a dropped
+    connection it calls `reconnect` (which starts the embedded server again if it stopped) and listens again. What
+    changed meanwhile was never announced to it, so it then calls `missed` instead, for the pages to reload what
+    they show.
     """
 
-    def __init__(self, dsn: str, handler: Handler, missed: Callable[[], Awaitable[None]], reconnect: Reconnect) -> None:
-        self._dsn = dsn
+    def __init__(
+        self,
+        address: DatabaseAddress,
+        handler: Handler,
+        missed: Callable[[], Awaitable[None]],
+        reconnect: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._address = address
         self._handler = handler
         self._missed = missed
         self._reconnect = reconnect
@@ -108,7 +118,10 @@ class ChangeListener:
         await self._disconnect()
 
     async def _connect(self) -> None:
-        connection = await asyncpg.connect(self._dsn, timeout=15, **connection_options(self._dsn))
+        address = self._address
+        if not address.session_dsn:
+            raise NoSessionUrl()
+        connection = await asyncpg.connect(address.session_dsn, timeout=15, **address.options(session=True))
         connection.add_termination_listener(self._on_terminated)
         await connection.add_listener(CHANNEL, self._on_notification)
         self._connection = connection
@@ -123,7 +136,7 @@ class ChangeListener:
     def _on_notification(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         change = parse_change(payload)
         # This process's own changes are skipped: its services have told the window already.
-        if change is not None and change.origin != PROCESS_NAME:
+        if change is not None and change.origin != self._address.instance:
             self._pending.append(change)
             self._arrived.set()
 
@@ -150,7 +163,7 @@ class ChangeListener:
             delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
             await asyncio.sleep(delay)
             try:
-                self._dsn = await self._reconnect()
+                await self._reconnect()
                 await self._connect()
             except Exception as exc:  # any failure here means "try again later"
                 log.info("still cannot listen for changes (%s); trying again", exc)

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import ssl as ssl_module
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+from desktop.db.address import DatabaseAddress
 from desktop.db.migrate import migrate
 
 MIN_SERVER_VERSION = 13
-# Every connection of this process carries this name: the database stamps the work a process holds with it (a story
-# it writes, an upload it sends) and announces its changes under it, so other processes can tell whether that work's
-# owner is alive and skip their own announcements. Unique across machines sharing one database; under 64 bytes.
-PROCESS_NAME = f"storyforge-{os.getpid()}-{secrets.token_hex(4)}"
-_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -54,33 +46,17 @@ def database_host(dsn: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def _is_local(dsn: str) -> bool:
-    parts = urlsplit(dsn)
-    host = parts.hostname or ""
-    socket_host = parse_qs(parts.query).get("host", [""])[0]
-    return host in _LOCAL_HOSTS or host.startswith("/") or socket_host.startswith("/")
-
-
-def _ssl_for(dsn: str) -> ssl_module.SSLContext | str | bool | None:
-    if "sslmode=" in urlsplit(dsn).query:
-        return None  # the URL says what it wants; asyncpg reads it
-    return False if _is_local(dsn) else "require"
-
-
-def connection_options(dsn: str) -> dict[str, Any]:
-    """What every connection of this process is opened with, the pool's and the change listener's alike."""
-    return {"ssl": _ssl_for(dsn), "server_settings": {"application_name": PROCESS_NAME}}
-
-
-async def open_pool(dsn: str, *, timeout: float = 15.0, max_size: int = 8) -> asyncpg.Pool:
+async def open_pool(address: DatabaseAddress | str, *, timeout: float = 15.0, max_size: int = 8) -> asyncpg.Pool:
     """Connect, check the server, migrate; raise DatabaseUnavailable with a plain reason."""
-    problem = check_database_url(dsn)
+    if isinstance(address, str):
+        address = DatabaseAddress.of(address)
+    problem = check_database_url(address.dsn)
     if problem:
         raise DatabaseUnavailable(problem)
-    where = database_host(dsn)
+    where = database_host(address.dsn)
     try:
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=max_size, timeout=timeout, command_timeout=60, **connection_options(dsn)
+            address.dsn, min_size=1, max_size=max_size, timeout=timeout, command_timeout=60, **address.options()
         )
     except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
         raise DatabaseUnavailable(

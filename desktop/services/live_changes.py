@@ -11,9 +11,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from PySide6.QtCore import QObject, Signal
 
-from desktop.db.changes import Change, ChangeListener, Op, Table
+from desktop.db.address import DatabaseAddress
+from desktop.db.changes import Change, ChangeListener, NoSessionUrl, Op, Table
 from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager
 
@@ -26,23 +28,37 @@ class LiveChanges(QObject):
 
     def __init__(
         self,
-        dsn: str,
+        address: DatabaseAddress,
         stories: StoryService,
         uploads: UploadManager,
-        reconnect: Callable[[], Awaitable[str]],
+        reconnect: Callable[[], Awaitable[None]],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._stories = stories
         self._uploads = uploads
-        self._listener = ChangeListener(dsn, self._show, self._missed, reconnect)
+        self._listener = ChangeListener(address, self._show, self._missed, reconnect)
+        self.off_reason = ""  # why live refresh is off, in the writer's words ("" while it works)
 
     @property
     def listening(self) -> bool:
         return self._listener.listening
 
-    async def start(self) -> None:
-        await self._listener.start()
+    async def start(self) -> bool:
+        """Listen for other instances' changes; False (and `off_reason`) when no connection can keep a session."""
+        try:
+            await self._listener.start()
+        except NoSessionUrl:
+            self.off_reason = (
+                "the database URL is a transaction-mode pooler's (port 6543) and no session URL is set — add one "
+                "in Settings → Database"
+            )
+        except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+            self.off_reason = "its connection cannot be made — check the session URL in Settings → Database"
+            log.warning("cannot listen for changes: %s", exc)
+        if self.off_reason:
+            log.warning("live refresh is off: %s", self.off_reason)
+        return not self.off_reason
 
     async def shutdown(self) -> None:
         await self._listener.stop()

@@ -11,6 +11,7 @@ import asyncpg
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
+from desktop.db.address import DatabaseAddress
 from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
 from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from desktop.db.repositories import SceneRepository, StoryRepository
@@ -59,6 +60,7 @@ class Runtime(QObject):
         self.uploads: UploadManager | None = None
         self.story_service: StoryService | None = None
         self.live: LiveChanges | None = None
+        self.address: DatabaseAddress | None = None
         self.database_label = (
             "embedded PostgreSQL"
             if settings.uses_embedded_database
@@ -72,8 +74,8 @@ class Runtime(QObject):
     async def start_database(self) -> bool:
         """Start (or reach) the database and migrate it; False with `database_error` set when it cannot."""
         try:
-            dsn = await self._dsn()
-            self.pool = await open_pool(dsn)
+            self.address = DatabaseAddress.of(await self._dsn(), session_url=self.settings.database_session_dsn())
+            self.pool = await open_pool(self.address)
         except (DatabaseUnavailable, EmbeddedPostgresError) as exc:
             self.database_error = str(exc)
             log.error("database unavailable: %s", exc, exc_info=exc.__cause__)
@@ -85,15 +87,12 @@ class Runtime(QObject):
         self.story_service = StoryService(
             settings=self.settings, pool=self.pool, executor=self.executor, uploads=self.uploads, parent=self
         )
-        self.live = LiveChanges(dsn, self.story_service, self.uploads, self._dsn_again, parent=self)
+        self.live = LiveChanges(self.address, self.story_service, self.uploads, self._restart_embedded, parent=self)
         # Live refresh stops first on quit, then generation; uploads last, since they may still be finishing.
         self.services = [self.live, self.story_service, self.uploads]
         await self.story_service.recover()
         await self.uploads.start()
-        try:
-            await self.live.start()
-        except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
-            log.warning("live refresh is off: cannot listen for other processes' changes (%s)", exc)
+        await self.live.start()
         self._ready.set()
         self.database_ready.emit(self.database_label)
         return True
@@ -123,11 +122,10 @@ class Runtime(QObject):
     async def wait_ready(self) -> None:
         await self._ready.wait()
 
-    async def _dsn_again(self) -> str:
-        """After a lost connection: the embedded server is started again if it stopped (a reused one is kept)."""
-        if self._embedded is None:
-            return self.settings.database_dsn()
-        return await asyncio.wrap_future(self._database_executor.submit(self._embedded.start))
+    async def _restart_embedded(self) -> None:
+        """After a lost connection: the embedded server is started again if it stopped (a running one is kept)."""
+        if self._embedded is not None:
+            await asyncio.wrap_future(self._database_executor.submit(self._embedded.start))
 
     async def _dsn(self) -> str:
         if not self.settings.uses_embedded_database:

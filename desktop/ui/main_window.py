@@ -199,6 +199,12 @@ class MainWindow(QMainWindow):
             self.uploads_panel.connect_manager()
         if runtime.live is not None:
             runtime.live.reload_needed.connect(self._reload_everything)
+            if runtime.live.off_reason:
+                self.notices.add_message(
+                    "Following other devices' changes",
+                    f"Live refresh is off: {runtime.live.off_reason}. Until then the library is read again each time"
+                    " you come back to this window.",
+                )
         self._update_actions()
 
     def bring_to_front(self) -> None:
@@ -491,6 +497,10 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
             self.restyle()
+        elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            live = self._runtime.live
+            if live is not None and live.off_reason:  # no change is announced: what is shown is read again instead
+                self._reload_everything()
 
     def restyle(self) -> None:
         """The system switched between light and dark: new colours for the style sheet, icons and badges."""

@@ -1,0 +1,103 @@
+"""Where the database is and how to talk to it.
+
+A URL can name the database directly, a pooler in session mode (each client keeps one server session: all works),
+or a pooler in *transaction* mode, as Supabase's dashboard offers by default: there each transaction may run on
+another server session, so prepared statements and session state (LISTEN, session advisory locks) do not survive
+from one transaction to the next. Such a URL is recognised by Supabase's transaction port, 6543, or by a
+`pgbouncer=true` hint in its query (as Prisma and others write it). The pool then keeps no prepared statements,
+and the change listener, which needs a session of its own, uses a session URL: the one the writer gave in Settings,
+or Supabase's session-mode port on the same host.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import ssl as ssl_module
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+TRANSACTION_POOLER_PORT = 6543  # Supabase's pooler in transaction mode …
+SESSION_POOLER_PORT = 5432  # … and the same pooler in session mode
+_POOLER_HINT = "pgbouncer"
+_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+def new_instance_name() -> str:
+    """The application_name of one running app: unique across machines sharing a database, under 64 bytes.
+
+    The database stamps the work an instance holds with it (a story it writes, an upload it sends) and announces
+    its changes under it, so others can tell whether that work's owner is alive and skip their own announcements.
+    """
+    return f"storyforge-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class DatabaseAddress:
+    dsn: str  # what the pool connects to (without the pooler hint, which the server would refuse)
+    transaction_pooler: bool
+    session_dsn: str  # a connection that keeps its session, for LISTEN; "" when none is known
+    instance: str
+
+    @classmethod
+    def of(cls, url: str, *, session_url: str = "", instance: str | None = None) -> DatabaseAddress:
+        dsn, hinted = _without_pooler_hint(url)
+        port = _port(dsn)
+        pooled = hinted or port == TRANSACTION_POOLER_PORT
+        if session_url:
+            session = _without_pooler_hint(session_url)[0]
+        elif not pooled:
+            session = dsn
+        elif port == TRANSACTION_POOLER_PORT:
+            session = _with_port(dsn, TRANSACTION_POOLER_PORT, SESSION_POOLER_PORT)
+        else:
+            session = ""
+        return cls(dsn, pooled, session, instance or new_instance_name())
+
+    def options(self, *, session: bool = False) -> dict[str, Any]:
+        """asyncpg's connection options: the pool's, or (`session`) the listener's."""
+        dsn = self.session_dsn if session else self.dsn
+        options: dict[str, Any] = {"ssl": ssl_for(dsn), "server_settings": {"application_name": self.instance}}
+        if self.transaction_pooler and not session:
+            options["statement_cache_size"] = 0  # a statement prepared on one server session is unknown on the next
+        return options
+
+
+def is_local(dsn: str) -> bool:
+    parts = urlsplit(dsn)
+    host = parts.hostname or ""
+    socket_host = dict(parse_qsl(parts.query)).get("host", "")
+    return host in _LOCAL_HOSTS or host.startswith("/") or socket_host.startswith("/")
+
+
+def ssl_for(dsn: str) -> ssl_module.SSLContext | str | bool | None:
+    if "sslmode=" in urlsplit(dsn).query:
+        return None  # the URL says what it wants; asyncpg reads it
+    return False if is_local(dsn) else "require"
+
+
+def _port(dsn: str) -> int | None:
+    try:
+        return urlsplit(dsn).port
+    except ValueError:  # not a number: check_database_url says so in words before anything connects
+        return None
+
+
+def _without_pooler_hint(url: str) -> tuple[str, bool]:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(key, value) for key, value in query if key.lower() != _POOLER_HINT]
+    hinted = any(key.lower() == _POOLER_HINT and value.lower() in ("true", "1", "yes") for key, value in query)
+    if len(kept) == len(query):
+        return url, hinted
+    return urlunsplit(parts._replace(query=urlencode(kept))), hinted
+
+
+def _with_port(dsn: str, old: int, new: int) -> str:
+    parts = urlsplit(dsn)
+    netloc = parts.netloc
+    suffix = f":{old}"
+    if not netloc.endswith(suffix):
+        return ""
+    return urlunsplit(parts._replace(netloc=netloc[: -len(suffix)] + f":{new}"))
