@@ -231,6 +231,8 @@ class Scene(Timestamped):
     image_path: str = ""
     image_error: str = ""
     edited_at: UtcDatetime | None = None  # the writer's last change to the text; None while it is generated
+    # Moved by the database on each change of the title or text (migration 007): an edit names the one it started from.
+    revision: int = Field(default=0, ge=0)
 
     @classmethod
     def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:

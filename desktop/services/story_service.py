@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.db.repositories.scenes import StaleRevision
 from desktop.generation.base import (
     ImageProvider,
     Notify,
@@ -48,6 +49,21 @@ class StoryError(RuntimeError):
 
 class StoryBusy(StoryError):
     pass
+
+
+class EditConflict(StoryError):
+    """The scene's text changed elsewhere (another device saved or regenerated it) since the version these words were
+    based on (`based_on`, a revision); nothing was stored. `current` is the scene as it now is; `title` and `text` are
+    the words not saved."""
+
+    def __init__(self, current: Scene, title: str, text: str, based_on: int) -> None:
+        super().__init__(
+            f"Scene {current.number} was changed on another device — choose which text to keep, or keep both."
+        )
+        self.current = current
+        self.title = title
+        self.text = text
+        self.based_on = based_on
 
 
 class _Relay:
@@ -232,15 +248,25 @@ class StoryService(QObject):
         else:
             await self._stories.ask_writer_to_cancel(story_id)
 
-    async def edit_scene(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
-        """The writer's own words; a change marks the scene edited by hand, so regenerating it asks first."""
+    async def edit_scene(self, scene_id: uuid.UUID, title: str, text: str, *, revision: int | None = None) -> Scene:
+        """The writer's own words; a change marks the scene edited by hand, so regenerating it asks first.
+
+        `revision` is the scene's revision the words were written from: if the text changed since (another device),
+        nothing is stored and EditConflict says what it is now. None writes over whatever is there.
+        """
         title, text = " ".join(title.split()), text.strip()
         if not text:
             raise StoryError("A scene needs some text — write something, or regenerate it.")
         if len(title) > TITLE_MAX:
             raise StoryError(f"A scene title can be at most {TITLE_MAX} characters long.")
         scene = await self._scene(scene_id)
-        updated = await self._scenes.update_text(scene_id, title or f"Scene {scene.number}", text)
+        title = title or f"Scene {scene.number}"
+        try:
+            updated = await self._scenes.update_text(scene_id, title, text, revision=revision)
+        except StaleRevision as stale:
+            assert revision is not None  # only a write over a named revision finds it moved
+            self.scene_saved.emit(stale.current)
+            raise EditConflict(stale.current, title, text, revision) from None
         self.scene_saved.emit(updated)
         return updated
 
@@ -422,9 +448,16 @@ class StoryService(QObject):
                         self.scene_text.emit(story.id, scene.index, event.text_so_far)
                         continue
                     draft = event.scene
-                    updated = await self._scenes.replace_text(
-                        scene.id, draft.title or scene.title, draft.text, draft.image_prompt
-                    )
+                    title = draft.title or scene.title
+                    try:
+                        # Only over the version it was written from: an edit saved meanwhile on another device is
+                        # not replaced unasked; the writer chooses, as with their own edit.
+                        updated = await self._scenes.replace_text(
+                            scene.id, title, draft.text, draft.image_prompt, revision=scene.revision
+                        )
+                    except StaleRevision as stale:
+                        self.scene_saved.emit(stale.current)
+                        raise EditConflict(stale.current, title, draft.text, scene.revision) from None
                     self.scene_text.emit(story.id, scene.index, updated.text)
                     self.scene_saved.emit(updated)
                     return updated

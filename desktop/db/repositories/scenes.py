@@ -7,12 +7,14 @@ import asyncpg
 
 from desktop.models import ImageStatus, Scene, utc_now
 
-_COLUMNS = (
+_WRITTEN = (
     "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, edited_at, created_at,"
     " updated_at"
 )
+# The revision is read, never written: the database moves it (migration 007).
+_COLUMNS = f"{_WRITTEN}, revision"
 _UPSERT = f"""
-    INSERT INTO scenes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    INSERT INTO scenes ({_WRITTEN}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (story_id, index) DO UPDATE SET
         title = excluded.title, text = excluded.text, image_prompt = excluded.image_prompt,
         image_status = excluded.image_status, image_path = excluded.image_path,
@@ -25,6 +27,14 @@ def _existing(row: asyncpg.Record | None, scene_id: uuid.UUID) -> Scene:
     if row is None:
         raise LookupError(f"scene {scene_id} does not exist")
     return Scene.model_validate(dict(row))
+
+
+class StaleRevision(Exception):
+    """The scene's title or text changed since the revision a write was based on; `current` is the scene now."""
+
+    def __init__(self, current: Scene) -> None:
+        super().__init__(f"scene {current.id} is at revision {current.revision}")
+        self.current = current
 
 
 def _args(scene: Scene) -> tuple[object, ...]:
@@ -67,35 +77,52 @@ class SceneRepository:
         rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM scenes WHERE story_id = $1 ORDER BY index", story_id)
         return [Scene.model_validate(dict(row)) for row in rows]
 
-    async def update_text(self, scene_id: uuid.UUID, title: str, text: str) -> Scene:
-        """The writer's own words: a change to the title or text marks the scene edited by hand (`edited_at`)."""
+    async def update_text(self, scene_id: uuid.UUID, title: str, text: str, *, revision: int | None = None) -> Scene:
+        """The writer's own words: a change to the title or text marks the scene edited by hand (`edited_at`).
+
+        With `revision`, only over that revision of the scene; otherwise StaleRevision, and nothing is written.
+        """
         row = await self._pool.fetchrow(
             f"""UPDATE scenes SET title = $2, text = $3, updated_at = greatest($4, updated_at),
                    edited_at = CASE WHEN (title, text) IS DISTINCT FROM ($2, $3) THEN $4 ELSE edited_at END
-                WHERE id = $1 RETURNING {_COLUMNS}""",
+                WHERE id = $1 AND ($5::integer IS NULL OR revision = $5) RETURNING {_COLUMNS}""",
             scene_id,
             title,
             text,
             utc_now(),
+            revision,
         )
-        return _existing(row, scene_id)
+        return await self._written(row, scene_id)
 
-    async def replace_text(self, scene_id: uuid.UUID, title: str, text: str, image_prompt: str) -> Scene:
+    async def replace_text(
+        self, scene_id: uuid.UUID, title: str, text: str, image_prompt: str, *, revision: int | None = None
+    ) -> Scene:
         """A regenerated text: it replaces the writer's edits, so the scene reads as generated again.
 
-        Only the text columns: an image being painted for the scene meanwhile keeps its own status and path.
+        Only the text columns: an image being painted for the scene meanwhile keeps its own status and path. With
+        `revision`, only over that revision (the one the new text was written from); otherwise StaleRevision.
         """
         row = await self._pool.fetchrow(
             f"""UPDATE scenes SET title = $2, text = $3, image_prompt = $4, edited_at = NULL,
                    updated_at = greatest($5, updated_at)
-                WHERE id = $1 RETURNING {_COLUMNS}""",
+                WHERE id = $1 AND ($6::integer IS NULL OR revision = $6) RETURNING {_COLUMNS}""",
             scene_id,
             title,
             text,
             image_prompt,
             utc_now(),
+            revision,
         )
-        return _existing(row, scene_id)
+        return await self._written(row, scene_id)
+
+    async def _written(self, row: asyncpg.Record | None, scene_id: uuid.UUID) -> Scene:
+        """The scene a conditional UPDATE wrote; no row means it is gone, or its revision moved on."""
+        if row is not None:
+            return Scene.model_validate(dict(row))
+        current = await self.get(scene_id)
+        if current is None:
+            raise LookupError(f"scene {scene_id} does not exist")
+        raise StaleRevision(current)
 
     async def set_image(
         self, scene_id: uuid.UUID, status: ImageStatus, *, path: str | None = None, error: str = ""
