@@ -21,6 +21,7 @@ import tomli_w
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from desktop.db.address import ca_file_problem
 from desktop.db.connect import check_database_url
 from desktop.models import is_control, printable
 from desktop.secrets import SECRET_NAMES, SecretStore
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     # A URL that keeps its session, for live refresh when `database_url` is a transaction-mode pooler's.
     database_session_url: str = ""
+    # The CA certificate that signs a remote database's (Supabase offers its own); "" trusts the system's roots.
+    database_ca_file: str = ""
 
     text_provider: Literal["offline", "openai"] = "offline"
     image_provider: Literal["offline", "openai", "a1111"] = "offline"
@@ -86,6 +89,11 @@ class Settings(BaseSettings):
     @classmethod
     def _home(cls, value: Path) -> Path:
         return value.expanduser()  # "~/Stories" from a settings file or a quoted variable means the writer's home
+
+    @field_validator("database_ca_file", mode="after")
+    @classmethod
+    def _file_at_home(cls, value: str) -> str:
+        return str(Path(value.strip()).expanduser()) if value.strip() else ""
 
     @classmethod
     def settings_customise_sources(
@@ -153,6 +161,8 @@ def accepted_values(name: str) -> str:
         return "a PostgreSQL URL such as postgresql://user@host:5432/storyforge, or nothing for the embedded one"
     if name == "database_session_url":
         return "a PostgreSQL URL that keeps its session (a direct or session-mode one), or nothing"
+    if name == "database_ca_file":
+        return "the path of a CA certificate file (.crt or .pem), or nothing for the system's certificates"
     if name in _URL_FIELDS:
         return "an address starting with http:// or https://"
     field = Settings.model_fields[name]
@@ -395,6 +405,9 @@ def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
         url = getattr(settings, name)
         if url and (problem := check_database_url(url)):
             problems[name] = problem.removeprefix("The database URL ").rstrip(".")
+    ca_file = settings.database_ca_file
+    if ca_file and settings.database_url and (problem := ca_file_problem(ca_file)):
+        problems["database_ca_file"] = problem
     return problems
 
 
@@ -424,6 +437,7 @@ def _keep_if_broken(path: Path) -> None:
 
 def _write_file(path: Path, values: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
+    # A name of its own per process: two first runs at once must not rename each other's half-written file.
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(tomli_w.dumps(values), encoding="utf-8")
     temporary.replace(path)

@@ -7,6 +7,10 @@ from one transaction to the next. Such a URL is recognised by Supabase's transac
 `pgbouncer=true` hint in its query (as Prisma and others write it). The pool then keeps no prepared statements,
 and the change listener, which needs a session of its own, uses a session URL: the one the writer gave in Settings,
 or Supabase's session-mode port on the same host.
+
+A remote host is reached over TLS that checks the server's certificate and host name, against the system's roots or
+the CA file named in Settings (Supabase signs its databases' certificates with its own CA, offered for download).
+A `sslmode=` in the URL decides instead: asyncpg reads it, with `sslrootcert=` if given.
 """
 
 from __future__ import annotations
@@ -39,9 +43,10 @@ class DatabaseAddress:
     transaction_pooler: bool
     session_dsn: str  # a connection that keeps its session, for LISTEN; "" when none is known
     instance: str
+    ca_file: str = ""  # the CA certificate that signs the server's; "" for the system's roots
 
     @classmethod
-    def of(cls, url: str, *, session_url: str = "", instance: str | None = None) -> DatabaseAddress:
+    def of(cls, url: str, *, session_url: str = "", instance: str | None = None, ca_file: str = "") -> DatabaseAddress:
         dsn, hinted = _without_pooler_hint(url)
         port = _port(dsn)
         pooled = hinted or port == TRANSACTION_POOLER_PORT
@@ -53,12 +58,17 @@ class DatabaseAddress:
             session = _with_port(dsn, TRANSACTION_POOLER_PORT, SESSION_POOLER_PORT)
         else:
             session = ""
-        return cls(dsn, pooled, session, instance or new_instance_name())
+        return cls(dsn, pooled, session, instance or new_instance_name(), ca_file)
 
     def options(self, *, session: bool = False) -> dict[str, Any]:
-        """asyncpg's connection options: the pool's, or (`session`) the listener's."""
+        """asyncpg's connection options: the pool's, or (`session`) the listener's.
+
+        Raises CertificateFileError when the CA file cannot be used."""
         dsn = self.session_dsn if session else self.dsn
-        options: dict[str, Any] = {"ssl": ssl_for(dsn), "server_settings": {"application_name": self.instance}}
+        options: dict[str, Any] = {
+            "ssl": ssl_for(dsn, self.ca_file),
+            "server_settings": {"application_name": self.instance},
+        }
         if self.transaction_pooler and not session:
             options["statement_cache_size"] = 0  # a statement prepared on one server session is unknown on the next
         return options
@@ -71,10 +81,40 @@ def is_local(dsn: str) -> bool:
     return host in _LOCAL_HOSTS or host.startswith("/") or socket_host.startswith("/")
 
 
-def ssl_for(dsn: str) -> ssl_module.SSLContext | str | bool | None:
+def ssl_for(dsn: str, ca_file: str = "") -> ssl_module.SSLContext | bool | None:
     if "sslmode=" in urlsplit(dsn).query:
         return None  # the URL says what it wants; asyncpg reads it
-    return False if is_local(dsn) else "require"
+    return False if is_local(dsn) else verifying_context(ca_file)
+
+
+class CertificateFileError(ValueError):
+    """The CA file named in Settings cannot be used; `str()` is one plain sentence."""
+
+
+def verifying_context(ca_file: str = "") -> ssl_module.SSLContext:
+    """TLS that checks the certificate chain and the host name: against `ca_file` alone, or the system's roots."""
+    try:
+        return ssl_module.create_default_context(cafile=ca_file or None)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError too
+        raise CertificateFileError(f"The database's CA file {ca_file} {ca_file_problem(ca_file, exc)}.") from exc
+
+
+def ca_file_problem(ca_file: str, error: BaseException | None = None) -> str | None:
+    """Why `ca_file` cannot be the CA certificate, as the end of a sentence ("does not exist — …"); None if it can."""
+    if error is None:
+        try:
+            ssl_module.create_default_context(cafile=ca_file)
+            return None
+        except (OSError, ValueError) as exc:
+            error = exc
+    choose = "choose the CA certificate you downloaded (a .crt or .pem file)"
+    if isinstance(error, FileNotFoundError):
+        return f"does not exist — {choose}"
+    if isinstance(error, IsADirectoryError):
+        return f"is a folder — {choose}"
+    if isinstance(error, PermissionError):
+        return "cannot be read — check its permissions"
+    return f"is not a certificate in PEM form — {choose}"
 
 
 def _port(dsn: str) -> int | None:

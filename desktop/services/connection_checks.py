@@ -14,12 +14,12 @@ import asyncpg
 import httpx
 
 from desktop.config import Settings
-from desktop.db.connect import database_host
+from desktop.db.address import DatabaseAddress, is_local
+from desktop.db.connect import check_database_url, connection_problem, database_host
 from desktop.storage.factory import build_backend
 from desktop.storage.failures import classify
 
 CHECK_TIMEOUT = 10.0
-_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
 
 
 @dataclass(frozen=True)
@@ -143,33 +143,76 @@ async def check_storage(settings: Settings, executor: Executor) -> CheckResult:
     return await asyncio.wrap_future(executor.submit(_check_backend, quick))
 
 
-def _ssl_for(dsn: str) -> str | bool | None:
-    parts = urlsplit(dsn)
-    if "sslmode=" in parts.query:
-        return None
-    host = parts.hostname or ""
-    return False if host in _LOCAL_HOSTS or host.startswith("/") or "host=/" in parts.query else "require"
+def database_url_kind(url: str) -> str:
+    """What kind of PostgreSQL URL `url` is, in a writer's words ("" for none)."""
+    if not url.strip() or check_database_url(url.strip()):
+        return ""
+    try:
+        address = DatabaseAddress.of(url.strip(), instance="-")
+        host = urlsplit(address.dsn).hostname or ""
+    except ValueError:  # a malformed host such as [::1 — check_database_url words most, urlsplit the rest
+        return ""
+    if address.transaction_pooler:
+        return "a pooler in transaction mode (Supabase's default, port 6543)"
+    if is_local(address.dsn):
+        return "a database on this computer"
+    if "pooler." in host:
+        return "a pooler in session mode"
+    return "a direct connection"
 
 
 async def check_database(settings: Settings) -> CheckResult:
+    """Reach the URL as typed: its kind, the server's version, and whether live refresh will work."""
     if settings.uses_embedded_database:
         return CheckResult(True, "Storyforge runs its own PostgreSQL in the data folder; nothing to set up.")
-    dsn = settings.database_dsn()
-    where = database_host(dsn)
+    address = DatabaseAddress.of(
+        settings.database_dsn(), session_url=settings.database_session_dsn(), ca_file=settings.database_ca_file
+    )
+    hidden = _Masked(settings)
+    if problem := check_database_url(settings.database_url):
+        return CheckResult(False, problem)
+    where = database_host(address.dsn)
+    kind = database_url_kind(settings.database_url)
     try:
-        conn = await asyncpg.connect(dsn, ssl=_ssl_for(dsn), timeout=CHECK_TIMEOUT)
-    except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
-        return CheckResult(False, f"The database at {where} refused the user or password — check them.")
-    except asyncpg.InvalidCatalogNameError:
-        return CheckResult(False, f"The database named in the URL does not exist at {where}.")
-    except TimeoutError:
-        return CheckResult(False, f"The database at {where} did not answer within {CHECK_TIMEOUT:.0f} s.")
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
-        if isinstance(exc, OSError):
-            return CheckResult(False, f"Cannot reach the database at {where} — check the address and that it runs.")
-        return CheckResult(False, f"The database at {where} refused the connection — check the URL.")
+        conn = await asyncpg.connect(address.dsn, timeout=CHECK_TIMEOUT, **address.options())
+    except Exception as exc:
+        problem = connection_problem(exc, where, CHECK_TIMEOUT)
+        if problem is None:
+            problem = f"The database at {where} refused the connection — check the URL."
+        return CheckResult(False, hidden(f"{problem} (The URL is {kind}.)"))
     try:
         version = conn.get_server_version()
     finally:
         await conn.close()
-    return CheckResult(True, f"Connected to PostgreSQL {version.major}.{version.minor} at {where}.")
+    live = await _live_refresh(address)
+    return CheckResult(True, hidden(f"Connected to PostgreSQL {version.major}.{version.minor} at {where} — {kind}. {live}"))
+
+
+async def _live_refresh(address: DatabaseAddress) -> str:
+    """Whether the change listener will get a connection that keeps its session."""
+    if not address.session_dsn:
+        return "Live refresh will be off: enter a session URL (a direct or session-mode one) to have it."
+    if address.session_dsn == address.dsn:
+        return "Live refresh will work on this connection."
+    where = database_host(address.session_dsn)
+    try:
+        conn = await asyncpg.connect(address.session_dsn, timeout=CHECK_TIMEOUT, **address.options(session=True))
+    except Exception as exc:
+        reason = connection_problem(exc, where, CHECK_TIMEOUT) or f"The session URL at {where} refused the connection."
+        return f"Live refresh will be off — the session URL does not work: {reason}"
+    await conn.close()
+    return f"Live refresh will work through the session URL at {where}."
+
+
+class _Masked:
+    """Takes the password out of a message, whatever part of it a server or library repeated."""
+
+    def __init__(self, settings: Settings) -> None:
+        urls = (settings.database_dsn(), settings.database_session_dsn())
+        found = [urlsplit(url).password or "" for url in urls]
+        self._secrets = {s for s in (settings.database_password.get_secret_value(), *found) if len(s) >= 4}
+
+    def __call__(self, message: str) -> str:
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return message
