@@ -23,13 +23,14 @@ from PySide6.QtGui import (
     QRegion,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QDialog, QMenu, QSizePolicy, QToolTip, QWidget
 
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
 from desktop.ui import confirm, theme
 from desktop.ui.card_pixmaps import CARD_RADIUS, frame_pixmap, paint_frame, placeholder_pixmap, rounded_pixmap
+from desktop.ui.edit_conflict import Choice, EditConflictView, both_texts, both_titles, show_edit_conflict
 from desktop.ui.flat_buttons import FlatButton, ImageButton
-from desktop.ui.scene_editor import SceneEditor
+from desktop.ui.scene_editor import CHANGED_ELSEWHERE, SceneEditor
 from desktop.ui.text_block import TextBlock
 from desktop.ui.widgets import badge_font, badge_pixmap, badge_size, font_metrics, plain, small_font
 
@@ -125,7 +126,7 @@ class SceneCard(QWidget):
     the story's column.
     """
 
-    edit_saved = Signal(object, str, str)  # scene id, title, text
+    edit_saved = Signal(object, str, str, int)  # scene id, title, text, the revision they were written from
     regenerate_text = Signal(object)  # scene id
     regenerate_image = Signal(object)  # scene id
     open_image = Signal(int)  # scene index
@@ -184,7 +185,8 @@ class SceneCard(QWidget):
         self.retry_button.clicked.connect(lambda: self.upload and self.retry_upload.emit(self.upload.id))
         self._actions = (self.edit_button, self.rewrite_button, self.repaint_button, self.retry_button)
         self.editor: SceneEditor | None = None
-        self.question: QMessageBox | None = None  # open while the card asks the writer something
+        self.question: QDialog | None = None  # open while the card asks the writer something
+        self.conflict: EditConflictView | None = None  # open while the writer chooses between two versions
         self._leave_waiters: list[tuple[Callable[[], None], Callable[[], None]]] = []  # (left, stayed)
         self._refresh()
 
@@ -259,7 +261,21 @@ class SceneCard(QWidget):
         self._live = False
         self.setAccessibleName(f"Scene {scene.number}: {scene.title}")
         self.setAccessibleDescription(scene.text)
+        self._follow_in_editor(scene)
         self._refresh()
+
+    def _follow_in_editor(self, scene: Scene) -> None:
+        """The scene's text changed elsewhere while it is open here: an untouched editor shows the new text; typing
+        is never replaced, the editor says that saving will ask which version to keep."""
+        editor = self.editor
+        if editor is None or not self.is_editing or scene.revision <= editor.revision:
+            return
+        if editor.has_changes:
+            if editor.note_text != CHANGED_ELSEWHERE:
+                editor.show_note(CHANGED_ELSEWHERE)
+                self._rows.clear()  # the note takes a line
+        else:
+            editor.follow(scene.title, scene.text, scene.revision)
 
     def set_upload(self, upload: Upload | None, done: int = 0, total: int = 0) -> None:
         self.upload = upload
@@ -307,17 +323,56 @@ class SceneCard(QWidget):
             self.setTabOrder(self.thumbnail, self.editor)
         self._edit_error = ""
         self.editor.show()
-        self.editor.start(self.scene.title, self.scene.text)
+        self.editor.start(self.scene.title, self.scene.text, self.scene.revision)
         self._refresh()
 
-    def restore_edit(self, title: str, text: str, problem: str = "") -> None:
-        """The writer's unsaved words go back into the editor (a save failed, or the card was made again)."""
+    def restore_edit(self, title: str, text: str, problem: str = "", revision: int | None = None) -> None:
+        """The writer's unsaved words go back into the editor (a save failed, or the card was made again).
+
+        `revision` is the one they were written from, when the scene shown may be newer: saving then asks.
+        """
         self.start_editing()
-        if self.editor is not None:
-            self.editor.title_edit.setText(title)
-            self.editor.text_edit.setPlainText(text)
+        editor, scene = self.editor, self.scene
+        if editor is not None and scene is not None:
+            editor.title_edit.setText(title)
+            editor.text_edit.setPlainText(text)
+            if revision is not None:
+                editor.revision = revision
+                self._follow_in_editor(scene)
             self._edit_error = problem
+            self._rows.clear()
             self._show_state()
+
+    def show_conflict(self, current: Scene, title: str, text: str, revision: int) -> None:
+        """Saving found the scene changed elsewhere since `revision`: the writer's words stay in the editor and
+        both versions are shown side by side until the writer keeps one, the other or both."""
+        opened = self.editor.started_title if self.editor is not None else current.title
+        self.set_scene(current)
+        self.restore_edit(title, text, revision=revision)
+
+        def chosen(choice: Choice) -> None:
+            waiters, self._leave_waiters = self._leave_waiters, []
+            self.question = self.conflict = None
+            editor = self.editor
+            if not shiboken6.isValid(self) or editor is None:  # made again meanwhile: the new card holds the words
+                stay = True
+            else:
+                if choice is Choice.theirs:
+                    self.stop_editing()
+                elif choice in (Choice.mine, Choice.both):
+                    if choice is Choice.both:
+                        editor.title_edit.setText(both_titles(current.title, title, opened))
+                        editor.text_edit.setPlainText(both_texts(current.text, text))
+                    editor.revision = current.revision  # over the version shown; a newer one asks again
+                    editor.save()
+                stay = self.is_editing
+                if stay:
+                    editor.focus_text()
+            for went, kept in waiters:
+                kept() if stay else went()
+
+        self.conflict = show_edit_conflict(self.window(), current, title, text, chosen)
+        self.question = self.conflict
 
     def stop_editing(self) -> None:
         if self.editor is not None:
@@ -346,8 +401,8 @@ class SceneCard(QWidget):
             left()
             return
         self._leave_waiters.append((left, stayed))
-        if len(self._leave_waiters) > 1:
-            return  # already asked (Esc, then the window moving on): one answer serves them all
+        if len(self._leave_waiters) > 1 or self.conflict is not None:
+            return  # already asked (Esc, then the window moving on; or which version to keep): one answer serves all
 
         def answered(answer: confirm.Answer) -> None:
             waiters, self._leave_waiters = self._leave_waiters, []
@@ -390,11 +445,12 @@ class SceneCard(QWidget):
             self._show_state()
             return
         title = title or self.scene.title
+        revision = self.editor.revision if self.editor is not None else self.scene.revision
         self._title.set_text(title)
         self._text.set_text(text)
         self.stop_editing()
         self.set_busy("Saving…")
-        self.edit_saved.emit(self.scene.id, title, text)
+        self.edit_saved.emit(self.scene.id, title, text, revision)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = QMenu(self)

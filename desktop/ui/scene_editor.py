@@ -7,7 +7,9 @@ from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop.models import TITLE_MAX
-from desktop.ui.widgets import button
+from desktop.ui.widgets import button, small_label
+
+CHANGED_ELSEWHERE = "Changed on another device — saving will ask which to keep"
 
 
 class SceneEditor(QWidget):
@@ -30,6 +32,10 @@ class SceneEditor(QWidget):
         self.save_button.clicked.connect(self.save)
         self.discard_button.clicked.connect(self.leave_requested)
         self._started = ("", "")
+        self.revision = 0  # the scene's revision these words started from: a save names it (see migration 007)
+        self.note = small_label("", "fieldError")
+        self.note.setAccessibleName("Note")
+        self.note.hide()
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.discard_button)
@@ -38,15 +44,39 @@ class SceneEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title_edit)
         layout.addWidget(self.text_edit)
+        layout.addWidget(self.note)
         layout.addLayout(buttons)
         for field in (self.title_edit, self.text_edit):
             field.installEventFilter(self)
 
-    def start(self, title: str, text: str) -> None:
+    def start(self, title: str, text: str, revision: int, *, focus: bool = True) -> None:
         self.title_edit.setText(title)
         self.text_edit.setPlainText(text)
         self._started = self.typed()
-        self.focus_text()
+        self.revision = revision
+        self.show_note("")
+        if focus:
+            self.focus_text()
+
+    def follow(self, title: str, text: str, revision: int) -> None:
+        """A newer version of the scene while nothing has been typed: shown in place, the cursor where it was."""
+        position = self.text_edit.textCursor().position()
+        self.start(title, text, revision, focus=False)
+        cursor = self.text_edit.textCursor()
+        cursor.setPosition(min(position, len(self.text_edit.toPlainText())))
+        self.text_edit.setTextCursor(cursor)
+
+    @property
+    def started_title(self) -> str:
+        return self._started[0]
+
+    @property
+    def note_text(self) -> str:
+        return self.note.text() if not self.note.isHidden() else ""
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setHidden(not text)
 
     def focus_text(self) -> None:
         self.text_edit.setFocus()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWi
 
 from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
 from desktop.services.runtime import Runtime
+from desktop.services.story_service import EditConflict, StoryService
 from desktop.ui.card_column import CardColumn
 from desktop.ui.page_scroll_bar import PageScrollBar
 from desktop.ui.reading_page import ReadingPage
@@ -69,8 +70,9 @@ class StoryView(QWidget):
         self._loading_id: uuid.UUID | None = None
         self._replay: list[tuple[str, tuple[Any, ...]]] = []
         self._generation = 0
-        self._saving: set[asyncio.Task[None]] = set()  # edits on their way to the database
-        self._kept_edits: dict[uuid.UUID, tuple[str, str]] = {}  # by scene id: typed, not saved, while cards go
+        self._saving: set[asyncio.Task[bool]] = set()  # edits on their way to the database (True: stored)
+        # By scene id: typed, not saved, while cards go; with the revision the words were written from.
+        self._kept_edits: dict[uuid.UUID, tuple[str, str, int]] = {}
 
         self.header = StoryHeader()
         self.header.cancel_button.clicked.connect(self.cancel_generation)
@@ -162,7 +164,8 @@ class StoryView(QWidget):
         kept, self._kept_edits = self._kept_edits, {}
         for card in self.cards.values():
             if card.scene is not None and card.scene.id in kept:
-                card.restore_edit(*kept[card.scene.id])
+                title, text, revision = kept[card.scene.id]
+                card.restore_edit(title, text, revision=revision)
         self._update_progress()
         self.scroll_area.verticalScrollBar().setValue(0)
         self.loaded.emit(story)
@@ -175,7 +178,7 @@ class StoryView(QWidget):
         # A story read again (after changes elsewhere) makes new cards: unsaved edits go into the new ones' editors.
         # Leaving for another story asks about them first, so only the same scenes can find theirs.
         self._kept_edits = {
-            card.scene.id: card.editor.typed()
+            card.scene.id: (*card.editor.typed(), card.editor.revision)
             for card in self.cards.values()
             if card.has_unsaved_edit and card.scene is not None and card.editor is not None
         }
@@ -385,19 +388,32 @@ class StoryView(QWidget):
         if manager is not None:
             self._runtime.tasks.start(manager.retry(upload_id), "Retrying the upload")
 
-    def _edit(self, scene_id: uuid.UUID, title: str, text: str) -> None:
-        task = self._runtime.tasks.start(self._save_edit(scene_id, title, text), "Saving the scene")
+    def _edit(self, scene_id: uuid.UUID, title: str, text: str, revision: int) -> None:
+        task = self._runtime.tasks.start(self._save_edit(scene_id, title, text, revision), "Saving the scene")
         self._saving.add(task)
         task.add_done_callback(self._saving.discard)
 
-    async def _save_edit(self, scene_id: uuid.UUID, title: str, text: str) -> None:
+    async def _save_edit(self, scene_id: uuid.UUID, title: str, text: str, revision: int) -> bool:
+        """Store the writer's words over `revision`; False when another device changed the scene meanwhile (the
+        writer then chooses which version to keep)."""
         try:
-            await self._run_on_card(scene_id, "edit_scene", "Saving…", title, text)
+            await self._run_on_card(
+                scene_id, "Saving…", lambda service: service.edit_scene(scene_id, title, text, revision=revision)
+            )
+        except EditConflict as conflict:
+            self._show_conflict(scene_id, conflict)
+            return False
         except Exception:
             card = self._card_of(scene_id)
             if card is not None:  # the writer's words go back into the editor, never lost with the failed save
-                card.restore_edit(title, text, "Not saved — press Save to try again.")
+                card.restore_edit(title, text, "Not saved — press Save to try again.", revision)
             raise
+        return True
+
+    def _show_conflict(self, scene_id: uuid.UUID, conflict: EditConflict) -> None:
+        card = self._card_of(scene_id)
+        if card is not None:
+            card.show_conflict(conflict.current, conflict.title, conflict.text, conflict.based_on)
 
     # --- leaving ---
 
@@ -418,17 +434,22 @@ class StoryView(QWidget):
     async def _after_saves(self, proceed: Callable[[], None], stay: Callable[[], None]) -> None:
         saves = set(self._saving)
         await asyncio.wait(saves)
-        stored = all(not save.cancelled() and save.exception() is None for save in saves)
+        stored = all(not save.cancelled() and save.exception() is None and save.result() for save in saves)
         proceed() if stored else stay()
 
     def _regenerate_text(self, scene_id: uuid.UUID) -> None:
-        self._runtime.tasks.start(
-            self._run_on_card(scene_id, "regenerate_text", "Rewriting…"), "Writing the scene again"
-        )
+        self._runtime.tasks.start(self._rewrite(scene_id), "Writing the scene again")
+
+    async def _rewrite(self, scene_id: uuid.UUID) -> None:
+        try:
+            await self._run_on_card(scene_id, "Rewriting…", lambda service: service.regenerate_text(scene_id))
+        except EditConflict as conflict:  # edited on another device while it was written: the writer chooses
+            self._show_conflict(scene_id, conflict)
 
     def _regenerate_image(self, scene_id: uuid.UUID) -> None:
         self._runtime.tasks.start(
-            self._run_on_card(scene_id, "regenerate_image", "Repainting…"), "Painting the scene again"
+            self._run_on_card(scene_id, "Repainting…", lambda service: service.regenerate_image(scene_id)),
+            "Painting the scene again",
         )
 
     def _card_of(self, scene_id: uuid.UUID) -> SceneCard | None:
@@ -436,14 +457,16 @@ class StoryView(QWidget):
             (card for card in self.cards.values() if card.scene is not None and card.scene.id == scene_id), None
         )
 
-    async def _run_on_card(self, scene_id: uuid.UUID, method: str, busy: str, *args: Any) -> None:
+    async def _run_on_card(
+        self, scene_id: uuid.UUID, busy: str, work: Callable[[StoryService], Coroutine[Any, Any, Scene]]
+    ) -> None:
         service = self._runtime.story_service
         card = self._card_of(scene_id)
         if service is None or card is None:
             return
         card.set_busy(busy)
         try:
-            scene: Scene = await getattr(service, method)(scene_id, *args)
+            scene = await work(service)
         except BaseException:
             if card.scene is not None:
                 card.set_scene(card.scene)  # show what is stored, not what failed to save
