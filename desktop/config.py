@@ -135,7 +135,8 @@ class Settings(BaseSettings):
         parts = urlsplit(url)
         if not password or parts.password is not None or parts.username is None:
             return url
-        netloc = f"{parts.username}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        # The host as written: none for a Unix socket (?host=/run/…), [brackets] around IPv6, the port kept.
+        netloc = f"{parts.username}:{password}@{parts.netloc.rpartition('@')[2]}"
         return urlunsplit(parts._replace(netloc=netloc))
 
 

@@ -161,6 +161,28 @@ def database_url_kind(url: str) -> str:
     return "a direct connection"
 
 
+def database_url_summary(url: str) -> str:
+    """One line under the URL field: what kind it is and what that means for live refresh."""
+    kind = database_url_kind(url)
+    if not kind:
+        return ""
+    if DatabaseAddress.of(url.strip(), instance="-").transaction_pooler:
+        return f"This is {kind}: it works, and live refresh needs the session URL below."
+    return f"This is {kind}: everything works through it, live refresh too."
+
+
+def session_url_hint(url: str) -> str:
+    """What the session URL field is for, given the database URL typed above it (its placeholder)."""
+    if not database_url_kind(url):
+        return "Only needed with a transaction-mode pooler's URL"
+    address = DatabaseAddress.of(url.strip(), instance="-")
+    if not address.transaction_pooler:
+        return "Not needed: the URL above keeps its session"
+    if address.session_dsn:
+        return f"Empty: Supabase's session port on the same host, {database_host(address.session_dsn)}"
+    return "Needed for live refresh: a direct or session-mode URL"
+
+
 async def check_database(settings: Settings) -> CheckResult:
     """Reach the URL as typed: its kind, the server's version, and whether live refresh will work."""
     if settings.uses_embedded_database:
@@ -185,7 +207,8 @@ async def check_database(settings: Settings) -> CheckResult:
     finally:
         await conn.close()
     live = await _live_refresh(address)
-    return CheckResult(True, hidden(f"Connected to PostgreSQL {version.major}.{version.minor} at {where} — {kind}. {live}"))
+    server = f"PostgreSQL {version.major}.{version.minor}"
+    return CheckResult(True, hidden(f"Connected to {server} at {where} — {kind}. {live}"))
 
 
 async def _live_refresh(address: DatabaseAddress) -> str:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -47,6 +48,11 @@ IMAGE_PROVIDERS = [
 ]
 STORAGE_BACKENDS = [("Local folder", "local"), ("Supabase Storage", "supabase")]
 DATABASES = [("Embedded (in the data folder)", "embedded"), ("PostgreSQL at a URL", "url")]
+SUPABASE_URLS = (
+    "Supabase: the direct URL (db.<ref>.supabase.co:5432) and the pooler's session mode (….pooler.supabase.com:5432)"
+    " do everything;\nits transaction mode (…:6543, the dashboard's default) works too, but live refresh then needs a"
+    " session URL."
+)
 ENV_NAMES = {
     "openai_api_key": "STORYFORGE_OPENAI_API_KEY",
     "supabase_key": "STORYFORGE_SUPABASE_KEY",
@@ -99,6 +105,43 @@ class KeyField(QWidget):
         self.edit.setAccessibleName(name)
 
 
+class FileField(QWidget):
+    """A path with a Browse… button that opens a file dialog without blocking the loop."""
+
+    def __init__(self, value: str, title: str, name_filter: str, placeholder: str) -> None:
+        super().__init__()
+        self.edit = QLineEdit(value)
+        self.edit.setPlaceholderText(placeholder)
+        self.browse = button("Browse…", tooltip=title)
+        self.browse.clicked.connect(self.choose)
+        self._title = title
+        self._filter = name_filter
+        self.dialog: QFileDialog | None = None
+        self.setFocusProxy(self.edit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.browse)
+
+    def choose(self) -> None:
+        start = str(Path(self.edit.text()).expanduser().parent) if self.edit.text().strip() else str(Path.home())
+        self.dialog = QFileDialog(self, self._title, start, self._filter)
+        self.dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        self.dialog.fileSelected.connect(self._chosen)
+        self.dialog.open()  # never exec(): a nested loop inside a coroutine fails (FACTS.md)
+
+    def _chosen(self, path: str) -> None:
+        self.edit.setText(path)
+        self.edit.textEdited.emit(path)  # as if typed: the field's old refusal goes away
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def setAccessibleName(self, name: str) -> None:
+        super().setAccessibleName(name)
+        self.edit.setAccessibleName(name)
+
+
 class CheckRow(QWidget):
     """A Test button and the answer beside it."""
 
@@ -107,6 +150,9 @@ class CheckRow(QWidget):
         self.button: QPushButton = button(label, tooltip="Try the connection with the values above")
         self.result = small_label("", "checkResult")
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Two lines, always: an answer never pushes the form below it down (the whole text is in the tooltip).
+        self.result.setFixedHeight(2 * self.result.fontMetrics().lineSpacing() + 2)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -116,12 +162,14 @@ class CheckRow(QWidget):
         self.button.setEnabled(False)
         self.result.setProperty("ok", None)
         self.result.setText("Checking…")
+        self.result.setToolTip("")
         self._restyle()
 
     def show_result(self, result: CheckResult) -> None:
         self.button.setEnabled(True)
         self.result.setProperty("ok", result.ok)
         self.result.setText(("✓ " if result.ok else "✗ ") + result.message)
+        self.result.setToolTip(result.message)
         self._restyle()
 
     def _restyle(self) -> None:
@@ -294,8 +342,19 @@ class SettingsDialog(QDialog):
     def _database_tab(self) -> QWidget:
         s = self._settings
         self.database_kind = combo(DATABASES, "embedded" if s.uses_embedded_database else "url")
+        self.database_kinds_note = small_label(SUPABASE_URLS, "muted")
+        self.database_kinds_note.setWordWrap(False)  # two explicit lines
         self.database_url = QLineEdit(s.database_url)
         self.database_url.setPlaceholderText("postgresql://user@host:5432/storyforge")
+        self.database_url_kind = small_label("", "muted")
+        self.database_url_kind.setFixedHeight(self.database_url_kind.fontMetrics().lineSpacing() + 2)
+        self.database_session_url = QLineEdit(s.database_session_url)
+        self.database_ca_file = FileField(
+            s.database_ca_file,
+            "Choose the CA certificate of the database (Supabase: Project Settings → Database → SSL Configuration)",
+            "Certificates (*.crt *.pem *.cer);;All files (*)",
+            "None: the system's certificates",
+        )
         self.database_password = KeyField(
             s.database_password.get_secret_value(), self._secrets, ENV_NAMES["database_password"]
         )
@@ -303,13 +362,24 @@ class SettingsDialog(QDialog):
         note = small_label("A change of database takes effect the next time Storyforge starts.", "muted")
         form = _form()
         _row(form, "Database:", self.database_kind)
+        form.addRow("", self.database_kinds_note)
         self._checked("database_url", form, "URL:", self.database_url)
+        form.addRow("", self.database_url_kind)
         self._checked("database_password", form, "Password:", self.database_password)
+        self._checked("database_session_url", form, "Session URL:", self.database_session_url)
+        self._checked("database_ca_file", form, "CA certificate:", self.database_ca_file)
         form.addRow("", self.database_test)
         form.addRow("", note)
         self.database_kind.currentIndexChanged.connect(self._update_enabled)
+        self.database_url.textChanged.connect(self._describe_database_url)
         self.database_test.button.clicked.connect(lambda: self._test(self.database_test, self._check_database))
+        self._describe_database_url()
         return self._page(form)
+
+    def _describe_database_url(self) -> None:
+        url = self.database_url.text()
+        self.database_url_kind.setText(connection_checks.database_url_summary(url))
+        self.database_session_url.setPlaceholderText(connection_checks.session_url_hint(url))
 
     @staticmethod
     def _page(form: QFormLayout, *groups: QGroupBox) -> QWidget:
@@ -330,12 +400,20 @@ class SettingsDialog(QDialog):
         supabase = self.storage_backend.currentData() == "supabase"
         self.supabase_group.setEnabled(supabase)
         self.signed_url_hours.setEnabled(supabase and not self.supabase_public.isChecked())
-        self.database_url.setEnabled(self.database_kind.currentData() == "url")
-        self.database_password.setEnabled(self.database_kind.currentData() == "url")
+        remote = self.database_kind.currentData() == "url"
+        for field in (
+            self.database_url,
+            self.database_url_kind,
+            self.database_password,
+            self.database_session_url,
+            self.database_ca_file,
+        ):
+            field.setEnabled(remote)
 
     # --- values ---
 
     def values(self) -> dict[str, Any]:
+        remote = self.database_kind.currentData() == "url"
         return {
             "text_provider": self.text_provider.currentData(),
             "image_provider": self.image_provider.currentData(),
@@ -352,7 +430,9 @@ class SettingsDialog(QDialog):
             "supabase_public": self.supabase_public.isChecked(),
             "signed_url_expiry": self.signed_url_hours.value() * 3600,
             "upload_concurrency": self.upload_concurrency.value(),
-            "database_url": self.database_url.text().strip() if self.database_kind.currentData() == "url" else "",
+            "database_url": self.database_url.text().strip() if remote else "",
+            "database_session_url": self.database_session_url.text().strip() if remote else "",
+            "database_ca_file": self.database_ca_file.text(),
             "database_password": SecretStr(self.database_password.text()),
         }
 
@@ -407,6 +487,7 @@ class SettingsDialog(QDialog):
     def _edits(self) -> dict[str, QLineEdit]:
         edits = {"openai_api_key": self.openai_key.edit, "supabase_key": self.supabase_key.edit}
         edits["database_password"] = self.database_password.edit
+        edits["database_ca_file"] = self.database_ca_file.edit
         edits.update({name: field for name, field in self._fields.items() if isinstance(field, QLineEdit)})
         return edits
 
@@ -478,6 +559,8 @@ _FIELD_WORDS = {
     "image_concurrency": "Images painted",
     "upload_concurrency": "Uploads",
     "signed_url_expiry": "Signed links last",
+    "database_session_url": "Session URL",
+    "database_ca_file": "CA certificate",
 }
 
 
