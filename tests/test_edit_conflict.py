@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.db.repositories.scenes import StaleRevision
-from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus, UploadStatus
+from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus, Upload, UploadStatus
 from desktop.ui.edit_conflict import EditConflictView, both_texts
 from desktop.ui.scene_card import SceneCard
 from desktop.ui.scene_editor import CHANGED_ELSEWHERE
@@ -31,23 +31,32 @@ Run = Callable[..., Any]
 MINE = "Mara counted the grafts twice, and the second count was kinder."
 THEIRS = "The orchard slept under a crust of snow; only the crows were awake."
 SECONDS = 10_000  # what "within seconds" may take on a busy test machine
+Devices = tuple[WriterApp, WriterApp]
 
 
 @pytest.fixture
-def two_devices(ui_settings: Settings, run: Run, qtbot: Any, tmp_path: Path) -> Iterator[tuple[WriterApp, WriterApp]]:
-    """A laptop and a desktop: the same writer and database, each with its own data folder."""
-    apps = [
-        WriterApp(ui_settings.model_copy(update={"data_dir": tmp_path / name}), run, qtbot)
-        for name in ("laptop", "desktop")
-    ]
-    try:
-        for app in apps:
+def open_devices(ui_settings: Settings, run: Run, qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Devices]]:
+    """`open_devices()`: a laptop and a desktop — the same writer and database, each with its own data folder;
+    `laptop=` and `desktop=` change their settings."""
+    apps: list[WriterApp] = []
+
+    def open_two(laptop: dict[str, Any] | None = None, desktop: dict[str, Any] | None = None) -> Devices:
+        for name, changes in (("laptop", laptop or {}), ("desktop", desktop or {})):
+            app = WriterApp(ui_settings.model_copy(update={"data_dir": tmp_path / name, **changes}), run, qtbot)
+            apps.append(app)
             app.start()
-            assert app.runtime.live is not None and app.runtime.live.listening, app.runtime.live
-        yield apps[0], apps[1]
-    finally:
-        for app in apps:
-            app.close()
+            live = app.runtime.live
+            assert live is not None and live.listening, live and live.off_reason
+        return apps[0], apps[1]
+
+    yield open_two
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def two_devices(open_devices: Callable[..., Devices]) -> Devices:
+    return open_devices()
 
 
 def open_on(app: WriterApp, qtbot: Any, story: Story) -> None:
@@ -65,7 +74,7 @@ def open_on(app: WriterApp, qtbot: Any, story: Story) -> None:
     )
 
 
-def both_open(two_devices: tuple[WriterApp, WriterApp], qtbot: Any, scenes: int = 2) -> tuple[SceneCard, SceneCard]:
+def both_open(two_devices: Devices, qtbot: Any, scenes: int = 2) -> tuple[SceneCard, SceneCard]:
     """A story written on the laptop and open on both; scene 1's card on each."""
     laptop, desktop = two_devices
     story = a_written_story(laptop, qtbot, scenes=scenes).story_view.story
@@ -103,7 +112,7 @@ def scene_on(app: WriterApp, run: Run, card: SceneCard) -> Scene:
 
 
 def test_a_scene_saved_on_one_device_shows_on_the_other_within_seconds(
-    two_devices: tuple[WriterApp, WriterApp], run: Run, qtbot: Any
+    two_devices: Devices, run: Run, qtbot: Any
 ) -> None:
     laptop, desktop = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)
@@ -118,9 +127,7 @@ def test_a_scene_saved_on_one_device_shows_on_the_other_within_seconds(
     assert scene_on(desktop, run, on_desktop).text == MINE
 
 
-def test_an_editor_opened_but_untouched_follows_the_other_device(
-    two_devices: tuple[WriterApp, WriterApp], run: Run, qtbot: Any
-) -> None:
+def test_an_editor_opened_but_untouched_follows_the_other_device(two_devices: Devices, run: Run, qtbot: Any) -> None:
     laptop, _ = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)
     editor = type_into(qtbot, on_laptop, "")  # Edit pressed, nothing typed yet
@@ -149,7 +156,7 @@ def test_an_editor_opened_but_untouched_follows_the_other_device(
     ],
 )
 def test_saving_over_a_version_changed_on_another_device_asks_which_to_keep(
-    two_devices: tuple[WriterApp, WriterApp], run: Run, qtbot: Any, keep: str, expected: str
+    two_devices: Devices, run: Run, qtbot: Any, keep: str, expected: str
 ) -> None:
     laptop, desktop = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)
@@ -182,7 +189,7 @@ def test_saving_over_a_version_changed_on_another_device_asks_which_to_keep(
 
 
 def test_closing_the_conflict_view_keeps_the_words_in_the_editor_and_saving_asks_again(
-    two_devices: tuple[WriterApp, WriterApp], run: Run, qtbot: Any
+    two_devices: Devices, run: Run, qtbot: Any
 ) -> None:
     laptop, _ = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)
@@ -209,7 +216,7 @@ def test_closing_the_conflict_view_keeps_the_words_in_the_editor_and_saving_asks
 
 
 def test_text_regenerated_on_another_device_while_i_edit_asks_which_to_keep(
-    two_devices: tuple[WriterApp, WriterApp], run: Run, qtbot: Any
+    two_devices: Devices, run: Run, qtbot: Any
 ) -> None:
     laptop, _ = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)
@@ -231,8 +238,29 @@ def test_text_regenerated_on_another_device_while_i_edit_asks_which_to_keep(
     qtbot.waitUntil(lambda: on_desktop.text == expected, timeout=SECONDS)
 
 
+def test_a_text_regenerated_here_while_another_device_saved_an_edit_asks_which_to_keep(
+    open_devices: Callable[..., Devices], run: Run, qtbot: Any
+) -> None:
+    _, desktop = devices = open_devices(desktop={"offline_delay": 3.0})  # the desktop writes slowly
+    on_laptop, on_desktop = both_open(devices, qtbot)
+    generated = on_desktop.text
+
+    qtbot.mouseClick(on_desktop.rewrite_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: on_desktop.is_live, timeout=SECONDS)  # the new text streams in…
+    save_on(qtbot, on_laptop, MINE)  # …while the laptop saves an edit of the same scene
+
+    view = conflict_view(qtbot, desktop.window)  # the new text is not written over the edit unasked
+    regenerated = view.mine_view.toPlainText()
+    assert view.theirs_view.toPlainText() == MINE and regenerated not in ("", MINE, generated)
+    assert scene_on(desktop, run, on_desktop).text == MINE
+    qtbot.mouseClick(view.theirs_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: no_conflict_view(desktop.window), timeout=SECONDS)
+    assert not on_desktop.is_editing and on_desktop.text == MINE and on_desktop.busy_text == ""
+    assert scene_on(desktop, run, on_desktop).text == MINE and on_laptop.text == MINE
+
+
 def test_quitting_with_the_conflict_view_open_asks_nothing_more_and_quits_once_it_is_answered(
-    two_devices: tuple[WriterApp, WriterApp], run: Run, qtbot: Any
+    two_devices: Devices, run: Run, qtbot: Any
 ) -> None:
     laptop, _ = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)
@@ -289,47 +317,36 @@ def test_the_revision_moves_with_the_text_only_and_a_stale_write_changes_nothing
 
 
 def test_two_devices_writing_stories_at_once_both_finish_and_their_uploads_never_collide(
-    ui_settings: Settings, run: Run, qtbot: Any, tmp_path: Path
+    open_devices: Callable[..., Devices], ui_settings: Settings, run: Run, qtbot: Any
 ) -> None:
-    apps = [
-        WriterApp(ui_settings.model_copy(update={"data_dir": tmp_path / name, "offline_delay": 0.1}), run, qtbot)
-        for name in ("laptop", "desktop")
-    ]
-    try:
-        for app in apps:
-            app.start()
-        for app, title in zip(apps, ("North Light", "South Wind"), strict=True):
-            write_story(app.window, qtbot, title, "Two lighthouse keepers trade letters.", 3)
-        views = [app.window.story_view for app in apps]
-        qtbot.waitUntil(lambda: all(view.story is not None for view in views), timeout=SECONDS)
-        written = [view.story for view in views]
-        assert written[0] is not None and written[1] is not None
-        story_ids = {story.id for story in written if story is not None}
-        assert len(story_ids) == 2  # each device wrote its own
+    slowly = {"offline_delay": 1.0}  # a second a scene: the two runs overlap
+    apps = open_devices(laptop=slowly, desktop=slowly)
+    for app, title in zip(apps, ("North Light", "South Wind"), strict=True):
+        write_story(app.window, qtbot, title, "Two lighthouse keepers trade letters.", 3)
+    views = [app.window.story_view for app in apps]
+    qtbot.waitUntil(
+        lambda: all(view.story is not None and view.story.status is StoryStatus.generating for view in views),
+        timeout=SECONDS,
+    )  # both at once
+    story_ids = {view.story.id for view in views if view.story is not None}
+    assert len(story_ids) == 2  # each device writes its own
+    repo, manager = apps[0].runtime.stories, apps[0].runtime.uploads
+    assert repo is not None and manager is not None
 
-        repo = apps[0].runtime.stories
-        manager = apps[0].runtime.uploads
-        assert repo is not None and manager is not None
+    def finished() -> bool:
+        done = [run(repo.get(story_id)) for story_id in story_ids]
+        return all(story is not None and story.status is StoryStatus.complete for story in done)
 
-        def finished() -> bool:
-            done = [run(repo.get(story_id)) for story_id in story_ids]
-            return all(story is not None and story.status is StoryStatus.complete for story in done)
+    qtbot.waitUntil(finished, timeout=60_000)
 
-        qtbot.waitUntil(finished, timeout=60_000)
+    def uploads() -> list[Upload]:
+        return [upload for story_id in story_ids for upload in run(manager.uploads(story_id=story_id))]
 
-        def uploaded() -> list[Any]:
-            return [upload for story_id in story_ids for upload in run(manager.uploads(story_id=story_id))]
-
-        qtbot.waitUntil(
-            lambda: len(uploaded()) == 6 and all(u.status is UploadStatus.uploaded for u in uploaded()),
-            timeout=60_000,
-        )
-        uploads = uploaded()
-        assert len({upload.object_path for upload in uploads}) == 6
-        for upload in uploads:
-            assert upload.object_path.startswith(f"{ui_settings.user_id}/{upload.story_id}/")
-        for app in apps:  # and each window shows both stories in its library
-            qtbot.waitUntil(lambda app=app: app.window.library.rowCount() == 2, timeout=SECONDS)
-    finally:
-        for app in apps:
-            app.close()
+    qtbot.waitUntil(
+        lambda: len(uploads()) == 6 and all(u.status is UploadStatus.uploaded for u in uploads()), timeout=60_000
+    )
+    assert len({upload.object_path for upload in uploads()}) == 6
+    for upload in uploads():
+        assert upload.object_path.startswith(f"{ui_settings.user_id}/{upload.story_id}/")
+    for app in apps:  # and each window lists both stories
+        qtbot.waitUntil(lambda app=app: app.window.library.rowCount() == 2, timeout=SECONDS)
