@@ -68,17 +68,17 @@ def test_the_tab_explains_supabase_urls_and_names_the_kind_typed(dialog: Setting
     assert note.count("\n") == 1  # two lines
     assert "db.<ref>.supabase.co:5432" in note and "pooler.supabase.com:5432" in note and ":6543" in note
     for url, kind in (
-        (TRANSACTION_POOLER, "This is a pooler in transaction mode (Supabase's default, port 6543)"),
-        (SESSION_POOLER, "This is a pooler in session mode: everything works"),
-        (DIRECT, "This is a direct connection: everything works"),
-        ("postgresql://writer@db.example.com:7432/stories?pgbouncer=true", "This is a pooler in transaction mode"),
+        (TRANSACTION_POOLER, "Transaction-mode pooler (Supabase's default, port 6543)"),
+        (SESSION_POOLER, "Session-mode pooler: everything works"),
+        (DIRECT, "Direct connection: everything works"),
+        ("postgresql://writer@db.example.com:7432/stories?pgbouncer=true", "Transaction-mode pooler"),
     ):
         dialog.database_url.setText(url)
         assert dialog.database_url_kind.text().startswith(kind)
     dialog.database_url.setText(TRANSACTION_POOLER)
-    assert "live refresh needs the session URL" in dialog.database_url_kind.text()
+    assert "live refresh needs a session URL" in dialog.database_url_kind.text()
     placeholder = dialog.database_session_url.placeholderText()
-    assert placeholder == "Empty: Supabase's session port on the same host, aws-0-eu-central-1.pooler.supabase.com:5432"
+    assert placeholder == "Default: aws-0-eu-central-1.pooler.supabase.com:5432, Supabase's session port"
     dialog.database_url.setText("postgresql://writer@db.example.com:7432/stories?pgbouncer=true")
     assert dialog.database_session_url.placeholderText() == "Needed for live refresh: a direct or session-mode URL"
     dialog.database_url.setText(DIRECT)
@@ -94,14 +94,14 @@ def test_test_reports_the_version_the_kind_and_live_refresh_without_the_password
     dialog.database_password.edit.setText(PASSWORD)  # the test server trusts its socket: never asked for
     dialog.database_url.setText(database_url)
     result = answer(dialog.database_test, qtbot)
-    assert re.match(r"✓ Connected to PostgreSQL \d+\.\d+ at local socket — a database on this computer\.", result)
+    assert re.match(r"✓ Connected to PostgreSQL \d+\.\d+ at local socket, a database on this computer\.", result)
     assert result.endswith("Live refresh will work on this connection.")
 
     # A transaction-mode pooler's URL with no session URL known: live refresh is said to be off, and why.
     dialog.database_url.setText(database_url + "&pgbouncer=true")
-    assert dialog.database_url_kind.text().startswith("This is a pooler in transaction mode")
+    assert dialog.database_url_kind.text().startswith("Transaction-mode pooler")
     result = answer(dialog.database_test, qtbot)
-    assert result.startswith("✓ Connected to PostgreSQL") and "a pooler in transaction mode" in result
+    assert result.startswith("✓ Connected to PostgreSQL") and "a transaction-mode pooler" in result
     assert result.endswith("Live refresh will be off: enter a session URL (a direct or session-mode one) to have it.")
     # A session URL that cannot be reached …
     dialog.database_session_url.setText(f"postgresql://writer:{PASSWORD}@127.0.0.1:1/stories")

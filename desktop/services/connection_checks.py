@@ -153,11 +153,11 @@ def database_url_kind(url: str) -> str:
     except ValueError:  # a malformed host such as [::1 — check_database_url words most, urlsplit the rest
         return ""
     if address.transaction_pooler:
-        return "a pooler in transaction mode (Supabase's default, port 6543)"
+        return "a transaction-mode pooler"
     if is_local(address.dsn):
         return "a database on this computer"
     if "pooler." in host:
-        return "a pooler in session mode"
+        return "a session-mode pooler"
     return "a direct connection"
 
 
@@ -167,8 +167,8 @@ def database_url_summary(url: str) -> str:
     if not kind:
         return ""
     if DatabaseAddress.of(url.strip(), instance="-").transaction_pooler:
-        return f"This is {kind}: it works, and live refresh needs the session URL below."
-    return f"This is {kind}: everything works through it, live refresh too."
+        return f"{kind[2:].capitalize()} (Supabase's default, port 6543): live refresh needs a session URL."
+    return f"{kind[2:].capitalize()}: everything works through it, live refresh too."
 
 
 def session_url_hint(url: str) -> str:
@@ -179,7 +179,7 @@ def session_url_hint(url: str) -> str:
     if not address.transaction_pooler:
         return "Not needed: the URL above keeps its session"
     if address.session_dsn:
-        return f"Empty: Supabase's session port on the same host, {database_host(address.session_dsn)}"
+        return f"Default: {database_host(address.session_dsn)}, Supabase's session port"
     return "Needed for live refresh: a direct or session-mode URL"
 
 
@@ -208,7 +208,7 @@ async def check_database(settings: Settings) -> CheckResult:
         await conn.close()
     live = await _live_refresh(address)
     server = f"PostgreSQL {version.major}.{version.minor}"
-    return CheckResult(True, hidden(f"Connected to {server} at {where} — {kind}. {live}"))
+    return CheckResult(True, hidden(f"Connected to {server} at {where}, {kind}. {live}"))
 
 
 async def _live_refresh(address: DatabaseAddress) -> str:

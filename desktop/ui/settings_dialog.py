@@ -49,9 +49,8 @@ IMAGE_PROVIDERS = [
 STORAGE_BACKENDS = [("Local folder", "local"), ("Supabase Storage", "supabase")]
 DATABASES = [("Embedded (in the data folder)", "embedded"), ("PostgreSQL at a URL", "url")]
 SUPABASE_URLS = (
-    "Supabase: the direct URL (db.<ref>.supabase.co:5432) and the pooler's session mode (….pooler.supabase.com:5432)"
-    " do everything;\nits transaction mode (…:6543, the dashboard's default) works too, but live refresh then needs a"
-    " session URL."
+    "Supabase: direct db.<ref>.supabase.co:5432 and session pooler …pooler.supabase.com:5432 do everything;\n"
+    "its transaction pooler …:6543 (the dashboard's default) works too, but live refresh needs a session URL."
 )
 ENV_NAMES = {
     "openai_api_key": "STORYFORGE_OPENAI_API_KEY",
@@ -145,13 +144,13 @@ class FileField(QWidget):
 class CheckRow(QWidget):
     """A Test button and the answer beside it."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, lines: int = 2) -> None:
         super().__init__()
         self.button: QPushButton = button(label, tooltip="Try the connection with the values above")
         self.result = small_label("", "checkResult")
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # Two lines, always: an answer never pushes the form below it down (the whole text is in the tooltip).
-        self.result.setFixedHeight(2 * self.result.fontMetrics().lineSpacing() + 2)
+        # A fixed number of lines: an answer never pushes the form below it down (the whole text is in the tooltip).
+        self.result.setFixedHeight(lines * self.result.fontMetrics().lineSpacing() + 2)
         self.result.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -225,7 +224,7 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(700)
+        self.setMinimumWidth(720)
         self._settings = settings
         self._secrets = secrets
         self._executor = executor
@@ -343,11 +342,11 @@ class SettingsDialog(QDialog):
         s = self._settings
         self.database_kind = combo(DATABASES, "embedded" if s.uses_embedded_database else "url")
         self.database_kinds_note = small_label(SUPABASE_URLS, "muted")
-        self.database_kinds_note.setWordWrap(False)  # two explicit lines
+        self.database_kinds_note.setWordWrap(False)  # two explicit lines (a wrapped label in a form leaves gaps)
         self.database_url = QLineEdit(s.database_url)
         self.database_url.setPlaceholderText("postgresql://user@host:5432/storyforge")
         self.database_url_kind = small_label("", "muted")
-        self.database_url_kind.setFixedHeight(self.database_url_kind.fontMetrics().lineSpacing() + 2)
+        self.database_url_kind.setWordWrap(False)  # one line, always there: typing never moves the form
         self.database_session_url = QLineEdit(s.database_session_url)
         self.database_ca_file = FileField(
             s.database_ca_file,
@@ -358,11 +357,11 @@ class SettingsDialog(QDialog):
         self.database_password = KeyField(
             s.database_password.get_secret_value(), self._secrets, ENV_NAMES["database_password"]
         )
-        self.database_test = CheckRow("Test database")
+        self.database_test = CheckRow("Test database", lines=3)
         note = small_label("A change of database takes effect the next time Storyforge starts.", "muted")
         form = _form()
+        form.addRow(self.database_kinds_note)  # across the whole form: the lines are long
         _row(form, "Database:", self.database_kind)
-        form.addRow("", self.database_kinds_note)
         self._checked("database_url", form, "URL:", self.database_url)
         form.addRow("", self.database_url_kind)
         self._checked("database_password", form, "Password:", self.database_password)
