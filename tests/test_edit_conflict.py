@@ -205,14 +205,20 @@ def test_closing_the_conflict_view_keeps_the_words_in_the_editor_and_saving_asks
     assert editor.note_text == CHANGED_ELSEWHERE
     assert scene_on(laptop, run, on_laptop).text == THEIRS
 
-    save_on_desktop_again = "Snow again, and the crows gone."
-    save_on(qtbot, on_desktop, save_on_desktop_again)  # changed once more while the laptop hesitates
+    again = "Snow again, and the crows gone."
+    save_on(qtbot, on_desktop, again)  # changed once more while the laptop hesitates
     qtbot.keyClick(editor.text_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     view = conflict_view(qtbot, laptop.window)
-    qtbot.waitUntil(lambda: view.theirs_view.toPlainText() == save_on_desktop_again, timeout=SECONDS)
-    qtbot.mouseClick(view.mine_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: scene_on(laptop, run, on_laptop).text == MINE, timeout=SECONDS)
-    qtbot.waitUntil(lambda: on_desktop.text == MINE, timeout=SECONDS)
+    qtbot.waitUntil(lambda: view.theirs_view.toPlainText() == again, timeout=SECONDS)
+
+    last = "The last word on the desktop."
+    save_on(qtbot, on_desktop, last)  # and again while the view is open: it shows the newest
+    qtbot.waitUntil(lambda: view.theirs_view.toPlainText() == last, timeout=SECONDS)
+    qtbot.mouseClick(view.both_button, Qt.MouseButton.LeftButton)
+    expected = both_texts(last, MINE)
+    qtbot.waitUntil(lambda: scene_on(laptop, run, on_laptop).text == expected, timeout=SECONDS)
+    assert no_conflict_view(laptop.window)  # kept beside the newest: nothing more to ask
+    qtbot.waitUntil(lambda: on_desktop.text == expected, timeout=SECONDS)
 
 
 def test_text_regenerated_on_another_device_while_i_edit_asks_which_to_keep(

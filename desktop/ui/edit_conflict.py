@@ -27,7 +27,7 @@ class Choice(StrEnum):
     undecided = "undecided"  # closed: back to my words in the editor, nothing saved
 
 
-Chosen = Callable[[Choice], None]
+Chosen = Callable[[Choice, Scene], None]  # the choice, and the other version as last shown
 
 
 def both_texts(theirs: str, mine: str) -> str:
@@ -55,6 +55,7 @@ class EditConflictView(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Changed on another device")
         self.choice = Choice.undecided
+        self.current = current
         self._chosen = chosen
         heading = QLabel(f"{scene_name(current)} was changed on another device while you edited it.")
         heading.setTextFormat(Qt.TextFormat.PlainText)  # the title is the writer's
@@ -100,12 +101,18 @@ class EditConflictView(QDialog):
         layout.addLayout(buttons)
         self.finished.connect(self._finished)
 
+    def show_theirs(self, current: Scene) -> None:
+        """Changed once more while the writer compares: the newest version is the one kept or kept beside."""
+        self.current = current
+        self.theirs_label.setText(f"On the other device: “{current.title}”")
+        self.theirs_view.setPlainText(current.text)
+
     def _choose(self, choice: Choice) -> None:
         self.choice = choice
         self.accept()
 
     def _finished(self, _: int) -> None:
-        self._chosen(self.choice)
+        self._chosen(self.choice, self.current)
         self.deleteLater()
 
 

@@ -267,6 +267,8 @@ class SceneCard(QWidget):
     def _follow_in_editor(self, scene: Scene) -> None:
         """The scene's text changed elsewhere while it is open here: an untouched editor shows the new text; typing
         is never replaced, the editor says that saving will ask which version to keep."""
+        if self.conflict is not None and scene.revision > self.conflict.current.revision:
+            self.conflict.show_theirs(scene)
         editor = self.editor
         if editor is None or not self.is_editing or scene.revision <= editor.revision:
             return
@@ -350,7 +352,7 @@ class SceneCard(QWidget):
         self.set_scene(current)
         self.restore_edit(title, text, revision=revision)
 
-        def chosen(choice: Choice) -> None:
+        def chosen(choice: Choice, theirs: Scene) -> None:
             waiters, self._leave_waiters = self._leave_waiters, []
             self.question = self.conflict = None
             editor = self.editor
@@ -361,9 +363,9 @@ class SceneCard(QWidget):
                     self.stop_editing()
                 elif choice in (Choice.mine, Choice.both):
                     if choice is Choice.both:
-                        editor.title_edit.setText(both_titles(current.title, title, opened))
-                        editor.text_edit.setPlainText(both_texts(current.text, text))
-                    editor.revision = current.revision  # over the version shown; a newer one asks again
+                        editor.title_edit.setText(both_titles(theirs.title, title, opened))
+                        editor.text_edit.setPlainText(both_texts(theirs.text, text))
+                    editor.revision = theirs.revision  # over the version shown; a newer one asks again
                     editor.save()
                 stay = self.is_editing
                 if stay:
