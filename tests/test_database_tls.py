@@ -4,6 +4,7 @@ without it, or reaching the server by a name its certificate does not carry, it 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from desktop.config import Settings, unusable
 from desktop.db.address import DatabaseAddress
 from desktop.db.connect import DatabaseUnavailable, open_pool
 from desktop.services.connection_checks import check_database
-from tests.support.tls_postgres import HOST, OTHER_HOST, TlsPostgres
+from tests.support.tls_postgres import HOST, OTHER_HOST, TlsPostgres, free_port
 
 Run = Callable[..., Any]
 
@@ -111,3 +112,27 @@ def test_the_settings_test_button_service_says_why_tls_failed(tls_server: TlsPos
     result = run(check_database(settings))
     assert result.ok, result.message
     assert re.match(r"Connected to PostgreSQL \d+\.\d+ at ", result.message) and "a direct connection" in result.message
+
+
+def test_a_remote_server_without_tls_is_refused_in_plain_words(run: Run) -> None:
+    port = free_port(HOST)
+
+    async def refuse_tls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readexactly(8)  # the client's SSLRequest
+        writer.write(b"N")  # as a server built without TLS answers
+        await writer.drain()
+        writer.close()
+
+    async def attempt() -> str:
+        server = await asyncio.start_server(refuse_tls, HOST, port)
+        try:
+            with pytest.raises(DatabaseUnavailable) as refused:
+                await open_pool(f"postgresql://writer@{HOST}:{port}/stories", timeout=10)
+            return str(refused.value)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    message = run(attempt())
+    assert message.startswith(f"The database at {HOST}:{port} does not offer encryption (TLS)")
+    assert "?sslmode=disable" in message

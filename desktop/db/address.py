@@ -87,8 +87,10 @@ def ssl_for(dsn: str, ca_file: str = "") -> ssl_module.SSLContext | bool | None:
     return False if is_local(dsn) else verifying_context(ca_file)
 
 
-class CertificateFileError(ValueError):
-    """The CA file named in Settings cannot be used; `str()` is one plain sentence."""
+class CertificateFileError(OSError):
+    """The CA file named in Settings cannot be used; `str()` is one plain sentence.
+
+    An OSError, as a file's problems are: whoever connects and catches those (the change listener) catches it too."""
 
 
 def verifying_context(ca_file: str = "") -> ssl_module.SSLContext:
