@@ -30,7 +30,12 @@ T = TypeVar("T")
 Run = Callable[..., Any]
 TEMPLATE_DB = "storyforge_template"
 
-pytest_plugins = ["tests.support.generation_fixtures", "tests.support.storage_fixtures", "tests.support.ui_fixtures"]
+pytest_plugins = [
+    "tests.support.generation_fixtures",
+    "tests.support.storage_fixtures",
+    "tests.support.ui_fixtures",
+    "tests.support.pgbouncer",
+]
 
 
 @pytest.fixture
