@@ -15,6 +15,7 @@ A `sslmode=` in the URL decides instead: asyncpg reads it, with `sslrootcert=` i
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import ssl as ssl_module
@@ -95,10 +96,18 @@ class CertificateFileError(OSError):
 
 def verifying_context(ca_file: str = "") -> ssl_module.SSLContext:
     """TLS that checks the certificate chain and the host name: against `ca_file` alone, or the system's roots."""
+    if not ca_file:
+        return _system_roots()
     try:
-        return ssl_module.create_default_context(cafile=ca_file or None)
+        return ssl_module.create_default_context(cafile=ca_file)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError too
         raise CertificateFileError(f"The database's CA file {ca_file} {ca_file_problem(ca_file, exc)}.") from exc
+
+
+@functools.cache
+def _system_roots() -> ssl_module.SSLContext:
+    # Loading the system's roots takes ~20 ms, on the loop: once per process, not once per connection.
+    return ssl_module.create_default_context()
 
 
 def ca_file_problem(ca_file: str, error: BaseException | None = None) -> str | None:
