@@ -136,3 +136,25 @@ def test_a_remote_server_without_tls_is_refused_in_plain_words(run: Run) -> None
     message = run(attempt())
     assert message.startswith(f"The database at {HOST}:{port} does not offer encryption (TLS)")
     assert "?sslmode=disable" in message
+
+
+def test_the_app_started_with_the_ca_file_in_its_settings_connects_and_listens(
+    tls_server: TlsPostgres, tmp_path: Path, run: Run
+) -> None:
+    import uuid
+
+    from desktop.secrets import SecretStore
+    from desktop.services.runtime import Runtime
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        user_id=uuid.uuid4(),
+        database_url=tls_server.url(),
+        database_ca_file=str(tls_server.certificates.ca_file),
+    )
+    runtime = Runtime(settings, SecretStore())
+    try:
+        assert run(runtime.start_database(), timeout=60), runtime.database_error
+        assert runtime.live is not None and runtime.live.listening  # live refresh's own connection verified too
+    finally:
+        run(runtime.shutdown(), timeout=30)

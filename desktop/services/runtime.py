@@ -74,7 +74,11 @@ class Runtime(QObject):
     async def start_database(self) -> bool:
         """Start (or reach) the database and migrate it; False with `database_error` set when it cannot."""
         try:
-            self.address = DatabaseAddress.of(await self._dsn(), session_url=self.settings.database_session_dsn())
+            self.address = DatabaseAddress.of(
+                await self._dsn(),
+                session_url=self.settings.database_session_dsn(),
+                ca_file=self.settings.database_ca_file,
+            )
             self.pool = await open_pool(self.address)
         except (DatabaseUnavailable, EmbeddedPostgresError) as exc:
             self.database_error = str(exc)
@@ -109,10 +113,7 @@ class Runtime(QObject):
             await self.uploads.reconfigure(settings)
             if before.storage_backend == "local" and settings.storage_backend == "supabase":
                 local_only = len(await self.uploads.local_only_images())
-        database_changed = (before.database_url, before.database_password) != (
-            settings.database_url,
-            settings.database_password,
-        )
+        database_changed = _database_identity(before) != _database_identity(settings)
         return SettingsChange(
             database_changed=database_changed,
             local_only_images=local_only,
@@ -152,3 +153,13 @@ class Runtime(QObject):
             self._embedded = None
         self.executor.shutdown(wait=True, cancel_futures=True, timeout=SHUTDOWN_GRACE_SECONDS)
         self._database_executor.shutdown(wait=True, timeout=SHUTDOWN_GRACE_SECONDS)
+
+
+def _database_identity(settings: Settings) -> tuple[object, ...]:
+    """What decides which database the app reaches and how: a change of any of it applies at the next start."""
+    return (
+        settings.database_url,
+        settings.database_password,
+        settings.database_session_url,
+        settings.database_ca_file,
+    )
