@@ -50,7 +50,7 @@ class LiveChanges(QObject):
             await self._listener.start()
         except NoSessionUrl:
             self.off_reason = (
-                "the database URL is a transaction-mode pooler's (port 6543) and no session URL is set — add one "
+                "the database URL is a transaction-mode pooler's and no session URL is set — add one "
                 "in Settings → Database"
             )
         except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
