@@ -20,10 +20,11 @@ from PySide6.QtWidgets import QWidget
 from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.db.repositories.scenes import StaleRevision
-from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus, Upload, UploadStatus
+from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus, UploadStatus
 from desktop.ui.edit_conflict import EditConflictView, both_texts
 from desktop.ui.scene_card import SceneCard
 from desktop.ui.scene_editor import CHANGED_ELSEWHERE
+from desktop.ui.story_view import StoryView
 from tests.support.ui_fixtures import WriterApp, write_story
 from tests.test_ui_edit_guard import a_written_story, asked, open_questions, stored, type_into
 
@@ -89,6 +90,11 @@ def save_on(qtbot: Any, card: SceneCard, text: str) -> None:
     qtbot.keyClick(editor.text_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not card.is_editing and card.busy_text == "", timeout=SECONDS)
     assert card.text == text
+
+
+def stored_on(qtbot: Any, card: SceneCard, text: str) -> None:
+    """Wait until the card's save is over and it shows `text` (what the service stored)."""
+    qtbot.waitUntil(lambda: not card.is_editing and card.busy_text == "" and card.text == text, timeout=SECONDS)
 
 
 def conflict_view(qtbot: Any, window: QWidget) -> EditConflictView:
@@ -216,7 +222,8 @@ def test_closing_the_conflict_view_keeps_the_words_in_the_editor_and_saving_asks
     qtbot.waitUntil(lambda: view.theirs_view.toPlainText() == last, timeout=SECONDS)
     qtbot.mouseClick(view.both_button, Qt.MouseButton.LeftButton)
     expected = both_texts(last, MINE)
-    qtbot.waitUntil(lambda: scene_on(laptop, run, on_laptop).text == expected, timeout=SECONDS)
+    stored_on(qtbot, on_laptop, expected)
+    assert scene_on(laptop, run, on_laptop).text == expected
     assert no_conflict_view(laptop.window)  # kept beside the newest: nothing more to ask
     qtbot.waitUntil(lambda: on_desktop.text == expected, timeout=SECONDS)
 
@@ -240,14 +247,15 @@ def test_text_regenerated_on_another_device_while_i_edit_asks_which_to_keep(
     assert view.theirs_view.toPlainText() == regenerated
     qtbot.mouseClick(view.both_button, Qt.MouseButton.LeftButton)
     expected = both_texts(regenerated, MINE)
-    qtbot.waitUntil(lambda: scene_on(laptop, run, on_laptop).text == expected, timeout=SECONDS)
+    stored_on(qtbot, on_laptop, expected)
+    assert scene_on(laptop, run, on_laptop).text == expected
     qtbot.waitUntil(lambda: on_desktop.text == expected, timeout=SECONDS)
 
 
 def test_a_text_regenerated_here_while_another_device_saved_an_edit_asks_which_to_keep(
     open_devices: Callable[..., Devices], run: Run, qtbot: Any
 ) -> None:
-    _, desktop = devices = open_devices(desktop={"offline_delay": 3.0})  # the desktop writes slowly
+    _, desktop = devices = open_devices(desktop={"offline_delay": 5.0})  # the desktop writes slowly
     on_laptop, on_desktop = both_open(devices, qtbot)
     generated = on_desktop.text
 
@@ -278,12 +286,13 @@ def test_quitting_with_the_conflict_view_open_asks_nothing_more_and_quits_once_i
 
     laptop.window.close()  # unsaved words: the usual question first
     asked(qtbot, laptop.window, "Save")
-    view = conflict_view(qtbot, laptop.window)  # the save found the newer version: the window stays
+    view = conflict_view(qtbot, laptop.window)  # the save found the newer version: quitting waits for a choice
     assert not quits
     laptop.window.close()  # asked again meanwhile: the open view is the one answer
-    assert not open_questions(laptop.window)
+    assert not open_questions(laptop.window) and not quits
     qtbot.mouseClick(view.mine_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: scene_on(laptop, run, on_laptop).text == MINE, timeout=SECONDS)
+    stored_on(qtbot, on_laptop, MINE)
+    assert scene_on(laptop, run, on_laptop).text == MINE
     qtbot.waitUntil(lambda: bool(quits), timeout=SECONDS)  # only once the words are stored
 
 
@@ -325,7 +334,7 @@ def test_the_revision_moves_with_the_text_only_and_a_stale_write_changes_nothing
 def test_two_devices_writing_stories_at_once_both_finish_and_their_uploads_never_collide(
     open_devices: Callable[..., Devices], ui_settings: Settings, run: Run, qtbot: Any
 ) -> None:
-    slowly = {"offline_delay": 1.0}  # a second a scene: the two runs overlap
+    slowly = {"offline_delay": 1.5}  # a second a scene: the two runs overlap
     apps = open_devices(laptop=slowly, desktop=slowly)
     for app, title in zip(apps, ("North Light", "South Wind"), strict=True):
         write_story(app.window, qtbot, title, "Two lighthouse keepers trade letters.", 3)
@@ -336,23 +345,21 @@ def test_two_devices_writing_stories_at_once_both_finish_and_their_uploads_never
     )  # both at once
     story_ids = {view.story.id for view in views if view.story is not None}
     assert len(story_ids) == 2  # each device writes its own
-    repo, manager = apps[0].runtime.stories, apps[0].runtime.uploads
-    assert repo is not None and manager is not None
 
-    def finished() -> bool:
-        done = [run(repo.get(story_id)) for story_id in story_ids]
-        return all(story is not None and story.status is StoryStatus.complete for story in done)
-
-    qtbot.waitUntil(finished, timeout=60_000)
-
-    def uploads() -> list[Upload]:
-        return [upload for story_id in story_ids for upload in run(manager.uploads(story_id=story_id))]
+    def uploaded(view: StoryView) -> bool:
+        cards = view.cards.values()
+        return len(cards) == 3 and all(c.upload is not None and c.upload.status is UploadStatus.uploaded for c in cards)
 
     qtbot.waitUntil(
-        lambda: len(uploads()) == 6 and all(u.status is UploadStatus.uploaded for u in uploads()), timeout=60_000
+        lambda: all(v.story is not None and v.story.status is StoryStatus.complete and uploaded(v) for v in views),
+        timeout=60_000,
     )
-    assert len({upload.object_path for upload in uploads()}) == 6
-    for upload in uploads():
+    manager = apps[0].runtime.uploads
+    assert manager is not None
+    uploads = [upload for story_id in story_ids for upload in run(manager.uploads(story_id=story_id))]
+    assert len(uploads) == 6 and all(upload.status is UploadStatus.uploaded for upload in uploads)
+    assert len({upload.object_path for upload in uploads}) == 6
+    for upload in uploads:
         assert upload.object_path.startswith(f"{ui_settings.user_id}/{upload.story_id}/")
     for app in apps:  # and each window lists both stories
         qtbot.waitUntil(lambda app=app: app.window.library.rowCount() == 2, timeout=SECONDS)

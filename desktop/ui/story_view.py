@@ -401,7 +401,8 @@ class StoryView(QWidget):
                 scene_id, "Saving…", lambda service: service.edit_scene(scene_id, title, text, revision=revision)
             )
         except EditConflict as conflict:
-            self._show_conflict(scene_id, conflict)
+            if not self._show_conflict(scene_id, conflict):
+                raise  # no card to choose on: the writer is told, rather than the words going quietly
             return False
         except Exception:
             card = self._card_of(scene_id)
@@ -410,10 +411,12 @@ class StoryView(QWidget):
             raise
         return True
 
-    def _show_conflict(self, scene_id: uuid.UUID, conflict: EditConflict) -> None:
+    def _show_conflict(self, scene_id: uuid.UUID, conflict: EditConflict) -> bool:
         card = self._card_of(scene_id)
-        if card is not None:
-            card.show_conflict(conflict.current, conflict.title, conflict.text, conflict.based_on)
+        if card is None:
+            return False
+        card.show_conflict(conflict.current, conflict.title, conflict.text, conflict.based_on)
+        return True
 
     # --- leaving ---
 
@@ -421,7 +424,8 @@ class StoryView(QWidget):
         """Before the story is left (another story, a new one, quitting): each unsaved edit is asked about in turn.
 
         `proceed` runs once every edit is settled and every save is stored; `stay` when the writer keeps editing
-        or a save failed (its notice says why, and the text is still on screen to save again).
+        or a save failed (its notice says why, and the text is still on screen to save again). A save that met a
+        newer version from another device waits for the writer's choice in its conflict view.
         """
         card = next((card for _, card in sorted(self.cards.items()) if card.has_unsaved_edit), None)
         if card is not None:
@@ -434,8 +438,12 @@ class StoryView(QWidget):
     async def _after_saves(self, proceed: Callable[[], None], stay: Callable[[], None]) -> None:
         saves = set(self._saving)
         await asyncio.wait(saves)
-        stored = all(not save.cancelled() and save.exception() is None and save.result() for save in saves)
-        proceed() if stored else stay()
+        if any(save.cancelled() or save.exception() is not None for save in saves):
+            stay()
+        elif all(save.result() for save in saves):
+            proceed()
+        else:  # another device changed a scene meanwhile: leaving waits for the writer's choice in its conflict view
+            self.leave_edits(proceed, stay)
 
     def _regenerate_text(self, scene_id: uuid.UUID) -> None:
         self._runtime.tasks.start(self._rewrite(scene_id), "Writing the scene again")
