@@ -32,21 +32,9 @@ class Recorder(QObject):
     def _note(self, name: str, key: object) -> None:
         self.events.append((name, key, QThread.currentThread() is QCoreApplication.instance().thread()))
 
-    @Slot(object)
-    def started(self, key: object) -> None:
-        self._note("started", key)
-
     @Slot(object, int, int)
     def progress(self, key: object, done: int, total: int) -> None:
         self._note(f"progress {done}/{total}", key)
-
-    @Slot(object, object)
-    def succeeded(self, key: object, result: object) -> None:
-        self._note(f"succeeded {result}", key)
-
-    @Slot(object, object)
-    def failed(self, key: object, error: object) -> None:
-        self._note(f"failed {error}", key)
 
 
 @pytest.fixture
@@ -58,10 +46,7 @@ def executor(qapp: Any) -> Iterator[QThreadPoolExecutor]:
 
 def recorder_for(executor: QThreadPoolExecutor) -> Recorder:
     recorder = Recorder()
-    executor.signals.started.connect(recorder.started)
     executor.signals.progress.connect(recorder.progress)
-    executor.signals.succeeded.connect(recorder.succeeded)
-    executor.signals.failed.connect(recorder.failed)
     return recorder
 
 
@@ -93,10 +78,10 @@ def test_an_exception_in_a_job_reraises_at_the_await(executor: QThreadPoolExecut
         run(await_it())
 
 
-def test_tracked_jobs_report_on_the_gui_thread(executor: QThreadPoolExecutor, run: Run, qtbot: Any) -> None:
+def test_progress_from_a_worker_reaches_the_gui_thread(executor: QThreadPoolExecutor, run: Run, qtbot: Any) -> None:
     recorder = recorder_for(executor)
     plain_threads: list[bool] = []
-    executor.signals.succeeded.connect(
+    executor.signals.progress.connect(
         lambda *_: plain_threads.append(QThread.currentThread() is QCoreApplication.instance().thread())
     )
 
@@ -105,25 +90,14 @@ def test_tracked_jobs_report_on_the_gui_thread(executor: QThreadPoolExecutor, ru
         executor.report_progress("scene-1", 2, 2)
         return 7
 
-    def broken() -> None:
-        raise ValueError("no")
-
-    run(asyncio.wrap_future(executor.submit_tracked("scene-1", work)))
-    with pytest.raises(ValueError):
-        run(asyncio.wrap_future(executor.submit_tracked("scene-2", broken)))
-    qtbot.waitUntil(lambda: len(recorder.events) == 6, timeout=5000)
+    assert run(asyncio.wrap_future(executor.submit(work))) == 7
+    qtbot.waitUntil(lambda: len(recorder.events) == 2, timeout=5000)
 
     names = [(name, key) for name, key, _ in recorder.events]
-    assert names[:4] == [
-        ("started", "scene-1"),
-        ("progress 1/2", "scene-1"),
-        ("progress 2/2", "scene-1"),
-        ("succeeded 7", "scene-1"),
-    ]
-    assert names[4:] == [("started", "scene-2"), ("failed no", "scene-2")]
+    assert names == [("progress 1/2", "scene-1"), ("progress 2/2", "scene-1")]
     assert all(on_gui_thread for _, _, on_gui_thread in recorder.events)
-    qtbot.waitUntil(lambda: bool(plain_threads), timeout=5000)
-    assert plain_threads == [True]
+    qtbot.waitUntil(lambda: len(plain_threads) == 2, timeout=5000)
+    assert plain_threads == [True, True]
 
 
 def test_shutdown_takes_queued_jobs_back_and_waits_a_bounded_time(qapp: Any, run: Run, qtbot: Any) -> None:
@@ -151,19 +125,20 @@ def test_nothing_is_emitted_after_shutdown(qapp: Any, qtbot: Any) -> None:
     release = threading.Event()
 
     def slow() -> str:
+        executor.report_progress("late", 0, 1)
         release.wait(10)
         executor.report_progress("late", 1, 1)
         return "done"
 
-    future = executor.submit_tracked("late", slow)
-    qtbot.waitUntil(lambda: [name for name, _, _ in recorder.events] == ["started"], timeout=5000)
+    future = executor.submit(slow)
+    qtbot.waitUntil(lambda: [name for name, _, _ in recorder.events] == ["progress 0/1"], timeout=5000)
     executor.shutdown(wait=False)
     release.set()
     executor.shutdown(wait=True, timeout=5)  # the job has ended: anything it emitted is posted by now
     QCoreApplication.processEvents()
 
     assert future.result(timeout=1) == "done"
-    assert [name for name, _, _ in recorder.events] == ["started"]
+    assert [name for name, _, _ in recorder.events] == ["progress 0/1"]
 
 
 def thread_nice() -> int:

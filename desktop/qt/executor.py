@@ -8,8 +8,8 @@ upload threads at the same priority kept the loop off the CPU for 20 ms at a tim
 
 Jobs wait in a Python queue that long-lived runners on the pool drain (at most `max_workers` of them, started as
 work arrives, as concurrent.futures.ThreadPoolExecutor does with its threads). Submitting only puts a job in that
-queue: `QThreadPool.start()` lets go of the GIL, and winning it back from busy worker threads cost the loop
-milliseconds on every submit; now it is called once per runner.
+queue: `QThreadPool.start()` lets go of the GIL, and winning it back from busy worker threads costs the loop
+milliseconds, so it is called once per runner rather than once per job.
 """
 
 from __future__ import annotations
@@ -51,36 +51,27 @@ T = TypeVar("T")
 
 
 class JobSignals(QObject):
-    """Tracked jobs report here: (key), (key, done, total), (key, result), (key, exception)."""
+    """Workers report a job's progress here: (key, done, total)."""
 
-    started = Signal(object)
     progress = Signal(object, int, int)
-    succeeded = Signal(object, object)
-    failed = Signal(object, object)
 
 
 class _Job:
-    def __init__(
-        self, executor: QThreadPoolExecutor, future: Future[Any], call: Callable[[], Any], key: object | None
-    ) -> None:
+    def __init__(self, executor: QThreadPoolExecutor, future: Future[Any], call: Callable[[], Any]) -> None:
         self._executor = executor
         self.future = future
         self._call = call
-        self._key = key
 
     def run(self) -> None:
         try:
             if not self.future.set_running_or_notify_cancel():
                 return
-            self._executor._emit("started", self._key)
             try:
                 result = self._call()
             except BaseException as exc:
                 self.future.set_exception(exc)
-                self._executor._emit("failed", self._key, exc)
             else:
                 self.future.set_result(result)
-                self._executor._emit("succeeded", self._key, result)
         finally:
             self._executor._forget(self)
 
@@ -171,19 +162,8 @@ class QThreadPoolExecutor(Executor):
         return self._closed
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        return self._start(None, lambda: fn(*args, **kwargs))
-
-    def submit_tracked(self, key: object, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        """Like submit, and the job's start, end and progress are emitted on `signals` with `key`."""
-        return self._start(key, lambda: fn(*args, **kwargs))
-
-    def report_progress(self, key: object, done: int, total: int) -> None:
-        """Callable from a worker: emits `progress` on the GUI thread."""
-        self._emit("progress", key, done, total)
-
-    def _start(self, key: object | None, call: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
-        job = _Job(self, future, call, key)
+        job = _Job(self, future, lambda: fn(*args, **kwargs))
         runner: _Runner | None = None
         with self._lock:
             if self._closed:
@@ -198,6 +178,15 @@ class QThreadPoolExecutor(Executor):
         if runner is not None:
             self._pool.start(runner)
         return future
+
+    def report_progress(self, key: object, done: int, total: int) -> None:
+        """Callable from a worker: emits `progress` on the GUI thread."""
+        # Checked and emitted under the lock, so nothing is emitted once shutdown() has begun: by then the
+        # receivers may be on their way to deletion.
+        with self._lock:
+            if self._closed:
+                return
+            self.signals.progress.emit(key, done, total)
 
     def _runner_waits(self, runner: _Runner) -> bool:
         """A runner finished a job: False when it should stop (the limit shrank), else it waits for the next one."""
@@ -216,16 +205,6 @@ class QThreadPoolExecutor(Executor):
     def _forget(self, job: _Job) -> None:
         with self._lock:
             self._jobs.discard(job)
-
-    def _emit(self, name: str, key: object | None, *payload: object) -> None:
-        if key is None:
-            return
-        # Checked and emitted under the lock, so nothing is emitted once shutdown() has begun: by then the
-        # receivers may be on their way to deletion.
-        with self._lock:
-            if self._closed:
-                return
-            getattr(self.signals, name).emit(key, *payload)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, timeout: float | None = None) -> None:
         """Stop taking work; take queued jobs back (when asked); wait up to `timeout` s for running ones.
