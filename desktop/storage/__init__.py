@@ -3,21 +3,18 @@
 Importing this package stays cheap: supabase-py is imported only when a Supabase backend is built.
 """
 
-from desktop.storage.backend import Link, ProgressCallback, StorageBackend, UploadCancelled
+from desktop.storage.backend import Link, StorageBackend, UploadCancelled
 from desktop.storage.factory import build_backend
 from desktop.storage.failures import BucketUnavailable, Failure, StorageConfigError, classify
 from desktop.storage.local import LocalFolderStorage
-from desktop.storage.objects import ImageFile, ImageType, NotAnImage, inspect_image, object_path, sniff_image
+from desktop.storage.objects import NotAnImage, inspect_image, object_path
 
 __all__ = [
     "BucketUnavailable",
     "Failure",
-    "ImageFile",
-    "ImageType",
     "Link",
     "LocalFolderStorage",
     "NotAnImage",
-    "ProgressCallback",
     "StorageBackend",
     "StorageConfigError",
     "UploadCancelled",
@@ -25,5 +22,4 @@ __all__ = [
     "classify",
     "inspect_image",
     "object_path",
-    "sniff_image",
 ]

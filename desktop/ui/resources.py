@@ -6,7 +6,7 @@ import sys
 from functools import cache, lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
@@ -102,10 +102,6 @@ def clear_icon_cache() -> None:
 def _device_pixel_ratio() -> float:
     screen = QGuiApplication.primaryScreen()
     return screen.devicePixelRatio() if screen is not None else 1.0
-
-
-def icon_size(size: int = 18) -> QSize:
-    return QSize(size, size)
 
 
 def stylesheet_template() -> str:

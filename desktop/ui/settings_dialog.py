@@ -572,6 +572,3 @@ def _first_problem(exc: ValidationError) -> str:
 
 def _sentence(reason: str) -> str:
     return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
-
-
-__all__ = ["QLabel", "SettingsDialog"]

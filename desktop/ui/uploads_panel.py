@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from desktop.models import Upload, UploadStatus
 from desktop.services.runtime import Runtime
-from desktop.ui import theme
 from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel, target_name
 from desktop.ui.widgets import button, field_label, small_label
 
@@ -371,6 +370,3 @@ def status_text(pending: int, failed: int) -> str:
     if failed:
         parts.append(f"{failed} failed")
     return "Uploads: " + " · ".join(parts)
-
-
-__all__ = ["UploadsPanel", "status_text", "theme"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 
 import shiboken6
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -348,12 +348,3 @@ class StatusLine(QWidget):
 
 def icon_pixmap(icon_name: str, size: int, color: QColor | None = None) -> QPixmap:
     return icon(icon_name, color).pixmap(QSize(size, size))
-
-
-def centered_rect(outer: QRect, size: QSize) -> QRect:
-    return QRect(
-        outer.x() + (outer.width() - size.width()) // 2,
-        outer.y() + (outer.height() - size.height()) // 2,
-        size.width(),
-        size.height(),
-    )
