@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.config import Settings, log_dir
-from desktop.models import Scene, Story, StoryRequest, StoryStatus, StorySummary, Upload, UploadStatus
+from desktop.models import Scene, Story, StoryRequest, StorySummary, Upload, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.runtime import Runtime
 from desktop.storage import Failure
@@ -248,13 +248,13 @@ class MainWindow(QMainWindow):
         if is_new:
             self._count_stories()
         self.uploads_panel.set_title(story.id, story.title)
-        if story.status is StoryStatus.generating:
+        if story.status.is_running:
             self._running[story.id] = story.title
         else:
             self._running.pop(story.id, None)
         self.composer.set_running(list(self._running.values()))
         request = story.as_request()
-        if story.status is StoryStatus.generating and request in self._pending:
+        if story.status.is_running and request in self._pending:
             self._pending.remove(request)
             self.composer.reset()
             self.composer.generate_button.setEnabled(True)

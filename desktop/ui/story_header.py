@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop.models import Story, StoryStatus
+from desktop.models import Story
 from desktop.ui import theme
 from desktop.ui.widgets import Badge, ProgressLine, StatusLine, button, small_font, small_label
 
@@ -114,7 +114,7 @@ class StoryHeader(QWidget):
             )
         self.details.setText("  ·  ".join(details))
         self.details.setVisible(bool(details))
-        running = story.status is StoryStatus.generating
+        running = story.status.is_running
         if not running:
             self.show_activity("")
         self.cancel_button.setVisible(running)
