@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from desktop.generation.errors import ImageRejected
+from desktop.image_types import KEPT_TYPES, ImageType, sniff_image
 
 MAX_BYTES = 25 * 1024 * 1024
 MIN_SIDE = 16
@@ -17,33 +18,25 @@ MAX_PIXELS = 40_000_000
 # Decoding a large image takes a few milliseconds; below this it costs less than a hop to a worker thread.
 INLINE_CHECK_BYTES = 16 * 1024
 
-_FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
-
 
 @dataclass(frozen=True)
 class CheckedImage:
     data: bytes
-    format: str  # "PNG", "JPEG" or "WEBP"
+    image_type: ImageType
     width: int
     height: int
 
     @property
+    def format(self) -> str:
+        return self.image_type.format
+
+    @property
     def content_type(self) -> str:
-        return _FORMATS[self.format][0]
+        return self.image_type.content_type
 
     @property
     def extension(self) -> str:
-        return _FORMATS[self.format][1]
-
-
-def sniff_format(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
+        return self.image_type.extension
 
 
 def _looks_like(data: bytes) -> str:
@@ -65,13 +58,13 @@ def check_image(data: bytes, *, source: str = "The image service") -> CheckedIma
         raise ImageRejected(
             f"{source} returned an image of {len(data) / 1_048_576:.0f} MB; the limit is {MAX_BYTES // 1_048_576} MB."
         )
-    expected = sniff_format(data)
+    expected = sniff_image(data)
     if expected is None:
-        raise ImageRejected(f"{source} returned something that is not a PNG, JPEG or WebP image{_looks_like(data)}.")
+        raise ImageRejected(f"{source} returned something that is not {KEPT_TYPES}{_looks_like(data)}.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[expected]) as image:
+            with Image.open(io.BytesIO(data), formats=[expected.format]) as image:
                 width, height = image.size
                 _check_size(width, height, source)
                 image.load()  # decodes every pixel: a truncated or corrupt file fails here
@@ -80,8 +73,8 @@ def check_image(data: bytes, *, source: str = "The image service") -> CheckedIma
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageRejected(f"{source} returned an image too large to open safely.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected(f"{source} returned a damaged {expected} image that cannot be opened.") from exc
-    return CheckedImage(data=data, format=expected, width=width, height=height)
+        raise ImageRejected(f"{source} returned a damaged {expected.format} image that cannot be opened.") from exc
+    return CheckedImage(data=data, image_type=expected, width=width, height=height)
 
 
 def _check_size(width: int, height: int, source: str) -> None:

@@ -7,36 +7,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.image_types import KEPT_TYPES, ImageType, sniff_image
+
 _CHUNK = 1 << 20
 
 
 class NotAnImage(ValueError):
-    """The file is not a PNG, JPEG, WebP or GIF image; the message says which file."""
-
-
-@dataclass(frozen=True)
-class ImageType:
-    content_type: str
-    extension: str
-
-
-PNG = ImageType("image/png", "png")
-JPEG = ImageType("image/jpeg", "jpg")
-WEBP = ImageType("image/webp", "webp")
-GIF = ImageType("image/gif", "gif")
-
-
-def sniff_image(head: bytes) -> ImageType | None:
-    """The image type from the file's first bytes (its signature), or None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return WEBP
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return GIF
-    return None
+    """The file is not a PNG, JPEG or WebP image; the message says which file."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +37,7 @@ def inspect_image(path: Path) -> ImageFile:
             size += len(chunk)
     image_type = sniff_image(head)
     if image_type is None:
-        raise NotAnImage(f"{path.name} is not a PNG, JPEG, WebP or GIF image, so it cannot be uploaded.")
+        raise NotAnImage(f"{path.name} is not {KEPT_TYPES}, so it cannot be uploaded.")
     return ImageFile(path, digest.hexdigest(), size, image_type)
 
 
