@@ -133,6 +133,21 @@ def test_a_scene_saved_on_one_device_shows_on_the_other_within_seconds(
     assert scene_on(desktop, run, on_desktop).text == MINE
 
 
+def test_a_version_read_before_a_newer_one_was_shown_does_not_take_the_card_back(
+    two_devices: Devices, run: Run, qtbot: Any
+) -> None:
+    laptop, _ = two_devices
+    on_laptop, on_desktop = both_open(two_devices, qtbot)
+    before = scene_on(laptop, run, on_laptop)
+    save_on(qtbot, on_desktop, THEIRS)
+    qtbot.waitUntil(lambda: on_laptop.text == THEIRS, timeout=SECONDS)
+
+    service = laptop.runtime.story_service
+    assert service is not None
+    service.scene_saved.emit(before)  # live refresh read the scene just before the save landed; it arrives late
+    assert on_laptop.text == THEIRS and on_laptop.scene is not None and on_laptop.scene.text == THEIRS
+
+
 def test_an_editor_opened_but_untouched_follows_the_other_device(two_devices: Devices, run: Run, qtbot: Any) -> None:
     laptop, _ = two_devices
     on_laptop, on_desktop = both_open(two_devices, qtbot)

@@ -118,6 +118,11 @@ class _Rows:
     height: int
 
 
+def _older(scene: Scene, than: Scene) -> bool:
+    # The revision counts changes of the text; updated_at never goes back on a row (every write keeps the later).
+    return (scene.revision, scene.updated_at) < (than.revision, than.updated_at)
+
+
 class SceneCard(QWidget):
     """A scene's card, drawn by itself except for its controls (the thumbnail, the actions, the editor).
 
@@ -253,6 +258,11 @@ class SceneCard(QWidget):
             self._refresh()
 
     def set_scene(self, scene: Scene) -> None:
+        shown = self.scene
+        if shown is not None and shown.id == scene.id and _older(scene, shown):
+            # Read before a change already shown here (live refresh reads while saves land): the newer one stays,
+            # and a text streamed meanwhile still gives way to it.
+            scene = shown
         self._streamed = None
         self._stream_timer.stop()
         self.scene = scene
