@@ -23,8 +23,8 @@ from desktop.headless import run_headless
 from desktop.models import FailureKind, ImageStatus, Upload, UploadStatus, utc_now
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.retry import RetryPolicy
 from desktop.secrets import SecretStore
-from desktop.services.upload_jobs import RetryPolicy
 from desktop.storage import Failure
 from desktop.ui.image_viewer import ImageViewer
 from desktop.ui.story_view import ViewerEntry
@@ -130,8 +130,8 @@ def test_a_transient_link_fault_past_the_limit_fails_and_is_never_uploaded_witho
     illustrated_story: MakeStory,
     run: Run,
 ) -> None:
-    retry = RetryPolicy(base_delay=0.02, max_delay=0.05, max_attempts=3)
-    with_bucket.inject(Fault.server_error(502, html=True), times=retry.max_attempts, on="sign")
+    retry = RetryPolicy(attempts=3, first_delay=0.02, max_delay=0.05)
+    with_bucket.inject(Fault.server_error(502, html=True), times=retry.attempts, on="sign")
     manager = make_upload_manager(supabase_settings, retry=retry)
     book = illustrated_story(1)
 
@@ -217,7 +217,7 @@ def test_the_storage_check_asks_a_struggling_server_again_with_the_upload_back_o
 def test_the_storage_check_names_a_server_that_keeps_failing_as_such_not_as_a_missing_bucket(
     make_upload_manager: MakeManager, supabase_settings: Settings, storage_server: StorageServer, run: Run
 ) -> None:
-    retry = RetryPolicy(base_delay=0.02, max_delay=0.05, max_attempts=3)
+    retry = RetryPolicy(attempts=3, first_delay=0.02, max_delay=0.05)
     storage_server.inject(Fault.server_error(503), times=3, on="bucket")
     manager = make_upload_manager(supabase_settings, retry=retry, start=False)
     failure = run(manager.check_storage())
@@ -389,9 +389,7 @@ def test_with_faults_on_a_third_of_requests_every_image_ends_stored_once_with_a_
         storage_server.inject_randomly(Fault.server_error(503), rate=0.16, on=on, seed=seed)
         storage_server.inject_randomly(Fault.drop(), rate=0.17, on=on, seed=seed)
     storage_server.inject_randomly(Fault.server_error(502, html=True), rate=0.3, on="bucket", seed=seed)
-    manager = make_upload_manager(
-        supabase_settings, retry=RetryPolicy(base_delay=0.01, max_delay=0.05, max_attempts=40)
-    )
+    manager = make_upload_manager(supabase_settings, retry=RetryPolicy(attempts=40, first_delay=0.01, max_delay=0.05))
     seen = watch(manager)
     books = [illustrated_story(8, title=f"Story {number}") for number in range(3)]
 

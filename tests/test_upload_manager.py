@@ -21,8 +21,8 @@ from pydantic import SecretStr
 from desktop.config import Settings
 from desktop.db.repositories import UploadRepository
 from desktop.models import FailureKind, UploadStatus
+from desktop.retry import RetryPolicy
 from desktop.services import upload_jobs
-from desktop.services.upload_jobs import RetryPolicy
 from desktop.storage import Failure
 from tests.support.storage_fixtures import (
     BUCKET,
@@ -170,14 +170,14 @@ def test_transient_faults_past_the_limit_fail_with_a_reason_and_a_manual_retry_f
     illustrated_story: MakeStory,
     run: Run,
 ) -> None:
-    storage_server.inject(Fault.server_error(503), times=FAST.max_attempts)
+    storage_server.inject(Fault.server_error(503), times=FAST.attempts)
     manager = make_manager(supabase_settings)
     book = illustrated_story(1)
 
     enqueue_all(manager, book, run)
     [upload] = settled(manager, book, run)
     assert upload.status is UploadStatus.failed and upload.error_kind is FailureKind.server_error
-    assert upload.attempts == FAST.max_attempts
+    assert upload.attempts == FAST.attempts
     assert "server error" in upload.error_message and "Gave up after 4 attempts" in upload.error_message
 
     run(manager.retry(upload.id))
@@ -421,7 +421,7 @@ def test_counts_follow_the_states(
 
 @given(attempts=st.integers(min_value=1, max_value=40))
 def test_retry_delays_double_with_jitter_up_to_a_cap(attempts: int) -> None:
-    policy = RetryPolicy(base_delay=2.0, max_delay=300.0, max_attempts=6)
+    policy = RetryPolicy(attempts=6, first_delay=2.0, max_delay=300.0)
     cap = min(300.0, 2.0 * 2 ** (attempts - 1))
     delay = policy.delay(attempts)
     assert cap / 2 <= delay <= cap

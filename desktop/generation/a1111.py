@@ -8,8 +8,9 @@ import httpx
 
 from desktop.generation.base import ImageRequest, Notify
 from desktop.generation.errors import BadResponse, KeyRejected, ProviderError
-from desktop.generation.http import HttpService, RetryPolicy, host_of, server_message
+from desktop.generation.http import HttpService, host_of, server_message
 from desktop.generation.openai_image import decode_base64_image
+from desktop.retry import RetryPolicy
 
 NEGATIVE_PROMPT = "text, letters, watermark, signature, blurry, deformed"
 

@@ -7,11 +7,11 @@ from concurrent.futures import Executor
 from desktop.config import Settings
 from desktop.generation.a1111 import Automatic1111Provider
 from desktop.generation.base import ImageProvider, Notify, Providers, TextProvider
-from desktop.generation.http import RetryPolicy
 from desktop.generation.offline_image import OfflineImageProvider
 from desktop.generation.offline_text import OfflineTextProvider
 from desktop.generation.openai_image import OpenAIImageProvider
 from desktop.generation.openai_text import OpenAITextProvider
+from desktop.retry import RetryPolicy
 
 
 def build_text_provider(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,16 +22,13 @@ from desktop.generation.errors import (
     scrub,
 )
 from desktop.models import utc_now
+from desktop.retry import RetryPolicy
 
 _SERVER_TEXT_MAX = 300
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4  # tries in all, for 429 and 5xx answers
-    backoff: float = 1.0  # the first pause; it doubles, with jitter
-    max_backoff: float = 10.0
-    max_retry_after: float = 60.0  # a longer Retry-After gives up rather than freezing a story for minutes
+# For 429 and 5xx answers. A Retry-After over a minute gives up rather than freezing a story for minutes.
+SERVICE_RETRY = RetryPolicy(attempts=4, first_delay=1.0, max_delay=10.0, jitter=0.25, max_retry_after=60.0)
 
 
 def host_of(url: str) -> str:
@@ -121,7 +116,7 @@ class HttpService:
         self.base_url = base_url.rstrip("/")
         self.host = host_of(base_url)
         self.timeout = timeout
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or SERVICE_RETRY
         self.notify = notify or no_notice()
         self._secret = secret
         self._headers = headers or {}  # sent only to this service, never to a URL it points elsewhere
@@ -173,19 +168,15 @@ class HttpService:
             await asyncio.sleep(delay)
 
     def _retry_delay(self, error: ProviderError, attempt: int) -> float | None:
-        if attempt >= self.policy.attempts:
+        if not self.policy.may_retry(attempt):
             return None
         if isinstance(error, RateLimited):
             if error.retry_after is not None:
                 return error.retry_after if error.retry_after <= self.policy.max_retry_after else None
-            return self._backoff(attempt)
+            return self.policy.delay(attempt)
         if isinstance(error, ServiceFailed):
-            return self._backoff(attempt)
+            return self.policy.delay(attempt)
         return None
-
-    def _backoff(self, attempt: int) -> float:
-        pause = min(self.policy.max_backoff, self.policy.backoff * 2 ** (attempt - 1))
-        return pause * random.uniform(0.75, 1.0)
 
     def general_error(self, response: httpx.Response, body: bytes) -> ProviderError:
         status = response.status_code

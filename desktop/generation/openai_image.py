@@ -11,8 +11,9 @@ import httpx
 
 from desktop.generation.base import ImageRequest, Notify
 from desktop.generation.errors import BadResponse, ProviderError
-from desktop.generation.http import RetryPolicy, server_message
+from desktop.generation.http import server_message
 from desktop.generation.openai_text import describe_openai_error, openai_label, openai_service
+from desktop.retry import RetryPolicy
 
 
 def image_size(model: str, width: int, height: int) -> str:

@@ -13,11 +13,12 @@ import httpx
 
 from desktop.generation.base import Notify, SceneStreaming, SceneWritten, TextEvent, TextRequest
 from desktop.generation.errors import BadResponse, KeyRejected, ModelNotFound, ProviderError, SceneParseError
-from desktop.generation.http import HttpService, RetryPolicy, error_code, host_of, server_message
+from desktop.generation.http import HttpService, error_code, host_of, server_message
 from desktop.generation.parsing import NO_SCENES, parse_scenes
 from desktop.generation.prompts import chat_messages, response_format
 from desktop.generation.sse import sse_data
 from desktop.generation.stream_scanner import JsonSceneScanner
+from desktop.retry import RetryPolicy
 
 KEY_REJECTED = "The AI service rejected the API key — check it in Settings."
 # When a model stops short, the rest is asked for in follow-up requests, with what was written as context.

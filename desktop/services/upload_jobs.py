@@ -1,8 +1,7 @@
-"""The pieces of an upload that are not the outbox: the retry policy and the job a worker thread runs."""
+"""The pieces of an upload that are not the outbox: its retry policy and the job a worker thread runs."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 import uuid
@@ -11,26 +10,14 @@ from pathlib import Path
 
 from desktop.models import Upload
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.retry import RetryPolicy
 from desktop.storage import StorageBackend, UploadCancelled
 
 PROGRESS_INTERVAL_S = 0.1
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Transient failures retry after base·2^(n−1) seconds (capped), half of it random, up to `max_attempts`."""
-
-    base_delay: float = 2.0
-    max_delay: float = 300.0
-    max_attempts: int = 6
-
-    def delay(self, attempts: int) -> float:
-        cap = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
-        # "Equal jitter": never sooner than half the cap, so a struggling server is not hit by everyone at once.
-        return cap / 2 + random.uniform(0, cap / 2)
-
-    def may_retry(self, attempts: int) -> bool:
-        return attempts < self.max_attempts
+# "Equal jitter": never sooner than half the pause, so a struggling server is not hit by everyone at once.
+UPLOAD_RETRY = RetryPolicy(attempts=6, first_delay=2.0, max_delay=300.0, jitter=0.5)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from desktop.db.repositories.uploads import NewLink
 from desktop.models import Scene, Story, Upload, UploadStatus, utc_now
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.services.upload_jobs import ProgressKey, RetryPolicy
+from desktop.retry import RetryPolicy
+from desktop.services.upload_jobs import UPLOAD_RETRY, ProgressKey
 from desktop.services.upload_queue import UploadQueue
 from desktop.storage import Failure, StorageBackend, build_backend, classify, inspect_image, object_path
 
@@ -65,7 +66,7 @@ class UploadManager(QObject):
         self._repo = UploadRepository(pool)
         self._grace = SHUTDOWN_GRACE_S if shutdown_grace is None else shutdown_grace
         self._tasks = TaskRunner(self)
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or UPLOAD_RETRY
         self._queue = UploadQueue(self, self._repo, executor, self._tasks, self._retry, settings.upload_concurrency)
         self._change = asyncio.Event()
         self._change_pending = False

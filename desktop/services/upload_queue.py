@@ -29,7 +29,8 @@ from desktop.db.repositories.uploads import Outcome, UploadRepository
 from desktop.models import FailureKind, Upload, UploadStatus, utc_now
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.services.upload_jobs import RetryPolicy, Transfer
+from desktop.retry import RetryPolicy
+from desktop.services.upload_jobs import Transfer
 from desktop.storage import Failure, Link, StorageBackend, UploadCancelled, classify
 
 log = logging.getLogger(__name__)

@@ -15,15 +15,15 @@ import pytest
 from desktop.config import Settings
 from desktop.generation.base import Notify, Providers
 from desktop.generation.factory import build_providers
-from desktop.generation.http import RetryPolicy
 from desktop.models import Scene, Story, Upload
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.retry import RetryPolicy
 from desktop.services.story_service import StoryService
 from tests.support.a1111_server import FakeA1111Server
 from tests.support.openai_server import FakeOpenAIServer
 
 # Retries as in the app, with pauses short enough for a test.
-FAST_RETRIES = RetryPolicy(attempts=3, backoff=0.05, max_backoff=0.1, max_retry_after=2.0)
+FAST_RETRIES = RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.1, jitter=0.25, max_retry_after=2.0)
 
 
 def stand_in_upload(story: Story, scene: Scene, image: Path, backend: str) -> Upload:

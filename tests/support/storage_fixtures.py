@@ -20,12 +20,12 @@ from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.models import Scene, Story, StoryRequest, Upload
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.services.upload_jobs import RetryPolicy
+from desktop.retry import RetryPolicy
 from desktop.services.upload_manager import UploadManager
 from tests.support.storage_server import Bucket, StorageServer
 
 BUCKET = "story-images"
-FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=4)
+FAST_RETRY = RetryPolicy(attempts=4, first_delay=0.05, max_delay=0.2)
 Run = Callable[..., Any]
 MakeManager = Callable[..., UploadManager]
 
