@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# Each step of quitting (cancelling tasks, letting running uploads end, closing the pool, stopping the executors)
+# waits at most this long, so one stuck piece never keeps the app from closing; what is left resumes at next start.
+SHUTDOWN_GRACE_S = 5.0
+
 
 class TaskRunner(QObject):
     """The one door from slots into coroutines. `failed(title, exception)` reaches the window."""
@@ -44,7 +48,7 @@ class TaskRunner(QObject):
             log.error("%s failed", task.get_name(), exc_info=exc)
             self.failed.emit(task.get_name(), exc)
 
-    async def cancel_all(self, timeout: float = 5.0) -> None:
+    async def cancel_all(self, timeout: float = SHUTDOWN_GRACE_S) -> None:
         """Cancel every task still running and wait (bounded) until they have unwound."""
         tasks = [task for task in self._tasks if task is not asyncio.current_task()]
         for task in tasks:

@@ -16,7 +16,7 @@ from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
 from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.logs import SECRET_MASK
-from desktop.qt.aio import TaskRunner
+from desktop.qt.aio import SHUTDOWN_GRACE_S, TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SECRET_NAMES, SecretStore
 from desktop.services.live_changes import LiveChanges
@@ -24,9 +24,6 @@ from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager, storage_identity
 
 log = logging.getLogger(__name__)
-
-# Running uploads get this long to finish when the app quits; what is left resumes at the next start.
-SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,7 @@ class Runtime(QObject):
         if self.pool is not None:
             try:
                 # close() waits for every connection to come back; one stuck on a dead server must not stop a quit.
-                async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
+                async with asyncio.timeout(SHUTDOWN_GRACE_S):
                     await self.pool.close()
             except TimeoutError:
                 log.warning("the database connections did not close in time; closing them now")
@@ -151,8 +148,8 @@ class Runtime(QObject):
         if self._embedded is not None:
             await asyncio.wrap_future(self._database_executor.submit(self._embedded.stop))
             self._embedded = None
-        self.executor.shutdown(wait=True, cancel_futures=True, timeout=SHUTDOWN_GRACE_SECONDS)
-        self._database_executor.shutdown(wait=True, timeout=SHUTDOWN_GRACE_SECONDS)
+        self.executor.shutdown(wait=True, cancel_futures=True, timeout=SHUTDOWN_GRACE_S)
+        self._database_executor.shutdown(wait=True, timeout=SHUTDOWN_GRACE_S)
 
 
 def _database_identity(settings: Settings) -> tuple[object, ...]:

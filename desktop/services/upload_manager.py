@@ -27,7 +27,7 @@ from desktop.config import Settings
 from desktop.db.repositories import UploadRepository
 from desktop.db.repositories.uploads import NewLink
 from desktop.models import Scene, Story, Upload, UploadStatus, utc_now
-from desktop.qt.aio import TaskRunner
+from desktop.qt.aio import SHUTDOWN_GRACE_S, TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.retry import RetryPolicy
 from desktop.services.upload_jobs import UPLOAD_RETRY, ProgressKey
@@ -36,8 +36,6 @@ from desktop.storage import Failure, StorageBackend, build_backend, classify, in
 
 log = logging.getLogger(__name__)
 
-# Running uploads get this long to finish when the app quits; what is left is queued for the next start.
-SHUTDOWN_GRACE_S = 5.0
 # A signed link is made again once this little of its life is left: a tenth of it, at least an hour, at most half.
 RENEW_SHARE, RENEW_AT_LEAST_S = 0.1, 3600.0
 
