@@ -185,9 +185,8 @@ class StoryService(QObject):
     async def generate(self, request: StoryRequest) -> Story:
         """Write and paint a new story; returns it finished: complete, partial, failed or cancelled."""
         self._check_open()
-        relay = _Relay(self.story_progress.emit)
-        providers = self._provider_factory(relay)
-        try:
+
+        async def create(providers: Providers) -> Story:
             story = Story.create(
                 request,
                 user_id=self._settings.user_id or uuid.UUID(int=0),
@@ -195,13 +194,9 @@ class StoryService(QObject):
                 text_provider=providers.text.label,
                 image_provider=providers.image.label,
             )
-            story = await self._stories.create(story)
-        except BaseException:
-            await providers.aclose()
-            raise
-        relay.story_id = story.id
-        self.story_changed.emit(story)
-        return await self._run(story, providers, existing=[])
+            return await self._stories.create(story)
+
+        return await self._start_run(_Relay(self.story_progress.emit), create, existing=[])
 
     async def resume(self, story_id: uuid.UUID) -> Story:
         """Paint what is unpainted and write from the first missing scene on."""
@@ -212,9 +207,9 @@ class StoryService(QObject):
         done = len(existing) == story.scene_count and all(s.image_status is ImageStatus.painted for s in existing)
         if done and story.status is StoryStatus.complete:
             return story
-        providers = self._provider_factory(_Relay(self.story_progress.emit, story_id))
-        try:
-            story = await self._stories.update(
+
+        async def restart(providers: Providers) -> Story:
+            return await self._stories.update(
                 story.changed(
                     status=StoryStatus.generating,
                     error="",
@@ -222,9 +217,21 @@ class StoryService(QObject):
                     image_provider=providers.image.label,
                 )
             )
+
+        return await self._start_run(_Relay(self.story_progress.emit, story_id), restart, existing=existing)
+
+    async def _start_run(
+        self, relay: _Relay, mark_generating: Callable[[Providers], Coroutine[Any, Any, Story]], existing: list[Scene]
+    ) -> Story:
+        """Store the story as generating, named after the providers that will write it, then run it. The run closes
+        the providers when it ends; if the story cannot be stored, they are closed here."""
+        providers = self._provider_factory(relay)
+        try:
+            story = await mark_generating(providers)
         except BaseException:
             await providers.aclose()
             raise
+        relay.story_id = story.id
         self.story_changed.emit(story)
         return await self._run(story, providers, existing=existing)
 
