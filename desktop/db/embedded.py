@@ -3,15 +3,15 @@
 Everything here blocks: callers run `EmbeddedPostgres.start()` and friends on a worker thread.
 
 Layout:
-- As a normal user the cluster is `<data_dir>/cluster`.
+- As a normal user the cluster is `<postgres_dir>/cluster`.
 - As root (PostgreSQL refuses to run as root) the server runs as an unprivileged user, and the cluster
-  lives in `/var/lib/storyforge/clusters/<hash of data_dir>`, because `data_dir` may sit in a folder that
-  user cannot enter (such as /root). `<data_dir>/cluster-location.txt` points there.
+  lives in `/var/lib/storyforge/clusters/<hash of postgres_dir>`, because `postgres_dir` may sit in a folder that
+  user cannot enter (such as /root). `<postgres_dir>/cluster-location.txt` points there.
 - The socket folder is `<cluster>/socket`, or `/tmp/storyforge-<hash>` when that path would be too long for a
   Unix socket name.
 
 Sharing: any number of Storyforge processes on one data folder use one server. Each holds a shared `flock` on
-`<data_dir>/.embedded-postgres.users` from `start()` until `stop()`; `stop()` stops the server only when it can take
+`<postgres_dir>/.embedded-postgres.users` from `start()` until `stop()`; `stop()` stops the server only when it can take
 that lock exclusively, i.e. when no other process still uses it. The kernel drops a killed process's lock with its
 file descriptors, so a crash can neither leave the others without their server nor keep it running forever.
 """
@@ -141,16 +141,17 @@ def _anyone_else_using(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class EmbeddedPostgres:
-    """The PostgreSQL cluster kept for the app in `data_dir`. Construction does no I/O."""
+    """The PostgreSQL cluster kept for the app in `postgres_dir` (`postgres` in the data folder). Construction does
+    no I/O."""
 
-    data_dir: Path
+    postgres_dir: Path
     _lease: _UsersLease = field(default_factory=_UsersLease, compare=False, repr=False)
 
     @property
     def cluster_dir(self) -> Path:
         if os.geteuid() == 0:
             return ROOT_HOME / "clusters" / self._key
-        return self._data_dir / "cluster"
+        return self._postgres_dir / "cluster"
 
     @property
     def log_file(self) -> Path:
@@ -168,8 +169,8 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Create the cluster if needed, start the server (or reuse a running one) and return its DSN."""
-        self._data_dir.mkdir(parents=True, exist_ok=True)
-        with _thread_lock, _file_lock(self._data_dir / LOCK_FILE):
+        self._postgres_dir.mkdir(parents=True, exist_ok=True)
+        with _thread_lock, _file_lock(self._postgres_dir / LOCK_FILE):
             cluster = self.cluster_dir
             self._prepare_folders()
             user = _server_user(cluster)
@@ -186,20 +187,20 @@ class EmbeddedPostgres:
                 self._start_server(binaries, user)
             dsn = self.dsn
             # Taken under the start lock: a process stopping the server holds that lock while it checks for users.
-            self._lease.take(self._data_dir / USERS_FILE)
+            self._lease.take(self._postgres_dir / USERS_FILE)
             return dsn
 
     def stop(self) -> bool:
         """Give up this object's use of the server, and stop it (fast shutdown) unless another Storyforge process
         still uses it. True when it stopped a running server."""
-        if not self._data_dir.is_dir():
+        if not self._postgres_dir.is_dir():
             return False  # never set up here
-        with _thread_lock, _file_lock(self._data_dir / LOCK_FILE):
+        with _thread_lock, _file_lock(self._postgres_dir / LOCK_FILE):
             self._lease.drop()
             cluster = self.cluster_dir
             if _live_pid_file(cluster) is None:
                 return False
-            if _anyone_else_using(self._data_dir / USERS_FILE):
+            if _anyone_else_using(self._postgres_dir / USERS_FILE):
                 log.info("Leaving the PostgreSQL server for %s running: another Storyforge process uses it", cluster)
                 return False
             user = _server_user(cluster)
@@ -225,19 +226,19 @@ class EmbeddedPostgres:
 
     @property
     def _key(self) -> str:
-        return hashlib.sha256(str(self._data_dir.resolve()).encode()).hexdigest()[:16]
+        return hashlib.sha256(str(self._postgres_dir.resolve()).encode()).hexdigest()[:16]
 
     @property
-    def _data_dir(self) -> Path:
+    def _postgres_dir(self) -> Path:
         # Commands run with "/" as their working folder, so every path handed to them must be absolute.
-        return Path(self.data_dir).expanduser().absolute()
+        return Path(self.postgres_dir).expanduser().absolute()
 
     def _prepare_folders(self) -> None:
         if os.geteuid() != 0:
             return
         _make_dir(ROOT_HOME, 0o755)
         _make_dir(ROOT_HOME / "clusters", 0o755)
-        pointer = self._data_dir / POINTER_FILE
+        pointer = self._postgres_dir / POINTER_FILE
         text = f"The PostgreSQL cluster for this folder is in {self.cluster_dir}\n"
         if not pointer.is_file() or pointer.read_text(encoding="utf-8") != text:
             pointer.write_text(text, encoding="utf-8")
@@ -290,7 +291,7 @@ class EmbeddedPostgres:
         if result.returncode == 0:
             return
         details = _describe(result)
-        log_path = self._data_dir / INITDB_LOG
+        log_path = self._postgres_dir / INITDB_LOG
         log_path.write_text(details, encoding="utf-8")
         log.error("%s failed:\n%s", step, details)
         message = f"Setting up the database failed; details are in {log_path}."
