@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop.generation import image_cache
-from desktop.generation.errors import ImageCacheError, ImageRejected
-from desktop.generation.image_cache import DISK_FULL, write_scene_image
+from desktop.generation import image_folder
+from desktop.generation.errors import ImageFolderError, ImageRejected
+from desktop.generation.image_folder import DISK_FULL, write_scene_image
 from desktop.generation.images import MAX_BYTES, check_image
 
 
@@ -104,8 +104,8 @@ def test_a_full_disk_is_said_plainly_and_leaves_no_partial_file(
     def full_disk(fd: int, data: object) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(image_cache.os, "write", full_disk)
-    with pytest.raises(ImageCacheError) as caught:
+    monkeypatch.setattr(image_folder.os, "write", full_disk)
+    with pytest.raises(ImageFolderError) as caught:
         write_scene_image(folder, 0, check_image(encoded("PNG")))
     monkeypatch.undo()
     assert caught.value.disk_full
@@ -116,5 +116,5 @@ def test_a_full_disk_is_said_plainly_and_leaves_no_partial_file(
 def test_a_folder_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     blocker = tmp_path / "images"
     blocker.write_text("a file where the folder should be")
-    with pytest.raises(ImageCacheError, match=r"could not be saved in .*images"):
+    with pytest.raises(ImageFolderError, match=r"could not be saved in .*images"):
         write_scene_image(blocker / "story", 0, check_image(encoded("PNG")))

@@ -17,7 +17,7 @@ from PIL import Image
 
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.generation.errors import ProviderError
-from desktop.generation.image_cache import DISK_FULL
+from desktop.generation.image_folder import DISK_FULL
 from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus
 from desktop.services.story_service import CANCELLED, INTERRUPTED, StoryBusy, StoryError, StoryService
 from tests.support.a1111_server import FakeA1111Server

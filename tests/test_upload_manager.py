@@ -62,7 +62,7 @@ def test_local_storage_copies_each_image_into_the_library_and_keeps_the_cache(
         stored = Path(url2pathname(urlsplit(upload.url).path))
         assert upload.url.startswith("file://") and stored.is_relative_to(local_settings.library_dir)
         assert stored.read_bytes() == image.read_bytes()
-        assert image.exists()  # the cache copy stays
+        assert image.exists()  # the image folder's copy stays
         assert upload.object_path.startswith(f"{book.story.user_id}/{book.story.id}/scene-0{upload.scene_index}-")
     for statuses in history.values():
         assert statuses[0] is UploadStatus.queued and statuses[-1] is UploadStatus.uploaded

@@ -59,8 +59,8 @@ class ImageRejected(BadResponse):
     """The image bytes failed the checks (type, decoding, size)."""
 
 
-class ImageCacheError(Exception):
-    """The image could not be written into the local image folder."""
+class ImageFolderError(Exception):
+    """The image could not be written into the image folder."""
 
     def __init__(self, message: str, disk_full: bool = False) -> None:
         super().__init__(message)

@@ -1,5 +1,5 @@
 """One scene's image, start to finish: paint it (a bounded number at a time), check the bytes, write them atomically
-into the local image folder, hand the file to the upload queue, and record every step on the scene."""
+into the image folder, hand the file to the upload queue, and record every step on the scene."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Protocol
 
 from desktop.db.repositories import SceneRepository
 from desktop.generation.base import ImageProvider, ImageRequest
-from desktop.generation.errors import ImageCacheError, ProviderError
-from desktop.generation.image_cache import write_scene_image
+from desktop.generation.errors import ImageFolderError, ProviderError
+from desktop.generation.image_folder import write_scene_image
 from desktop.generation.images import INLINE_CHECK_BYTES, CheckedImage, check_image
 from desktop.generation.prompts import compose_image_prompt
 from desktop.models import ImageStatus, Scene, Story, Upload
@@ -70,7 +70,7 @@ class ScenePainter:
                 await self._set(scene, ImageStatus.painting)
                 self._progress(story.id, f"Painting scene {scene.number}…")
                 path = await self._paint_and_keep(story, scene, provider, variant)
-            except (ProviderError, ImageCacheError) as exc:
+            except (ProviderError, ImageFolderError) as exc:
                 failed = await self._set(scene, ImageStatus.failed, error=str(exc))
                 self._progress(story.id, f"Scene {scene.number}'s image failed: {exc}")
                 return failed, str(exc)

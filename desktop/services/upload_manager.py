@@ -171,7 +171,7 @@ class UploadManager(QObject):
     # The writer's actions -----------------------------------------------------------------------------------
 
     async def enqueue_scene_image(self, story: Story, scene: Scene, image: Path) -> Upload:
-        """Record the scene's image (already in the local cache) for upload; the queue picks it up at once.
+        """Record the scene's image (already in the image folder) for upload; the queue picks it up at once.
 
         Raises OSError when the file cannot be read and NotAnImage (a ValueError) when it is no PNG, JPEG or WebP.
         """

@@ -186,7 +186,7 @@ def _from_os_error(exc: OSError) -> Failure:
         return Failure(FailureKind.disk_full, f"The disk is full{where} — free some space, then retry.")
     if isinstance(exc, FileNotFoundError):
         return Failure(
-            FailureKind.file_missing, f"The image file is missing from the local cache{where}; it cannot be uploaded."
+            FailureKind.file_missing, f"The image file is missing from the image folder{where}; it cannot be uploaded."
         )
     if isinstance(exc, PermissionError):
         return Failure(

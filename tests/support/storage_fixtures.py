@@ -1,5 +1,5 @@
 """Fixtures for the storage and upload tests: a loopback Storage server, settings that point at it, a story with
-scenes in the real database, and real image files in the local cache."""
+scenes in the real database, and real image files in the image folder."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ MakeStory = Callable[..., IllustratedStory]
 
 @pytest.fixture
 def illustrated_story(stories: StoryRepository, scenes: SceneRepository, run: Run, tmp_path: Path) -> MakeStory:
-    """make(count=3): a story with `count` scenes in the database, each with its own PNG in the local cache."""
+    """make(count=3): a story with `count` scenes in the database, each with its own PNG in the image folder."""
     counter = iter(range(1_000_000))
 
     def make(count: int = 3, *, title: str = "The Salt Road") -> IllustratedStory:

@@ -1,4 +1,4 @@
-"""Writing a checked image into the local image folder atomically: a temporary file, fsync, then rename.
+"""Writing a checked image into the image folder atomically: a temporary file, fsync, then rename.
 
 Blocking: run on the executor. The file is complete or absent, never half written, even if the app dies.
 """
@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from desktop.generation.errors import ImageCacheError
+from desktop.generation.errors import ImageFolderError
 from desktop.generation.images import CheckedImage
 
 DISK_FULL = "The disk is full — free some space, then regenerate this image."
@@ -25,7 +25,7 @@ def scene_image_name(index: int, image: CheckedImage) -> str:
 
 
 def write_scene_image(directory: Path, index: int, image: CheckedImage) -> Path:
-    """`directory/scene-NN-<sha12>.<ext>`; ImageCacheError (disk_full when it is) if it cannot be written."""
+    """`directory/scene-NN-<sha12>.<ext>`; ImageFolderError (disk_full when it is) if it cannot be written."""
     target = directory / scene_image_name(index, image)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -34,9 +34,9 @@ def write_scene_image(directory: Path, index: int, image: CheckedImage) -> Path:
         _write_atomically(directory, target, image.data)
     except OSError as exc:
         if exc.errno in _FULL_ERRNOS:
-            raise ImageCacheError(DISK_FULL, disk_full=True) from exc
+            raise ImageFolderError(DISK_FULL, disk_full=True) from exc
         reason = exc.strerror or type(exc).__name__
-        raise ImageCacheError(f"The image could not be saved in {directory}: {reason}.") from exc
+        raise ImageFolderError(f"The image could not be saved in {directory}: {reason}.") from exc
     return target
 
 
