@@ -112,6 +112,8 @@ class Settings(BaseSettings):
 
     @property
     def library_dir(self) -> Path:
+        """The local storage folder: where the "local" storage keeps uploaded images (the library of stories is
+        the database)."""
         return self.data_dir / "library"
 
     @property

@@ -1,4 +1,4 @@
-"""LocalFolderStorage: the default storage, a library folder with file:// URLs and atomic writes."""
+"""LocalFolderStorage: the default storage, the local storage folder with file:// URLs and atomic writes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.support.storage_fixtures import png_bytes
 PATH = "writer/story/scene-00-0123456789ab.png"
 
 
-def test_the_default_settings_give_a_library_folder_storage(tmp_path: Path) -> None:
+def test_the_default_settings_give_a_local_storage_folder(tmp_path: Path) -> None:
     storage = build_backend(Settings(data_dir=tmp_path / "data"))
     assert isinstance(storage, LocalFolderStorage)
     assert storage.root == tmp_path / "data" / "library" and storage.name == "local"
@@ -29,7 +29,7 @@ def storage(tmp_path: Path) -> LocalFolderStorage:
     return backend
 
 
-def test_an_upload_is_a_file_in_the_library_with_a_file_url(storage: LocalFolderStorage, tmp_path: Path) -> None:
+def test_an_upload_is_a_file_in_the_storage_folder_with_a_file_url(storage: LocalFolderStorage, tmp_path: Path) -> None:
     source = tmp_path / "cache.png"
     source.write_bytes(png_bytes(1))
     seen: list[tuple[int, int]] = []
@@ -77,13 +77,13 @@ def test_list_exists_and_remove(storage: LocalFolderStorage) -> None:
 
 
 @pytest.mark.parametrize("bad", ["", "a/../b.png", "./a.png", "a//b.png", "a/.hidden.png"])
-def test_paths_that_could_escape_the_library_are_refused(storage: LocalFolderStorage, bad: str) -> None:
+def test_paths_that_could_escape_the_storage_folder_are_refused(storage: LocalFolderStorage, bad: str) -> None:
     with pytest.raises(ValueError) as caught:
         storage.upload(bad, png_bytes(8), "image/png")
     assert classify(caught.value).kind is FailureKind.invalid_path
 
 
-def test_a_missing_cache_file_is_named(storage: LocalFolderStorage, tmp_path: Path) -> None:
+def test_a_missing_image_file_is_named(storage: LocalFolderStorage, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError) as caught:
         storage.upload(PATH, tmp_path / "gone.png", "image/png")
     failure = classify(caught.value)

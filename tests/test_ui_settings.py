@@ -221,7 +221,7 @@ def test_switching_to_supabase_offers_to_upload_the_local_images(
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.local_images_question is not None and window.local_images_question.isVisible())
     question = window.local_images_question
-    assert question is not None and question.text().startswith("2 images are only in the local library folder")
+    assert question is not None and question.text().startswith("2 images are only in the local storage folder")
     question.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: len(server.object_keys(BUCKET)) == 2, timeout=15_000)
     assert writer_app.runtime.settings.storage_backend == "supabase"

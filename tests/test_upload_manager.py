@@ -46,7 +46,7 @@ def make_manager(make_upload_manager: MakeManager) -> MakeManager:
     return make_upload_manager
 
 
-def test_local_storage_copies_each_image_into_the_library_and_keeps_the_cache(
+def test_local_storage_copies_each_image_into_its_folder_and_keeps_the_image_folder_copy(
     make_manager: MakeManager, local_settings: Settings, illustrated_story: MakeStory, run: Run
 ) -> None:
     manager = make_manager(local_settings)

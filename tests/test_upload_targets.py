@@ -174,7 +174,7 @@ def test_the_cli_lists_every_target_and_retarget_sends_the_stranded_ones_to_the_
     table = storyforge(app_data_dir, database_url)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].startswith("Uploads (new images go to the library folder")
+    assert lines[0].startswith("Uploads (new images go to the local storage folder")
     assert lines[1].split() == ["STATE", "STORY", "SCENE", "TRIES", "TARGET", "REASON"]
     assert sum(" supabase " in line and "larger than the bucket allows" in line for line in lines) == 2
 
@@ -182,7 +182,7 @@ def test_the_cli_lists_every_target_and_retarget_sends_the_stranded_ones_to_the_
     first = storyforge(app_data_dir, database_url, "--retarget")
     assert first.returncode == 1
     assert first.stderr == "storyforge: 1 upload still failed.\n"
-    assert "Sending 2 uploads to the library folder" in first.stdout and "1 upload still failed:" in first.stdout
+    assert "Sending 2 uploads to the local storage folder" in first.stdout and "1 upload still failed:" in first.stdout
 
     stranded.images[1].write_bytes(stranded.images[0].read_bytes())  # the writer put it back
     second = storyforge(app_data_dir, database_url, "--retry-failed")

@@ -63,7 +63,7 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
     qtbot.waitUntil(lambda: window.local_images_question is not None and window.local_images_question.isVisible())
     question = window.local_images_question
     assert question is not None
-    assert question.windowTitle().startswith("Send 2 images to the library folder")
+    assert question.windowTitle().startswith("Send 2 images to the local storage folder")
     assert question.text().startswith("2 images were not stored on the storage you left.")
     window.show_uploads()
     table = panel.table.model()

@@ -97,7 +97,7 @@ class UploadManager(QObject):
             return self._backend.label
         if self.backend_name == "supabase":
             return f"Supabase bucket “{self._settings.supabase_bucket}”"
-        return f"the library folder {self._settings.library_dir}"
+        return f"the local storage folder {self._settings.library_dir}"
 
     @property
     def running(self) -> int:
@@ -303,8 +303,8 @@ class UploadManager(QObject):
             await change.wait()
 
     async def local_only_images(self) -> list[Upload]:
-        """Images stored in the local library but not (yet) in the storage now chosen: what switching from the
-        local folder to Supabase offers to upload."""
+        """Images stored in the local storage folder but not (yet) in the storage now chosen: what switching from the
+        local storage folder to Supabase offers to upload."""
         if self.backend_name == "local":
             return []
         return await self._repo.missing_from("local", self.backend_name)
@@ -312,8 +312,8 @@ class UploadManager(QObject):
     async def upload_local_images(self) -> list[Upload]:
         """Queue every local-only image for the storage now chosen; returns the new rows."""
         found = await self.local_only_images()
-        library = self._settings.library_dir
-        sources = await asyncio.wrap_future(self._executor.submit(_readable_sources, found, library))
+        storage_folder = self._settings.library_dir
+        sources = await asyncio.wrap_future(self._executor.submit(_readable_sources, found, storage_folder))
         queued = []
         for upload, source in zip(found, sources, strict=True):
             if source is None:
@@ -457,10 +457,11 @@ def storage_identity(settings: Settings) -> tuple[object, ...]:
     )
 
 
-def _readable_sources(uploads: Sequence[Upload], library: Path) -> list[str | None]:
-    """For each upload, a file on this computer holding its image: the cache copy, else the library's."""
+def _readable_sources(uploads: Sequence[Upload], storage_folder: Path) -> list[str | None]:
+    """For each upload, a file on this computer holding its image: the image folder's copy, else the local storage
+    folder's."""
     found: list[str | None] = []
     for upload in uploads:
-        candidates = [Path(upload.local_path), library.joinpath(*upload.object_path.split("/"))]
+        candidates = [Path(upload.local_path), storage_folder.joinpath(*upload.object_path.split("/"))]
         found.append(next((str(path) for path in candidates if path.is_file()), None))
     return found

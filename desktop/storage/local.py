@@ -1,4 +1,4 @@
-"""The default storage: a library folder on this computer, objects as files, `file://` URLs."""
+"""The default storage: the local storage folder on this computer, objects as files, `file://` URLs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class LocalFolderStorage:
 
     @property
     def label(self) -> str:
-        return f"the library folder {self.root}"
+        return f"the local storage folder {self.root}"
 
     def ensure_bucket(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

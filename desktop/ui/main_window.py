@@ -441,12 +441,13 @@ class MainWindow(QMainWindow):
             self._offer_local_images(change.local_only_images, stranded)
 
     def _offer_local_images(self, count: int, stranded: int = 0) -> None:
-        """One question for both: images only in the local folder, and uploads not stored on the storage left."""
+        """One question for both: images only in the local storage folder, and uploads not stored on the storage
+        left."""
         manager = self._runtime.uploads
         where = manager.storage_label if manager is not None else "the chosen storage"
         lines = []
         if count:
-            lines.append(f"{count} {'image is' if count == 1 else 'images are'} only in the local library folder.")
+            lines.append(f"{count} {'image is' if count == 1 else 'images are'} only in the local storage folder.")
         if stranded:
             lines.append(
                 f"{stranded} {'image was' if stranded == 1 else 'images were'} not stored on the storage you left."
