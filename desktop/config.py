@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import os
 import re
 import shutil
+import socket
 import tomllib
 import uuid
 from collections.abc import Iterable
@@ -123,6 +125,12 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return not self.database_url
+
+    @property
+    def device(self) -> str:
+        """This computer and data folder, as a short stable id: the images cached here are sent from here."""
+        where = f"{socket.gethostname()}:{self.data_dir.expanduser().absolute()}"
+        return hashlib.sha256(where.encode()).hexdigest()[:16]
 
     def database_dsn(self) -> str:
         """The URL to connect with: the keyring's password joins a URL that has none of its own."""

@@ -272,6 +272,9 @@ class Upload(Timestamped):
     stored_at: UtcDatetime | None = None  # the object is in storage; only its link may still be missing
     # Objects of the scene's earlier images on this storage: the job removes them once this image is stored.
     replaced_paths: tuple[str, ...] = ()
+    # The computer and data folder whose image cache holds the file (Settings.device): only it sends the row, since
+    # another computer sharing the database cannot read the file. "" (older rows): anyone.
+    device: str = ""
 
     @field_validator("object_path")
     @classmethod
@@ -291,6 +294,7 @@ class Upload(Timestamped):
         object_path: str,
         content_type: str,
         backend: str,
+        device: str = "",
     ) -> Upload:
         return cls(
             id=uuid.uuid4(),
@@ -301,5 +305,6 @@ class Upload(Timestamped):
             object_path=object_path,
             content_type=content_type,
             backend=backend,
+            device=device,
             **_timestamps(),
         )

@@ -324,7 +324,7 @@ def test_rows_left_uploading_go_back_to_the_queue_at_start_and_upload(
     book = illustrated_story(2)
     enqueue_all(writer, book, run)
     repo = UploadRepository(pool)
-    claimed = run(repo.claim("supabase", 2))
+    claimed = run(repo.claim("supabase", supabase_settings.device, 2))
     assert all(upload is not None and upload.status is UploadStatus.uploading for upload in claimed)
     run(pool.execute("UPDATE uploads SET claimed_by = 'storyforge-4242-deadbeef'"))  # claimed by an app that died
 
@@ -444,3 +444,24 @@ def test_the_latest_finished_uploads_come_with_every_unfinished_one(
     newest_two = sorted(finished, key=lambda upload: (upload.updated_at, upload.id))[-2:]  # as the query orders
     assert {upload.id for upload in listed} == {waiting.id} | {upload.id for upload in newest_two}
     assert len(run(manager.uploads())) == 4
+
+
+def test_an_upload_is_sent_only_from_the_computer_that_holds_its_image(
+    make_manager: MakeManager,
+    supabase_settings: Settings,
+    storage_server: StorageServer,
+    illustrated_story: MakeStory,
+    tmp_path: Path,
+    run: Run,
+) -> None:
+    # Another computer on the same database (another data folder here) cannot read this one's image cache.
+    here = make_manager(supabase_settings, start=False)
+    book = illustrated_story(2)
+    enqueue_all(here, book, run)
+    elsewhere = make_manager(supabase_settings.model_copy(update={"data_dir": tmp_path / "other-computer"}))
+    run(elsewhere.wait_settled())  # nothing of its own to send: it settles without taking this computer's rows
+    assert [upload.status for upload in run(here.uploads())] == [UploadStatus.queued] * 2
+    assert not storage_server.writes
+
+    run(here.start())
+    assert [upload.status for upload in settled(here, book, run)] == [UploadStatus.uploaded] * 2

@@ -91,6 +91,10 @@ class UploadManager(QObject):
         return self._settings.supabase_bucket
 
     @property
+    def device(self) -> str:
+        return self._settings.device
+
+    @property
     def storage_label(self) -> str:
         """Where images go, in the writer's words (for the status bar)."""
         if self._backend is not None:
@@ -186,6 +190,7 @@ class UploadManager(QObject):
             object_path=object_path(story.user_id, story.id, scene.index, info.sha256, info.image_type.extension),
             content_type=info.image_type.content_type,
             backend=self.backend_name,
+            device=self.device,
         )
         # A regenerated image takes over the scene's row. A transfer of the image it replaces still running would
         # land after the new one removed it: let it end first (a moment; new scenes have nothing to wait for).
@@ -294,11 +299,11 @@ class UploadManager(QObject):
         return changed
 
     async def wait_settled(self, story_id: uuid.UUID | None = None) -> None:
-        """Return once no upload (of that story) is queued or uploading."""
+        """Return once no upload (of that story) that this computer sends is queued or uploading."""
         while True:
             change = self._change
             busy = self._queue.busy_with(story_id)
-            if not busy and await self._repo.pending_count(self.backend_name, story_id) == 0:
+            if not busy and await self._repo.pending_count(self.backend_name, self.device, story_id) == 0:
                 return
             await change.wait()
 
@@ -327,6 +332,7 @@ class UploadManager(QObject):
                 object_path=upload.object_path,
                 content_type=upload.content_type,
                 backend=self.backend_name,
+                device=self.device,
             )
             queued.append(await self._repo.add(fresh))
         for upload in queued:

@@ -57,6 +57,9 @@ class QueueHost(Protocol):
     @property
     def bucket(self) -> str: ...
 
+    @property
+    def device(self) -> str: ...
+
     async def backend(self) -> StorageBackend | Failure: ...
 
     def notify(self, upload: Upload) -> None: ...
@@ -212,7 +215,7 @@ class UploadQueue:
             if len(self._waiting) <= self.limit // 2 and wanted > 0:
                 try:
                     backend = await self._host.backend()
-                    claimed = await self._repo.claim(self._host.backend_name, wanted)
+                    claimed = await self._repo.claim(self._host.backend_name, self._host.device, wanted)
                 except _DATABASE_ERRORS as exc:
                     log.warning("the upload queue could not read the outbox: %s", exc)
                     claimed, timeout = [], DATABASE_RETRY_S
@@ -243,7 +246,7 @@ class UploadQueue:
 
     async def _until_due(self) -> float | None:
         try:
-            due: datetime | None = await self._repo.next_due(self._host.backend_name)
+            due: datetime | None = await self._repo.next_due(self._host.backend_name, self._host.device)
         except _DATABASE_ERRORS:
             return DATABASE_RETRY_S
         return None if due is None else max(_MIN_WAIT_S, (due - utc_now()).total_seconds())

@@ -16,7 +16,7 @@ from desktop.models import FailureKind, Upload, UploadStatus, utc_now
 _COLUMNS = (
     "id, story_id, scene_id, scene_index, local_path, object_path, content_type, backend, status, attempts, "
     "error_kind, error_message, next_attempt_at, url, created_at, updated_at, url_expires_at, stored_at, "
-    "replaced_paths"
+    "replaced_paths, device"
 )
 _U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
 # Every UPDATE passes "now" as $2: updated_at only moves forward.
@@ -109,9 +109,10 @@ class UploadRepository:
         # $2 is updated_at, as in every statement here (see _TOUCH); the other columns follow in order.
         row = await self._fetchrow(
             f"""INSERT INTO uploads ({_COLUMNS})
-                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, $17, $18, $19)
+                VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, $17, $18, $19, $20)
                 ON CONFLICT (backend, object_path) DO UPDATE SET
                     local_path = excluded.local_path,
+                    device = excluded.device,
                     scene_id = excluded.scene_id,
                     attempts = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN 0 ELSE uploads.attempts END,
                     error_kind = CASE WHEN uploads.status IN ('failed', 'cancelled') THEN NULL
@@ -142,6 +143,7 @@ class UploadRepository:
             upload.url_expires_at,
             upload.stored_at,
             list(upload.replaced_paths),
+            upload.device,
         )
         return _upload(row)
 
@@ -175,27 +177,31 @@ class UploadRepository:
         )
         return [_upload(row) for row in rows]
 
-    async def claim(self, backend: str, limit: int = 1) -> list[Upload]:
-        """Take up to `limit` due `queued` rows, oldest first, and mark them `uploading`; two app instances never
-        take the same row."""
+    async def claim(self, backend: str, device: str, limit: int = 1) -> list[Upload]:
+        """Take up to `limit` due `queued` rows of this device (see Upload.device), oldest first, and mark them
+        `uploading`; two app instances never take the same row."""
         rows = await self._fetch(
             f"""UPDATE uploads SET status = 'uploading', attempts = attempts + 1, {_TOUCH}
                 WHERE id IN (
                     SELECT id FROM uploads
-                    WHERE status = 'queued' AND backend = $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+                    WHERE status = 'queued' AND backend = $1 AND device IN ('', $4)
+                      AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
                     ORDER BY next_attempt_at NULLS FIRST, created_at
                     LIMIT $3 FOR UPDATE SKIP LOCKED)
                 RETURNING {_COLUMNS}""",
             backend,
             utc_now(),
             limit,
+            device,
         )
         return sorted((_upload(row) for row in rows), key=lambda upload: (upload.created_at, upload.scene_index))
 
-    async def next_due(self, backend: str) -> datetime | None:
-        """When the earliest queued row waiting out a back-off becomes due."""
+    async def next_due(self, backend: str, device: str) -> datetime | None:
+        """When the earliest queued row of this device waiting out a back-off becomes due."""
         value: datetime | None = await self._fetchval(
-            "SELECT min(next_attempt_at) FROM uploads WHERE status = 'queued' AND backend = $1", backend
+            "SELECT min(next_attempt_at) FROM uploads WHERE status = 'queued' AND backend = $1 AND device IN ('', $2)",
+            backend,
+            device,
         )
         return value
 
@@ -324,12 +330,15 @@ class UploadRepository:
         found = {UploadStatus(row["status"]): int(row["n"]) for row in rows}
         return {status: found.get(status, 0) for status in UploadStatus}
 
-    async def pending_count(self, backend: str, story_id: uuid.UUID | None = None) -> int:
+    async def pending_count(self, backend: str, device: str, story_id: uuid.UUID | None = None) -> int:
+        """Uploads this device sends (see `claim`) that are not settled yet."""
         value = await self._fetchval(
             """SELECT count(*) FROM uploads
-               WHERE backend = $1 AND status IN ('queued', 'uploading') AND ($2::uuid IS NULL OR story_id = $2)""",
+               WHERE backend = $1 AND status IN ('queued', 'uploading') AND device IN ('', $3)
+                 AND ($2::uuid IS NULL OR story_id = $2)""",
             backend,
             story_id,
+            device,
         )
         return int(value)
 
@@ -358,7 +367,7 @@ class UploadRepository:
         same = "(object_path = $4 AND status NOT IN ('failed', 'cancelled'))"
         was_sent = "(status IN ('uploaded', 'uploading') OR attempts > 0 OR stored_at IS NOT NULL)"
         row = await self._fetchrow(
-            f"""UPDATE uploads SET local_path = $3, content_type = $5, scene_index = $6,
+            f"""UPDATE uploads SET local_path = $3, content_type = $5, scene_index = $6, device = $8,
                    replaced_paths = array_remove(
                        CASE WHEN object_path <> $4 AND {was_sent} THEN array_append(replaced_paths, object_path)
                             ELSE replaced_paths END, $4),
@@ -380,6 +389,7 @@ class UploadRepository:
             upload.content_type,
             upload.scene_index,
             upload.backend,
+            upload.device,
         )
         return _upload(row) if row is not None else await self.add(upload)
 
