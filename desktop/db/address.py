@@ -106,7 +106,7 @@ def verifying_context(ca_file: str = "") -> ssl_module.SSLContext:
 
 @functools.cache
 def _system_roots() -> ssl_module.SSLContext:
-    # Loading the system's roots takes ~20 ms, on the loop: once per process, not once per connection.
+    # Loading the system's roots reads every certificate, on the loop: once per process, not once per connection.
     return ssl_module.create_default_context()
 
 

@@ -3,8 +3,8 @@
 `loop.run_in_executor(executor, fn)` and `asyncio.wrap_future(executor.submit(fn))` both work; the signals
 object lives on the GUI thread, so worker emits arrive there as queued calls.
 
-A background executor's threads run at a lower scheduling priority than the GUI thread: on two busy cores, four
-upload threads at the same priority kept the loop off the CPU for 20 ms at a time; at a lower one, under 16.
+A background executor's threads run at a lower scheduling priority than the GUI thread: on a busy machine, upload
+threads at the same priority keep the loop off the CPU for whole scheduler slices at a time.
 
 Jobs wait in a Python queue that long-lived runners on the pool drain (at most `max_workers` of them, started as
 work arrives, as concurrent.futures.ThreadPoolExecutor does with its threads). Submitting only puts a job in that

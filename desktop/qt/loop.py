@@ -2,7 +2,7 @@
 
 qasync starts a Qt timer for every `call_soon`. The loop makes thousands of them a second while uploads and
 scenes arrive (asyncpg replies, executor results, tasks waking), and each one is a separate trip from Qt into
-Python; those trips took about a third of the loop's CPU, and on a busy machine each may wait for the GIL.
+Python, which on a busy machine may wait for the GIL.
 Here callbacks queue up and one timer runs them in order, as asyncio's own loop runs its `_ready` queue.
 """
 

@@ -12,12 +12,12 @@ MAX_KEPT_HEIGHTS = 16
 class CardColumn(QWidget):
     """A vertical stack that moves only the cards below one that grew.
 
-    In a box layout, a card growing by a line (as a scene streams in) squeezed every other card by a pixel or two
-    until the page itself had grown, then gave them their height back: each card was resized, laid out and painted
-    twice, several times a second. Here a card's new height moves the cards below it and asks the page for room.
+    In a box layout, a card growing by a line (as a scene streams in) squeezes every other card by a pixel or two
+    until the page itself has grown, then gives them their height back: each card is resized, laid out and painted
+    twice. Here a card's new height moves the cards below it and asks the page for room.
 
-    The page's layout and the scroll area ask the column for its height many times over each time a card grows
-    (seven on average); it keeps its answers until a card's height changes.
+    The page's layout and the scroll area ask the column for its height many times over each time a card grows; it
+    keeps its answers until a card's height changes.
     """
 
     def __init__(self, margins: QMargins, spacing: int, parent: QWidget | None = None) -> None:

@@ -29,7 +29,7 @@ def friendly_date(moment: datetime, now: datetime | None = None) -> str:
     return _friendly_date(moment, now.date() if now is not None else date.today())
 
 
-@lru_cache(maxsize=1024)  # asked for each row each time it is painted; the time zone lookups were half a row's cost
+@lru_cache(maxsize=1024)  # asked for each row each time it is painted, and the time zone lookups cost much of a row
 def _friendly_date(moment: datetime, today: date) -> str:
     local = moment.astimezone()
     days = (today - local.date()).days
@@ -95,8 +95,8 @@ class LibraryDelegate(QStyledItemDelegate):
         return QSize(200, PADDING_Y * 2 + fonts.title_metrics.height() + LINE_GAP + badge.height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        """Copies a row painted before from a picture kept per look: drawing it took 0.4 ms, and every visible row
-        is painted again as the list scrolls, a row is hovered or the window is uncovered.
+        """Copies a row painted before from a picture kept per look: drawing one costs far more than copying it, and
+        every visible row is painted again as the list scrolls, a row is hovered or the window is uncovered.
 
         A look painted for the first time is drawn in place: the row of the story being written changes with each
         scene, and is rarely painted twice the same."""

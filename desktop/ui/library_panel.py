@@ -34,11 +34,11 @@ FetchPage = Callable[[str, int, int], Awaitable[list[StorySummary]]]
 class StoryList(QListView):
     """The stories, one uniform row each; a story that changed repaints its own row only, a moment later.
 
-    QListView repaints the whole list when any one row changes: every visible row drawn again (5 ms with ten
-    stories in sight) each time the story being written saves a scene. Rows are all one height, so a changed row
-    never moves another. The row waits a few frames: the story page changes in the same turn (a new title, the
-    progress line, the next card), and the row, which the writer is not reading, need not be drawn in that frame
-    too. With a screen reader listening, Qt's own handling tells it about the change at once.
+    QListView repaints the whole list when any one row changes: every visible row drawn again each time the story
+    being written saves a scene. Rows are all one height, so a changed row never moves another. The row waits a few
+    frames: the story page changes in the same turn (a new title, the progress line, the next card), and the row,
+    which the writer is not reading, need not be drawn in that frame too. With a screen reader listening, Qt's own
+    handling tells it about the change at once.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -122,8 +122,8 @@ class MainWindow(QMainWindow):
         self.uploads_status.setAutoRaise(True)
         self.uploads_status.setToolTip("Show the Uploads panel")
         self.uploads_status.clicked.connect(self.show_uploads)
-        # A fixed size, with room for a busy count: a counter whose size could change laid the status bar out
-        # again each time, and repainted it all.
+        # A fixed size, with room for a busy count: a counter whose size could change would lay the status bar out
+        # again each time, and repaint it all.
         self.uploads_status.setText(status_text(88, 8))
         self.uploads_status.setFixedSize(self.uploads_status.sizeHint())
         self._upload_counts: tuple[int, int] | None = None

@@ -14,9 +14,9 @@ SIDE_SHARE = 1 / 102  # the room left of and right of a column narrower than its
 class ReadingPage(QWidget):
     """Paints the page where it is exposed, and is opaque to Qt; centres its column without a layout.
 
-    Filled by the style sheet, the scroll area's viewport beneath it was painted too, the whole visible page each
-    time a card grew. Centred by a box layout with stretches, the column was asked for its height at two widths
-    each time a card grew, the page's and its own, and every card's text was laid out at both.
+    Filled by the style sheet, the scroll area's viewport beneath it would be painted too, the whole visible page
+    each time a card grows. Centred by a box layout with stretches, the column would be asked for its height at two
+    widths each time a card grows, the page's and its own, and every card's text laid out at both.
     """
 
     def __init__(self, column: QWidget, max_column_width: int, parent: QWidget | None = None) -> None:

@@ -61,8 +61,8 @@ def fill_selection(painter: QPainter, option: QStyleOptionViewItem) -> bool:
 class CellDelegate(QStyledItemDelegate):
     """A cell's one line of text, drawn directly.
 
-    The platform style lays each cell's text out anew and asks the model for seven roles per cell: a table five
-    rows tall took 8 ms to paint, and it is painted whole each time an upload joins it at the top.
+    The platform style lays each cell's text out anew and asks the model for seven roles per cell, and the table is
+    painted whole each time an upload joins it at the top.
     """
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
@@ -110,8 +110,8 @@ class UploadTable(QTableView):
     """The uploads, a row each; an upload that changed repaints its own row only.
 
     QTableView repaints everything in sight when a change spans more than one cell, as an upload's does (its
-    state, attempts, progress and reason together): 8 ms for a dock five rows tall, three times for every image a
-    story uploads. With a screen reader listening, Qt's own handling tells it about the change.
+    state, attempts, progress and reason together), several times for every image a story uploads. With a screen
+    reader listening, Qt's own handling tells it about the change.
     """
 
     def dataChanged(self, top_left: AnyIndex, bottom_right: AnyIndex, roles: Sequence[int] = ()) -> None:

@@ -149,7 +149,7 @@ def paint_badge(
     """Draw a rounded status pill; returns the rectangle it took.
 
     Each look is drawn once and copied after: library rows and scene cards repaint their badges often, and
-    drawing one took longer than the rest of a library row together.
+    drawing one costs more than the rest of a library row together.
     """
     device = painter.device()
     pixmap = badge_pixmap(text, tone, font, icon_name, device.devicePixelRatioF() if device is not None else 1.0)
@@ -236,9 +236,9 @@ class Badge(QWidget):
 class ProgressLine(QWidget):
     """A thin progress bar without the platform bar's animation.
 
-    Fusion animates a running QProgressBar at about 60 frames a second, and each frame repainted the bar and the
-    window behind it: a third of all paints on the GUI thread while a story was written. Like `StatusLine`, it
-    stands on the reading page and paints the page's colour behind itself.
+    Fusion animates a running QProgressBar at about 60 frames a second, and each frame repaints the bar and the
+    window behind it for as long as a story is written. Like `StatusLine`, it stands on the reading page and paints
+    the page's colour behind itself.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -287,8 +287,8 @@ class ProgressLine(QWidget):
 class StatusLine(QWidget):
     """One line of changing text on the reading page (a story's progress, what it is doing), elided to its width.
 
-    A QLabel asks every layout up to the window to run again when its text changes (2 ms a time in the story
-    header, several times per scene); this line's size does not depend on its text, so a change only repaints it.
+    A QLabel asks every layout up to the window to run again when its text changes (in the story header, several
+    times per scene); this line's size does not depend on its text, so a change only repaints it.
     It paints the page's colour behind its text, so Qt need not paint the widgets beneath it first.
     """
 
