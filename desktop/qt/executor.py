@@ -135,10 +135,6 @@ class QThreadPoolExecutor(Executor):
         self.finished_in_time = True
         _open_executors.add(self)
 
-    @property
-    def max_workers(self) -> int:
-        return self._limit
-
     def set_max_workers(self, count: int) -> None:
         """More runners start as soon as jobs wait for them; surplus ones stop after their current job."""
         with self._lock:
@@ -156,10 +152,6 @@ class QThreadPoolExecutor(Executor):
         """Jobs queued or running."""
         with self._lock:
             return len(self._jobs)
-
-    @property
-    def is_shut_down(self) -> bool:
-        return self._closed
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future: Future[T] = Future()
