@@ -51,6 +51,12 @@ async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, 
     runtime.database_ready.connect(
         lambda _: log.info("database ready %.0f ms after start", (time.monotonic() - started_at) * 1000)
     )
+
+    def first_page() -> None:
+        window.library.loaded.disconnect(first_page)
+        log.info("library's first page %.0f ms after start", (time.monotonic() - started_at) * 1000)
+
+    window.library.loaded.connect(first_page)
     runtime.tasks.start(runtime.start_database(), "Starting the database")
     return await quit_done
 
