@@ -128,7 +128,7 @@ class Settings(BaseSettings):
 
     @property
     def device(self) -> str:
-        """This computer and data folder, as a short stable id: the images cached here are sent from here."""
+        """This computer and data folder, as a short stable id: the images in its image folder are sent from here."""
         where = f"{socket.gethostname()}:{self.data_dir.expanduser().absolute()}"
         return hashlib.sha256(where.encode()).hexdigest()[:16]
 

@@ -272,7 +272,7 @@ class Upload(Timestamped):
     stored_at: UtcDatetime | None = None  # the object is in storage; only its link may still be missing
     # Objects of the scene's earlier images on this storage: the job removes them once this image is stored.
     replaced_paths: tuple[str, ...] = ()
-    # The computer and data folder whose image cache holds the file (Settings.device): only it sends the row, since
+    # The computer and data folder whose image folder holds the file (Settings.device): only it sends the row, since
     # another computer sharing the database cannot read the file. "" (older rows): anyone.
     device: str = ""
 

@@ -454,7 +454,7 @@ def test_an_upload_is_sent_only_from_the_computer_that_holds_its_image(
     tmp_path: Path,
     run: Run,
 ) -> None:
-    # Another computer on the same database (another data folder here) cannot read this one's image cache.
+    # Another computer on the same database (another data folder here) cannot read this one's image folder.
     here = make_manager(supabase_settings, start=False)
     book = illustrated_story(2)
     enqueue_all(here, book, run)
