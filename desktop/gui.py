@@ -11,7 +11,6 @@ from pathlib import Path
 from desktop.config import Settings
 from desktop.qt.single_instance import WindowClaim
 from desktop.secrets import SecretStore
-from desktop.selftest import run_self_test
 from desktop.services.runtime import Runtime
 from desktop.ui.main_window import MainWindow
 
@@ -31,6 +30,8 @@ async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, 
     log.info("window shown %.0f ms after start", window_ms)
 
     if self_test:
+        from desktop.selftest import run_self_test
+
         code = await run_self_test(runtime, window, started_at=started_at, window_ms=window_ms)
         window.deleteLater()
         return code

@@ -10,11 +10,10 @@ import argparse
 import json
 import sys
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from desktop.generation.errors import ProviderError
 from desktop.models import (
     EXTRA_MAX,
     PROMPT_MAX,
@@ -28,8 +27,9 @@ from desktop.models import (
     is_control,
     printable,
 )
-from desktop.services.runtime import Runtime
-from desktop.services.story_service import StoryError
+
+if TYPE_CHECKING:  # the window's start parses these commands' arguments too: it must not wait for the services
+    from desktop.services.runtime import Runtime
 
 _OPTIONS = {"title": "--title", "prompt": "--prompt", "scene_count": "--scenes", "style": "--style"}
 _LIMITS = {"title": TITLE_MAX, "prompt": PROMPT_MAX, "style": EXTRA_MAX, "characters": EXTRA_MAX}
@@ -154,6 +154,9 @@ def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]
 
 
 async def run(runtime: Runtime, args: argparse.Namespace) -> int:
+    from desktop.generation.errors import ProviderError
+    from desktop.services.story_service import StoryError
+
     service, uploads = runtime.story_service, runtime.uploads
     assert service is not None and uploads is not None and runtime.scenes is not None
     try:

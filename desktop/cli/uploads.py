@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.models import Upload, UploadStatus, printable
-from desktop.services.runtime import Runtime
+
+if TYPE_CHECKING:  # the window's start parses these commands' arguments too: it must not wait for the services
+    from desktop.services.runtime import Runtime
 
 _TITLE_WIDTH = 28
 

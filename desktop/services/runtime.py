@@ -5,23 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import asyncpg
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
 from desktop.db.address import DatabaseAddress
 from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
 from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
-from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.logs import SECRET_MASK
 from desktop.qt.aio import SHUTDOWN_GRACE_S, TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SECRET_NAMES, SecretStore
-from desktop.services.live_changes import LiveChanges
-from desktop.services.story_service import StoryService
-from desktop.services.upload_manager import UploadManager, storage_identity
+
+if TYPE_CHECKING:
+    # Imported when the database is up (providers, httpx, Pillow): the window shows before they load.
+    import asyncpg
+
+    from desktop.db.repositories import SceneRepository, StoryRepository
+    from desktop.services.live_changes import LiveChanges
+    from desktop.services.story_service import StoryService
+    from desktop.services.upload_manager import UploadManager
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,11 @@ class Runtime(QObject):
             log.error("database unavailable: %s", exc, exc_info=exc.__cause__)
             self.database_failed.emit(self.database_error)
             return False
+        from desktop.db.repositories import SceneRepository, StoryRepository
+        from desktop.services.live_changes import LiveChanges
+        from desktop.services.story_service import StoryService
+        from desktop.services.upload_manager import UploadManager
+
         self.stories = StoryRepository(self.pool)
         self.scenes = SceneRepository(self.pool)
         self.uploads = UploadManager(settings=self.settings, pool=self.pool, executor=self.executor, parent=self)
@@ -100,6 +109,8 @@ class Runtime(QObject):
 
     async def apply_settings(self, settings: Settings) -> SettingsChange:
         """Providers, storage and concurrency change at once; another database is used from the next start."""
+        from desktop.services.upload_manager import storage_identity
+
         before, self.settings = self.settings, settings
         SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
         self.executor.set_max_workers(settings.upload_concurrency + 1)
