@@ -101,6 +101,11 @@ def _main(argv: list[str] | None) -> int:
     if _needs_offscreen(args):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")  # qasync must take the binding we use
+    from desktop.desktop_check import desktop_problem
+
+    if problem := desktop_problem(frozen=is_frozen()):  # instead of Qt's abort, a bare desktop hears what it lacks
+        _say(problem)
+        return BAD_INPUT
 
     from PySide6.QtWidgets import QApplication
 
