@@ -94,27 +94,27 @@ def _main(argv: list[str] | None) -> int:
         if problem := generate.check_arguments(args):
             _say(problem)
             return BAD_INPUT
+    # Before PySide6: once it is imported, its import hook looks at every later import.
+    from desktop.config import SettingsError, log_dir, read_settings
+    from desktop.data_folder import check_data_dir
+    from desktop.desktop_check import desktop_problem
     from desktop.frozen import is_frozen, restore_users_library_path
+    from desktop.logs import SECRET_MASK, setup_logging
+    from desktop.secrets import SECRET_NAMES, SecretStore
 
     if is_frozen():
         restore_users_library_path()
     if _needs_offscreen(args):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")  # qasync must take the binding we use
-    from desktop.desktop_check import desktop_problem
-
     if problem := desktop_problem(frozen=is_frozen()):  # instead of Qt's abort, a bare desktop hears what it lacks
         _say(problem)
         return BAD_INPUT
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop.config import SettingsError, log_dir, read_settings
-    from desktop.data_folder import check_data_dir
-    from desktop.logs import SECRET_MASK, setup_logging
     from desktop.qt.loop import EventLoop
     from desktop.qt.messages import route_qt_messages_to_log
-    from desktop.secrets import SECRET_NAMES, SecretStore
 
     try:
         setup_logging(log_dir())
