@@ -71,11 +71,22 @@ def _needs_offscreen(args: argparse.Namespace) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Start-up makes objects that live as long as the app: collecting while it does only walks them again and again.
+    gc.disable()
     try:
         return _main(argv)
     except KeyboardInterrupt:
         print("storyforge: interrupted.", file=sys.stderr)
         return 130
+    finally:
+        gc.enable()
+
+
+def _started() -> None:
+    """Start-up is over: what it made is kept out of the collector's sight (full collections stay short instead of
+    pausing every thread, the GUI's too, for tens of ms), and collections resume."""
+    gc.freeze()
+    gc.enable()
 
 
 def _say(line: str) -> None:
@@ -143,9 +154,8 @@ def _main(argv: list[str] | None) -> int:
     app.setQuitOnLastWindowClosed(False)  # quitting is a coroutine; the loop ends when it is done
     route_qt_messages_to_log()
 
-    # What start-up imported lives as long as the app: out of the collector's sight, full collections stay short
-    # instead of pausing every thread, the GUI's too, for tens of ms.
-    gc.freeze()
+    if args.command:
+        _started()  # with a window, start-up ends when it shows (run_gui)
     # The one loop of the process: qasync's (see desktop.qt.loop) drives Qt and asyncio together until the app's work
     # ends.
     with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
@@ -193,7 +203,7 @@ async def _windowed(args: argparse.Namespace, settings: Settings, secrets: Secre
     if problems:
         # run_gui shows the window before it first waits; the notice then finds it.
         asyncio.get_running_loop().call_soon(_tell_the_window, problems)
-    return await run_gui(settings, secrets, self_test=args.self_test, started_at=STARTED_AT)
+    return await run_gui(settings, secrets, self_test=args.self_test, started_at=STARTED_AT, shown=_started)
 
 
 def _tell_the_window(problems: list[str]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop.config import Settings
@@ -17,7 +18,9 @@ from desktop.ui.main_window import MainWindow
 log = logging.getLogger(__name__)
 
 
-async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, started_at: float) -> int:
+async def run_gui(
+    settings: Settings, secrets: SecretStore, *, self_test: bool, started_at: float, shown: Callable[[], None]
+) -> int:
     claim = WindowClaim(settings.data_dir)
     # The self-test checks this launch's own window, whatever else is open.
     if not self_test and not claim.claim():
@@ -28,6 +31,7 @@ async def run_gui(settings: Settings, secrets: SecretStore, *, self_test: bool, 
     window.show()
     window_ms = (time.monotonic() - started_at) * 1000
     log.info("window shown %.0f ms after start", window_ms)
+    shown()
 
     if self_test:
         from desktop.selftest import run_self_test
