@@ -95,6 +95,7 @@ def test_the_writer_steps_through_and_zooms(viewer: ImageViewer, tmp_path: Path,
 def test_copy_url_open_folder_and_save_as(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:
     shown = entries(tmp_path, 2)
     viewer.show_entries(shown, 0, "The Salt Road")
+    qtbot.waitUntil(lambda: " px · " in viewer.status.text())  # the image is shown, as the writer sees it
     assert viewer.copy_button.isEnabled()
     viewer.copy_button.click()
     assert QGuiApplication.clipboard().text() == "https://storage.example/scene-0.png"
