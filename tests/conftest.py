@@ -128,14 +128,14 @@ async def _create_template(admin_dsn: str) -> None:
         await conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
     finally:
         await conn.close()
-    template = await asyncpg.connect(_with_database(admin_dsn, TEMPLATE_DB))
+    template = await asyncpg.connect(with_database(admin_dsn, TEMPLATE_DB))
     try:
         await migrate(template)
     finally:
         await template.close()
 
 
-def _with_database(dsn: str, name: str) -> str:
+def with_database(dsn: str, name: str) -> str:
     head, _, query = dsn.partition("?")
     return f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
 
@@ -144,20 +144,21 @@ def _with_database(dsn: str, name: str) -> str:
 def database_url(postgres_server: str, run: Run) -> Iterator[str]:
     """A fresh, migrated database of its own for each test."""
     name = f"test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_server)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     if postgres_server not in _templates_made:
         run(_create_template(postgres_server))
         _templates_made.add(postgres_server)
-    run(admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
-    yield _with_database(postgres_server, name)
-    run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run(admin(postgres_server, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+    yield with_database(postgres_server, name)
+    run(admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+async def admin(server_dsn: str, sql: str) -> None:
+    """One statement on the session's server, outside any test database (CREATE / DROP DATABASE)."""
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from desktop.ui.library_model import StoryRole
 from tests.support.pgbouncer import PgBouncer
 from tests.support.ui_fixtures import WriterApp
 
-from .conftest import Run
+from .conftest import Run, admin, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,17 +89,9 @@ def test_two_processes_migrate_a_new_database_at_once_through_the_pooler(
     pgbouncer: PgBouncer, postgres_server: str, tmp_path: Path, run: Run
 ) -> None:
     name = f"fresh_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_server)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    run(admin(f"CREATE DATABASE {name}"))
+    run(admin(postgres_server, f"CREATE DATABASE {name}"))
     try:
-        url = pgbouncer.url_for(postgres_server.split("?")[0].rsplit("/", 1)[0] + f"/{name}")
+        url = pgbouncer.url_for(with_database(postgres_server, name))
         commands = [
             subprocess.Popen(
                 [sys.executable, "-m", "desktop", "--data-dir", str(tmp_path / f"data-{n}"), "uploads", "--json"],
@@ -117,7 +109,7 @@ def test_two_processes_migrate_a_new_database_at_once_through_the_pooler(
             assert out.strip() == "[]"
 
         async def applied() -> list[int]:
-            conn = await asyncpg.connect(postgres_server.replace("/storyforge?", f"/{name}?"))
+            conn = await asyncpg.connect(with_database(postgres_server, name))
             try:
                 return [row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations ORDER BY 1")]
             finally:
@@ -125,7 +117,7 @@ def test_two_processes_migrate_a_new_database_at_once_through_the_pooler(
 
         assert run(applied()) == [migration.version for migration in available_migrations()]
     finally:
-        run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        run(admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def test_live_refresh_goes_through_the_session_url_beside_the_pooler(
