@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from desktop.config import Settings, log_dir
 from desktop.explain import plain_words
@@ -14,7 +15,10 @@ from desktop.models import printable
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 
-Command = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
+if TYPE_CHECKING:
+    from desktop.services.session import Session
+
+Command = Callable[["Session", argparse.Namespace], Awaitable[int]]
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ async def run_headless(settings: Settings, secrets: SecretStore, command: Comman
         if not await runtime.start_database():
             _say(runtime.database_error)
             return 1
-        return await command(runtime, args)
+        return await command(await runtime.wait_ready(), args)
     except BrokenPipeError:
         # The reader went away (`storyforge uploads --json | head`): it has what it wanted; nothing to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the final flush cannot fail again

@@ -7,11 +7,17 @@ import shutil
 import sys
 import time
 import uuid
+from typing import TYPE_CHECKING
 
+from desktop.config import Settings
 from desktop.models import Story, StoryRequest, StoryStatus, UploadStatus
 from desktop.services.runtime import Runtime
 from desktop.storage import classify
 from desktop.ui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from desktop.db.repositories import StoryRepository
+    from desktop.services.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -20,22 +26,20 @@ class SelfTestFailure(RuntimeError):
     pass
 
 
-async def _database_round_trip(runtime: Runtime) -> None:
-    assert runtime.stories is not None
+async def _database_round_trip(stories: StoryRepository) -> None:
     request = StoryRequest(title="Self-test", prompt="A lighthouse keeper finds a map.", scene_count=1)
-    story = await runtime.stories.create(Story.create(request, user_id=uuid.uuid4()))
+    story = await stories.create(Story.create(request, user_id=uuid.uuid4()))
     try:
-        found = await runtime.stories.get(story.id)
+        found = await stories.get(story.id)
         if found is None or found.title != story.title:
             raise SelfTestFailure("the database did not return the story it was given")
     finally:
-        await runtime.stories.delete(story.id)
+        await stories.delete(story.id)
 
 
-async def _story_round_trip(runtime: Runtime) -> None:
+async def _story_round_trip(session: Session, settings: Settings) -> None:
     """One scene written, painted and uploaded with the configured providers and storage, then removed again."""
-    service, uploads, scenes, stories = runtime.story_service, runtime.uploads, runtime.scenes, runtime.stories
-    assert service is not None and uploads is not None and scenes is not None and stories is not None
+    service, uploads, scenes, stories = session.stories, session.uploads, session.scene_rows, session.story_rows
     request = StoryRequest(
         title="Storyforge self-test",
         prompt="A lighthouse keeper finds a map of a harbour no ship has reached.",
@@ -58,8 +62,8 @@ async def _story_round_trip(runtime: Runtime) -> None:
         except Exception as exc:  # cleaning up must not hide what the test found
             log.warning("the self-test's image stays in the storage: %s", classify(exc).message)
         await stories.delete(story.id)
-        shutil.rmtree(runtime.settings.images_dir / str(story.id), ignore_errors=True)
-        shutil.rmtree(runtime.settings.library_dir / str(story.user_id) / str(story.id), ignore_errors=True)
+        shutil.rmtree(settings.images_dir / str(story.id), ignore_errors=True)
+        shutil.rmtree(settings.library_dir / str(story.user_id) / str(story.id), ignore_errors=True)
 
 
 async def run_self_test(runtime: Runtime, window: MainWindow, *, started_at: float, window_ms: float) -> int:
@@ -70,8 +74,9 @@ async def run_self_test(runtime: Runtime, window: MainWindow, *, started_at: flo
         if not await runtime.start_database():
             raise SelfTestFailure(runtime.database_error)
         database_ms = (time.monotonic() - started_at) * 1000
-        await _database_round_trip(runtime)
-        await _story_round_trip(runtime)
+        session = await runtime.wait_ready()
+        await _database_round_trip(session.story_rows)
+        await _story_round_trip(session, runtime.settings)
     except SelfTestFailure as exc:
         failure = str(exc)
     finally:

@@ -87,8 +87,8 @@ async def shoot(folder: Path) -> None:
         window.resize(*SIZE)
         window.show()
         assert await runtime.start_database(), runtime.database_error
-        service = runtime.story_service
-        assert service is not None and runtime.uploads is not None
+        assert runtime.session is not None
+        service = runtime.session.stories
         for title, prompt in LIBRARY:
             await service.generate(StoryRequest(title=title, prompt=prompt, scene_count=3))
 
@@ -109,7 +109,7 @@ async def shoot(folder: Path) -> None:
         save(window, "writing")
 
         await wait_for(lambda: view.story is not None and view.story.status is StoryStatus.complete)
-        await runtime.uploads.wait_settled()
+        await runtime.session.uploads.wait_settled()
         await wait_for(lambda: all(card.placeholder_text is None for card in view.cards.values()))
         await asyncio.sleep(0.2)
         view.scroll_area.verticalScrollBar().setValue(0)
@@ -129,7 +129,7 @@ async def shoot(folder: Path) -> None:
         service.reconfigure(settings.model_copy(update={"offline_delay": 0.0}))
         storage.size_limit = 10
         refused = await service.generate(StoryRequest(title=REFUSED[0], prompt=REFUSED[1], scene_count=2))
-        await runtime.uploads.wait_settled()
+        await runtime.session.uploads.wait_settled()
         window.library_panel.select_story(refused.id)
         await wait_for(lambda: view.story is not None and view.story.id == refused.id and len(view.cards) == 2)
         await wait_for(lambda: all(card.placeholder_text is None for card in view.cards.values()))

@@ -155,6 +155,6 @@ def test_the_app_started_with_the_ca_file_in_its_settings_connects_and_listens(
     runtime = Runtime(settings, SecretStore())
     try:
         assert run(runtime.start_database(), timeout=60), runtime.database_error
-        assert runtime.live is not None and runtime.live.listening  # live refresh's own connection verified too
+        assert runtime.session is not None and runtime.session.live.listening  # live refresh's connection verified too
     finally:
         run(runtime.shutdown(), timeout=30)

@@ -46,7 +46,7 @@ def open_devices(ui_settings: Settings, run: Run, qtbot: Any, tmp_path: Path) ->
             app = WriterApp(ui_settings.model_copy(update={"data_dir": tmp_path / name, **changes}), run, qtbot)
             apps.append(app)
             app.start()
-            live = app.runtime.live
+            live = app.session.live
             assert live is not None and live.listening, live and live.off_reason
         return apps[0], apps[1]
 
@@ -142,7 +142,7 @@ def test_a_version_read_before_a_newer_one_was_shown_does_not_take_the_card_back
     save_on(qtbot, on_desktop, THEIRS)
     qtbot.waitUntil(lambda: on_laptop.text == THEIRS, timeout=SECONDS)
 
-    service = laptop.runtime.story_service
+    service = laptop.session.stories
     assert service is not None
     service.scene_saved.emit(before)  # live refresh read the scene just before the save landed; it arrives late
     assert on_laptop.text == THEIRS and on_laptop.scene is not None and on_laptop.scene.text == THEIRS
@@ -369,7 +369,7 @@ def test_two_devices_writing_stories_at_once_both_finish_and_their_uploads_never
         lambda: all(v.story is not None and v.story.status is StoryStatus.complete and uploaded(v) for v in views),
         timeout=60_000,
     )
-    manager = apps[0].runtime.uploads
+    manager = apps[0].session.uploads
     assert manager is not None
     uploads = [upload for story_id in story_ids for upload in run(manager.uploads(story_id=story_id))]
     assert len(uploads) == 6 and all(upload.status is UploadStatus.uploaded for upload in uploads)

@@ -72,15 +72,15 @@ def test_a_story_is_written_listed_and_uploaded_through_a_transaction_mode_poole
     pooled_url: str, database_url: str, runtime_on: Any, run: Run
 ) -> None:
     runtime = runtime_on(pooled_url, database_url)
-    assert runtime.address.transaction_pooler
+    assert runtime.session.address.transaction_pooler
     request = StoryRequest(title="Through the Pooler", prompt="A ferry crosses a strait at night.", scene_count=4)
 
-    story = run(runtime.story_service.generate(request), timeout=60)
-    run(runtime.uploads.wait_settled(story.id), timeout=60)
+    story = run(runtime.session.stories.generate(request), timeout=60)
+    run(runtime.session.uploads.wait_settled(story.id), timeout=60)
 
     assert story.status is StoryStatus.complete
-    assert [summary.title for summary in run(runtime.stories.list())] == ["Through the Pooler"]
-    uploads = run(runtime.uploads.uploads(story_id=story.id))
+    assert [summary.title for summary in run(runtime.session.story_rows.list())] == ["Through the Pooler"]
+    uploads = run(runtime.session.uploads.uploads(story_id=story.id))
     assert [upload.status for upload in uploads] == [UploadStatus.uploaded] * 4
     assert all(upload.url for upload in uploads)
 
@@ -128,7 +128,7 @@ def test_live_refresh_goes_through_the_session_url_beside_the_pooler(
     )
     app = WriterApp(settings, run, qtbot).start()
     try:
-        live = app.runtime.live
+        live = app.session.live
         assert live is not None and live.listening and not live.off_reason
         # Another device writes through the pooler too; the window stays in use meanwhile.
         script = subprocess.Popen(
@@ -159,7 +159,7 @@ def test_with_only_a_transaction_mode_url_the_window_says_live_refresh_is_off(
     settings = Settings(data_dir=app_data_dir, user_id=uuid.uuid4(), database_url=pooled_url)
     app = WriterApp(settings, run, qtbot).start()
     try:
-        live = app.runtime.live
+        live = app.session.live
         assert live is not None and not live.listening
         notices = app.window.notices
         qtbot.waitUntil(notices.isVisible, timeout=5_000)
@@ -172,12 +172,12 @@ def test_the_listener_listens_again_after_its_connection_is_killed(
     database_url: str, runtime_on: Any, run: Run, qtbot: Any
 ) -> None:
     runtime = runtime_on(database_url)
-    live = runtime.live
+    live = runtime.session.live
     reloads: list[bool] = []
     live.reload_needed.connect(lambda: reloads.append(True))
-    instance = runtime.address.instance
+    instance = runtime.session.address.instance
     killed = run(
-        runtime.pool.fetchval(
+        runtime.session.pool.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE application_name = $1 AND query LIKE 'LISTEN%'",
             instance,
@@ -188,7 +188,7 @@ def test_the_listener_listens_again_after_its_connection_is_killed(
     qtbot.waitUntil(lambda: bool(reloads), timeout=30_000)  # listening again, and the pages told to reload
     assert live.listening
     seen: list[object] = []
-    runtime.story_service.story_changed.connect(seen.append)
+    runtime.session.stories.story_changed.connect(seen.append)
 
     async def another_device_writes() -> uuid.UUID:
         other = await asyncpg.connect(database_url, server_settings={"application_name": "storyforge-9-0ther0ne"})

@@ -143,7 +143,7 @@ def test_the_open_window_keeps_its_database_and_shows_what_a_script_writes(
         # And the window still works on its database: it opens the story with both scenes and their uploads.
         window.open_story(story_id)
         qtbot.waitUntil(lambda: len(window.story_view.cards) == 2, timeout=10_000)
-        assert app.runtime.live is not None and app.runtime.live.listening
+        assert app.session.live.listening
     finally:
         app.close()
 
@@ -196,7 +196,7 @@ def test_the_window_gets_its_database_back_after_the_server_was_killed(
 
         # The window notices on its own, starts the server again and listens again: no restart of the app.
         qtbot.waitUntil(lambda: server.is_running() and postmaster_pid(server) != killed, timeout=60_000)
-        live = app.runtime.live
+        live = app.session.live
         assert live is not None
         qtbot.waitUntil(lambda: live.listening, timeout=30_000)
 
@@ -207,7 +207,7 @@ def test_the_window_gets_its_database_back_after_the_server_was_killed(
         assert script.returncode == 0, script.stderr
         story_id = uuid.UUID(json.loads(script.stdout)["story_id"])
         qtbot.waitUntil(lambda: app.window.library.summary(story_id) is not None, timeout=10_000)
-        assert run(app.runtime.stories.count()) == 1  # type: ignore[union-attr]
+        assert run(app.session.story_rows.count()) == 1
     finally:
         app.close()
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from desktop.config import Settings
-from desktop.db.repositories import SceneRepository
+from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.models import ImageStatus, Story, StoryRequest, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.story_service import StoryService
@@ -44,7 +44,13 @@ def make_writer(
 
     def make(settings: Settings) -> Writer:
         uploads = make_upload_manager(settings)
-        service = StoryService(settings=settings, pool=pool, executor=generation_executor, uploads=uploads)
+        service = StoryService(
+            settings=settings,
+            stories=StoryRepository(pool),
+            scenes=SceneRepository(pool),
+            executor=generation_executor,
+            uploads=uploads,
+        )
         services.append(service)
         return service, uploads
 

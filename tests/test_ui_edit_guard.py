@@ -50,8 +50,7 @@ def asked(qtbot: Any, window: QWidget, label: str) -> str:
 
 
 def stored(app: WriterApp, run: Run, scene_id: uuid.UUID) -> Scene:
-    assert app.runtime.scenes is not None
-    scene = run(app.runtime.scenes.get(scene_id))
+    scene = run(app.session.scene_rows.get(scene_id))
     assert scene is not None
     return scene
 
@@ -223,7 +222,7 @@ def test_quitting_while_a_story_is_written_asks_and_the_story_can_be_resumed(
     open_app: Callable[..., WriterApp], qtbot: Any
 ) -> None:
     app = open_app(offline_delay=0.15)
-    window, service = app.window, app.runtime.story_service
+    window, service = app.window, app.session.stories
     assert service is not None
     quits: list[bool] = []
     window.close_requested.connect(lambda: quits.append(True))

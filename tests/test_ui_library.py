@@ -76,10 +76,9 @@ def test_ten_thousand_stories_open_fast_and_page_as_the_writer_scrolls(
 
 
 def test_search_narrows_the_library_as_the_writer_types(writer_app: WriterApp, qtbot: Any, run: Run) -> None:
-    runtime = writer_app.runtime
-    assert runtime.stories is not None
+    stories = writer_app.session.story_rows
     for title, prompt in [("The Lighthouse", "A keeper finds a map"), ("Salt Roads", "Two sisters cross a desert")]:
-        run(runtime.stories.create(Story.create(StoryRequest(title=title, prompt=prompt), uuid.uuid4())))
+        run(stories.create(Story.create(StoryRequest(title=title, prompt=prompt), uuid.uuid4())))
     panel = writer_app.window.library_panel
     panel.reload()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2)

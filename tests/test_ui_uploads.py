@@ -45,7 +45,7 @@ def test_a_refused_upload_says_why_and_retry_after_the_repair_uploads_it(
     server = storage_server_with_bucket
     server.size_limit = 10  # every image is "too large": a permanent refusal that waits for the writer
     app = open_on_storage(open_app, server)
-    window, manager = app.window, app.runtime.uploads
+    window, manager = app.window, app.session.uploads
     assert manager is not None
     book = illustrated_story(2, title="The Salt Road")
     for scene, image in zip(book.scenes, book.images, strict=True):
@@ -99,7 +99,7 @@ def test_cancel_stops_a_waiting_upload(
     server = storage_server_with_bucket
     server.size_limit = 10
     app = open_on_storage(open_app, server)
-    manager = app.runtime.uploads
+    manager = app.session.uploads
     assert manager is not None
     book = illustrated_story(1)
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
@@ -164,7 +164,7 @@ def test_a_storage_that_refuses_the_key_says_so_in_a_notice(
     server = storage_server_with_bucket
     app = open_on_storage(open_app, server)
     server.key = "a-rotated-service-key"  # the project's key was rotated: the app's key is refused from now on
-    manager = app.runtime.uploads
+    manager = app.session.uploads
     assert manager is not None
     book = illustrated_story(1)
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))

@@ -49,7 +49,7 @@ class Heartbeat:
 
 
 def test_generate_watch_the_scenes_arrive_and_step_through_the_images(writer_app: WriterApp, qtbot: Any) -> None:
-    window, service = writer_app.window, writer_app.runtime.story_service
+    window, service = writer_app.window, writer_app.session.stories
     assert service is not None
     view = window.story_view
     with Heartbeat() as heartbeat:
@@ -207,6 +207,6 @@ def test_the_upload_badge_follows_a_refused_upload_and_its_retry(
     qtbot.mouseClick(view.header.retry_button, Qt.MouseButton.LeftButton)  # Retry this story's failed uploads
     qtbot.waitUntil(lambda: all(c.badge_text == "Uploaded" for c in view.cards.values()), timeout=15_000)
     assert card.error_text == ""
-    manager = app.runtime.uploads
+    manager = app.session.uploads
     assert manager is not None
     assert {u.status for u in window.uploads_panel.model.uploads()} == {UploadStatus.uploaded}

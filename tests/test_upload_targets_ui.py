@@ -47,7 +47,7 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
         supabase_bucket=BUCKET,
         request_timeout=2.0,
     )
-    window, manager, panel = app.window, app.runtime.uploads, app.window.uploads_panel
+    window, manager, panel = app.window, app.session.uploads, app.window.uploads_panel
     assert manager is not None
     for scene, image in zip(book.scenes, book.images, strict=True):
         run(manager.enqueue_scene_image(book.story, scene, image))
@@ -103,7 +103,7 @@ def test_the_panel_sends_uploads_left_on_another_storage_with_one_click(
     app = open_app(
         storage_backend="supabase", supabase_url=server.url, supabase_key=SecretStr(server.key), supabase_bucket=BUCKET
     )
-    manager, panel = app.runtime.uploads, app.window.uploads_panel
+    manager, panel = app.session.uploads, app.window.uploads_panel
     assert manager is not None
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
     qtbot.waitUntil(lambda: panel.model.counts() == (0, 1), timeout=15_000)
@@ -135,7 +135,7 @@ def test_a_storage_problem_notice_goes_away_with_the_storage_that_caused_it(
         supabase_key=SecretStr("not-the-key"),
         supabase_bucket=BUCKET,
     )
-    window, manager = app.window, app.runtime.uploads
+    window, manager = app.window, app.session.uploads
     assert manager is not None
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
     qtbot.waitUntil(lambda: window.notices.isVisible(), timeout=15_000)

@@ -29,7 +29,7 @@ from desktop.models import (
 )
 
 if TYPE_CHECKING:  # the window's start parses these commands' arguments too: it must not wait for the services
-    from desktop.services.runtime import Runtime
+    from desktop.services.session import Session
 
 _OPTIONS = {"title": "--title", "prompt": "--prompt", "scene_count": "--scenes", "style": "--style"}
 _LIMITS = {"title": TITLE_MAX, "prompt": PROMPT_MAX, "style": EXTRA_MAX, "characters": EXTRA_MAX}
@@ -90,10 +90,9 @@ def _request_problem(exc: ValidationError) -> str:
     return f"{option}: {error['msg']}"
 
 
-async def _uploads_by_scene(runtime: Runtime, story: Story) -> dict[uuid.UUID, Upload]:
+async def _uploads_by_scene(session: Session, story: Story) -> dict[uuid.UUID, Upload]:
     """The newest upload of each scene."""
-    assert runtime.uploads is not None
-    uploads = await runtime.uploads.uploads(story_id=story.id)
+    uploads = await session.uploads.uploads(story_id=story.id)
     newest: dict[uuid.UUID, Upload] = {}
     for upload in sorted(uploads, key=lambda u: u.updated_at):
         newest[upload.scene_id] = upload
@@ -153,12 +152,11 @@ def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]
     return f"{len(failed)} of {len(painted)} images were not uploaded{detail}"
 
 
-async def run(runtime: Runtime, args: argparse.Namespace) -> int:
+async def run(session: Session, args: argparse.Namespace) -> int:
     from desktop.generation.errors import ProviderError
     from desktop.services.story_service import StoryError
 
-    service, uploads = runtime.story_service, runtime.uploads
-    assert service is not None and uploads is not None and runtime.scenes is not None
+    service, uploads = session.stories, session.uploads
     try:
         request = _request(args)
     except ValidationError as exc:
@@ -176,11 +174,11 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
         return 1
     finally:
         service.story_progress.disconnect(progress)
-    scenes = await runtime.scenes.for_story(story.id)
+    scenes = await session.scene_rows.for_story(story.id)
     if any(scene.image_path for scene in scenes):
         _say("Waiting for the uploads to finish…")
         await uploads.wait_settled(story.id)
-    by_scene = await _uploads_by_scene(runtime, story)
+    by_scene = await _uploads_by_scene(session, story)
     summary = _summary(story, scenes, by_scene)
     if args.json:
         print(_as_json(summary))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.models import Upload, UploadStatus, printable
 
 if TYPE_CHECKING:  # the window's start parses these commands' arguments too: it must not wait for the services
-    from desktop.services.runtime import Runtime
+    from desktop.services.session import Session
 
 _TITLE_WIDTH = 28
 
@@ -27,9 +27,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
 
-async def run(runtime: Runtime, args: argparse.Namespace) -> int:
-    manager = runtime.uploads
-    assert manager is not None, "run_headless starts the database first"
+async def run(session: Session, args: argparse.Namespace) -> int:
+    manager = session.uploads
     settle = args.retry_failed or args.retarget
     if args.retarget:
         moved = await manager.retarget()
@@ -49,7 +48,7 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
             print(f"Making {_count(len(repaired), 'missing or expired link')} again.")
         await manager.wait_settled()
     uploads = await manager.uploads()
-    titles = await _titles(runtime, {upload.story_id for upload in uploads})
+    titles = await _titles(session, {upload.story_id for upload in uploads})
     if args.json:
         print(json.dumps([_as_json(upload, titles) for upload in uploads], indent=2))
     elif not settle:
@@ -69,12 +68,11 @@ async def run(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _titles(runtime: Runtime, story_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    assert runtime.stories is not None
+async def _titles(session: Session, story_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     titles = {}
     for story_id in story_ids:
-        story = await runtime.stories.get(story_id)
-        titles[story_id] = story.title if story else "(deleted story)"
+        title = await session.stories.title(story_id)
+        titles[story_id] = title if title is not None else "(deleted story)"
     return titles
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -20,12 +20,7 @@ from desktop.secrets import SECRET_NAMES, SecretStore
 
 if TYPE_CHECKING:
     # Imported when the database is up (providers, httpx, Pillow): the window shows before they load.
-    import asyncpg
-
-    from desktop.db.repositories import SceneRepository, StoryRepository
-    from desktop.services.live_changes import LiveChanges
-    from desktop.services.story_service import StoryService
-    from desktop.services.upload_manager import UploadManager
+    from desktop.services.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +32,13 @@ class SettingsChange:
     storage_changed: bool  # another storage, or the same one reached another way (URL, key, bucket…)
 
 
-class Service(Protocol):
-    async def shutdown(self) -> None: ...
-
-
 class Runtime(QObject):
-    """Owns the long-lived pieces; `database_ready`/`database_failed` tell the window how start-up went."""
+    """Owns what exists before the database: settings, the executors, the task runner, the database's start and stop.
+
+    Once the database is ready, `session` (the repositories and services, never None) is set and only then
+    `database_ready` is emitted with the database's label: a slot connected to it reads `runtime.session` and hands
+    it to the pages; `wait_ready()` returns it to a coroutine started earlier. `database_failed` says why not.
+    """
 
     database_ready = Signal(str)
     database_failed = Signal(str)
@@ -55,54 +51,42 @@ class Runtime(QObject):
         # The embedded server inherits the priority of the thread that starts it: not a background one.
         self._database_executor = QThreadPoolExecutor(max_workers=1, name="storyforge-database")
         self.tasks = TaskRunner(self)
-        self.pool: asyncpg.Pool | None = None
-        self.stories: StoryRepository | None = None
-        self.scenes: SceneRepository | None = None
-        self.uploads: UploadManager | None = None
-        self.story_service: StoryService | None = None
-        self.live: LiveChanges | None = None
-        self.address: DatabaseAddress | None = None
+        self.session: Session | None = None
         self.database_label = (
             "embedded PostgreSQL"
             if settings.uses_embedded_database
             else (f"PostgreSQL at {database_host(settings.database_url)}")
         )
         self.database_error = ""
-        self.services: list[Service] = []
         self._embedded: EmbeddedPostgres | None = None
         self._ready = asyncio.Event()
 
     async def start_database(self) -> bool:
         """Start (or reach) the database and migrate it; False with `database_error` set when it cannot."""
         try:
-            self.address = DatabaseAddress.of(
+            address = DatabaseAddress.of(
                 await self._dsn(),
                 session_url=self.settings.database_session_dsn(),
                 ca_file=self.settings.database_ca_file,
             )
-            self.pool = await open_pool(self.address)
+            pool = await open_pool(address)
         except (DatabaseUnavailable, EmbeddedPostgresError) as exc:
             self.database_error = str(exc)
             log.error("database unavailable: %s", exc, exc_info=exc.__cause__)
             self.database_failed.emit(self.database_error)
             return False
-        from desktop.db.repositories import SceneRepository, StoryRepository
-        from desktop.services.live_changes import LiveChanges
-        from desktop.services.story_service import StoryService
-        from desktop.services.upload_manager import UploadManager
+        from desktop.services.session import Session
 
-        self.stories = StoryRepository(self.pool)
-        self.scenes = SceneRepository(self.pool)
-        self.uploads = UploadManager(settings=self.settings, pool=self.pool, executor=self.executor, parent=self)
-        self.story_service = StoryService(
-            settings=self.settings, pool=self.pool, executor=self.executor, uploads=self.uploads, parent=self
+        session = Session.open(
+            settings=self.settings,
+            address=address,
+            pool=pool,
+            executor=self.executor,
+            restart_database=self._restart_embedded,
+            parent=self,
         )
-        self.live = LiveChanges(self.address, self.story_service, self.uploads, self._restart_embedded, parent=self)
-        # Live refresh stops first on quit, then generation; uploads last, since they may still be finishing.
-        self.services = [self.live, self.story_service, self.uploads]
-        await self.story_service.recover()
-        await self.uploads.start()
-        await self.live.start()
+        self.session = session
+        await session.start()
         self._ready.set()
         self.database_ready.emit(self.database_label)
         return True
@@ -114,13 +98,12 @@ class Runtime(QObject):
         before, self.settings = self.settings, settings
         SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
         self.executor.set_max_workers(settings.upload_concurrency + 1)
-        if self.story_service is not None:
-            self.story_service.reconfigure(settings)
         local_only = 0
-        if self.uploads is not None:
-            await self.uploads.reconfigure(settings)
+        if self.session is not None:
+            self.session.stories.reconfigure(settings)
+            await self.session.uploads.reconfigure(settings)
             if before.storage_backend == "local" and settings.storage_backend == "supabase":
-                local_only = len(await self.uploads.local_only_images())
+                local_only = len(await self.session.uploads.local_only_images())
         database_changed = _database_identity(before) != _database_identity(settings)
         return SettingsChange(
             database_changed=database_changed,
@@ -128,8 +111,10 @@ class Runtime(QObject):
             storage_changed=storage_identity(before) != storage_identity(settings),
         )
 
-    async def wait_ready(self) -> None:
+    async def wait_ready(self) -> Session:
         await self._ready.wait()
+        assert self.session is not None  # set before `_ready`
+        return self.session
 
     async def _restart_embedded(self) -> None:
         """After a lost connection: the embedded server is started again if it stopped (a running one is kept)."""
@@ -144,18 +129,18 @@ class Runtime(QObject):
 
     async def shutdown(self) -> None:
         """Cancel work, let services settle, close the pool, stop the embedded server, stop the executor."""
-        for service in self.services:
-            await service.shutdown()
+        session = self.session
+        if session is not None:
+            await session.shutdown()
         await self.tasks.cancel_all()
-        if self.pool is not None:
+        if session is not None:
             try:
                 # close() waits for every connection to come back; one stuck on a dead server must not stop a quit.
                 async with asyncio.timeout(SHUTDOWN_GRACE_S):
-                    await self.pool.close()
+                    await session.pool.close()
             except TimeoutError:
                 log.warning("the database connections did not close in time; closing them now")
-                self.pool.terminate()
-            self.pool = None
+                session.pool.terminate()
         if self._embedded is not None:
             await asyncio.wrap_future(self._database_executor.submit(self._embedded.stop))
             self._embedded = None

@@ -15,7 +15,6 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
@@ -32,7 +31,7 @@ from desktop.generation.base import (
 )
 from desktop.generation.errors import ProviderError
 from desktop.generation.factory import build_providers
-from desktop.models import TITLE_MAX, ImageStatus, Scene, Story, StoryRequest, StoryStatus
+from desktop.models import TITLE_MAX, ImageStatus, Scene, Story, StoryRequest, StoryStatus, StorySummary
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
 
@@ -75,6 +74,12 @@ class _Relay:
 
     def __call__(self, line: str) -> None:
         self._emit(self.story_id, line)
+
+
+@dataclass(frozen=True)
+class OpenedStory:
+    story: Story
+    scenes: list[Scene]
 
 
 @dataclass
@@ -121,7 +126,8 @@ class StoryService(QObject):
         self,
         *,
         settings: Settings,
-        pool: asyncpg.Pool,
+        stories: StoryRepository,
+        scenes: SceneRepository,
         executor: QThreadPoolExecutor,
         uploads: ImageUploads,
         parent: QObject | None = None,
@@ -129,11 +135,10 @@ class StoryService(QObject):
     ) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._pool = pool
         self._executor = executor
         self._uploads = uploads
-        self._stories = StoryRepository(pool)
-        self._scenes = SceneRepository(pool)
+        self._stories = stories
+        self._scenes = scenes
         self._provider_factory = providers or self._providers_from_settings
         self._painter = self._make_painter()
         self._runs: dict[uuid.UUID, asyncio.Task[Story]] = {}
@@ -159,6 +164,29 @@ class StoryService(QObject):
 
     def _providers_from_settings(self, notify: Notify) -> Providers:
         return build_providers(self._settings, self._executor, notify)
+
+    # --- what the pages show ---
+
+    async def open(self, story_id: uuid.UUID) -> OpenedStory | None:
+        """The story and its scenes, or None when it is gone."""
+        story = await self._stories.get(story_id)
+        if story is None:
+            return None
+        return OpenedStory(story, await self._scenes.for_story(story_id))
+
+    async def library_page(self, search: str, limit: int, offset: int) -> list[StorySummary]:
+        return await self._stories.list(search, limit=limit, offset=offset)
+
+    async def count(self, search: str = "") -> int:
+        return await self._stories.count(search)
+
+    async def summary(self, story_id: uuid.UUID) -> StorySummary | None:
+        return await self._stories.summary(story_id)
+
+    async def title(self, story_id: uuid.UUID) -> str | None:
+        """None when the story is gone."""
+        story = await self._stories.get(story_id)
+        return story.title if story is not None else None
 
     def is_running(self, story_id: uuid.UUID) -> bool:
         return story_id in self._runs or bool(self._scene_jobs.get(story_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPalette, QShortcut
@@ -23,6 +24,7 @@ from desktop.config import Settings, log_dir
 from desktop.models import Scene, Story, StoryRequest, StorySummary, Upload, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.runtime import Runtime
+from desktop.services.story_service import StoryService
 from desktop.storage import Failure
 from desktop.ui import confirm, theme, window_state
 from desktop.ui.composer import Composer
@@ -39,6 +41,9 @@ from desktop.ui.uploads_panel import UploadsPanel, status_text
 from desktop.ui.widgets import retint_all, set_icon
 from desktop.ui.window_actions import WindowActions
 
+if TYPE_CHECKING:
+    from desktop.services.session import Session  # loaded with the services, once the database is up
+
 THUMBNAIL_WORKERS = 2
 STORAGE_NOTICE = "Uploading images"  # the title of a storage problem's notice
 
@@ -49,6 +54,7 @@ class MainWindow(QMainWindow):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self._runtime = runtime
+        self._session: Session | None = None  # the services, from the moment the database is ready
         self._closing = False
         self._leaving = False  # the questions asked before quitting are open
         self._restyling = False
@@ -142,7 +148,7 @@ class MainWindow(QMainWindow):
         runtime.database_ready.connect(self._database_ready)
         runtime.database_failed.connect(self._database_failed)
         runtime.tasks.failed.connect(self.show_error)
-        if runtime.pool is not None:  # the database came up before the window
+        if runtime.session is not None:  # the database came up before the window
             QTimer.singleShot(0, lambda: self._database_ready(runtime.database_label))
 
     # --- wiring ---
@@ -182,29 +188,29 @@ class MainWindow(QMainWindow):
         escape.activated.connect(self._close_composer)
 
     def _database_ready(self, label: str) -> None:
-        runtime = self._runtime
+        session = self._runtime.session
+        assert session is not None  # set before `database_ready` is emitted
+        self._session = session
         self.database_label.setText(f"Database: {label}")
         self.library_panel.reload()
-        service, uploads = runtime.story_service, runtime.uploads
-        if service is not None:
-            service.story_changed.connect(self._story_changed)
-            service.scene_text.connect(self.story_view.on_scene_text)
-            service.scene_saved.connect(self._scene_saved)
-            service.scene_image.connect(self._scene_image)
-            service.story_progress.connect(self.story_view.on_story_progress)
-        if uploads is not None:
-            uploads.upload_changed.connect(self._upload_changed)
-            uploads.upload_progress.connect(self.story_view.on_upload_progress)
-            uploads.storage_problem.connect(self._storage_problem)
-            self.uploads_panel.connect_manager()
-        if runtime.live is not None:
-            runtime.live.reload_needed.connect(self._reload_everything)
-            if runtime.live.off_reason:
-                self.notices.add_message(
-                    "Following other devices' changes",
-                    f"Live refresh is off: {runtime.live.off_reason}. Until then the library is read again each time"
-                    " you come back to this window.",
-                )
+        service, uploads, live = session.stories, session.uploads, session.live
+        service.story_changed.connect(self._story_changed)
+        service.scene_text.connect(self.story_view.on_scene_text)
+        service.scene_saved.connect(self._scene_saved)
+        service.scene_image.connect(self._scene_image)
+        service.story_progress.connect(self.story_view.on_story_progress)
+        uploads.upload_changed.connect(self._upload_changed)
+        uploads.upload_progress.connect(self.story_view.on_upload_progress)
+        uploads.storage_problem.connect(self._storage_problem)
+        self.story_view.set_session(session)
+        self.uploads_panel.set_session(session)
+        live.reload_needed.connect(self._reload_everything)
+        if live.off_reason:
+            self.notices.add_message(
+                "Following other devices' changes",
+                f"Live refresh is off: {live.off_reason}. Until then the library is read again each time"
+                " you come back to this window.",
+            )
         self._update_actions()
 
     def bring_to_front(self) -> None:
@@ -226,17 +232,15 @@ class MainWindow(QMainWindow):
         self.notices.add_message("Starting the database", message)
 
     async def _fetch_page(self, search: str, limit: int, offset: int) -> list[StorySummary]:
-        await self._runtime.wait_ready()
-        assert self._runtime.stories is not None
-        return await self._runtime.stories.list(search, limit=limit, offset=offset)
+        session = await self._runtime.wait_ready()
+        return await session.stories.library_page(search, limit, offset)
 
     def _count_stories(self) -> None:
-        if self._runtime.stories is not None:
-            self._runtime.tasks.start(self._count(self.library.search), "Counting the stories")
+        if self._session is not None:
+            self._runtime.tasks.start(self._count(self._session.stories, self.library.search), "Counting the stories")
 
-    async def _count(self, search: str) -> None:
-        assert self._runtime.stories is not None
-        total = await self._runtime.stories.count(search)
+    async def _count(self, service: StoryService, search: str) -> None:
+        total = await service.count(search)
         if search == self.library.search:
             self.library_panel.set_total(total)
 
@@ -311,18 +315,15 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def generate(self, request: StoryRequest) -> None:
-        service = self._runtime.story_service
-        if service is None:
+        if self._session is None:
             self.statusBar().showMessage("The database is still starting — try again in a moment.", 5000)
             return
         self._pending.append(request)
         self.composer.generate_button.setEnabled(False)
         self.composer.running_label.setText("Starting…")
-        self._runtime.tasks.start(self._generate(request), "Writing the story")
+        self._runtime.tasks.start(self._generate(self._session.stories, request), "Writing the story")
 
-    async def _generate(self, request: StoryRequest) -> None:
-        service = self._runtime.story_service
-        assert service is not None
+    async def _generate(self, service: StoryService, request: StoryRequest) -> None:
         try:
             await service.generate(request)
         finally:
@@ -334,7 +335,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self, *_: object) -> None:
         actions = self.actions_
         page = self.pages.currentWidget()
-        ready = self._runtime.story_service is not None
+        ready = self._session is not None
         actions.generate.setEnabled(page is self.composer and ready and self.composer.generate_button.isEnabled())
         on_story = page is self.story_view and self.story_view.story is not None
         story = self.story_view.story
@@ -342,7 +343,7 @@ class MainWindow(QMainWindow):
         actions.resume.setEnabled(on_story and story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
         actions.open_image.setEnabled(on_story and self.story_view.has_images)
-        actions.retry_all.setEnabled(self._runtime.uploads is not None)
+        actions.retry_all.setEnabled(ready)
 
     def _focus_search(self) -> None:
         self.search_box.setFocus()
@@ -389,9 +390,9 @@ class MainWindow(QMainWindow):
 
     async def _reload_library_row(self, story_id: uuid.UUID) -> None:
         try:
-            while self._library_rows_due.get(story_id) and self._runtime.stories is not None:
+            while self._library_rows_due.get(story_id) and self._session is not None:
                 self._library_rows_due[story_id] = False
-                summary = await self._runtime.stories.summary(story_id)
+                summary = await self._session.stories.summary(story_id)
                 if summary is not None and self.library.summary(story_id) is not None:
                     self.library.upsert(summary)
         finally:
@@ -433,18 +434,16 @@ class MainWindow(QMainWindow):
         self.uploads_panel.storage_changed()
         if change.storage_changed:
             self.notices.withdraw(STORAGE_NOTICE)
-        manager = self._runtime.uploads
         # Uploads keep their storage: those not yet stored on the one left behind are offered to the new one.
         moved = settings.storage_backend != storage_before
-        stranded = len(await manager.stranded()) if manager is not None and moved else 0
+        stranded = len(await self._session.uploads.stranded()) if self._session is not None and moved else 0
         if change.local_only_images or stranded:
             self._offer_local_images(change.local_only_images, stranded)
 
     def _offer_local_images(self, count: int, stranded: int = 0) -> None:
         """One question for both: images only in the local storage folder, and uploads not stored on the storage
         left."""
-        manager = self._runtime.uploads
-        where = manager.storage_label if manager is not None else "the chosen storage"
+        where = self._session.uploads.storage_label if self._session is not None else "the chosen storage"
         lines = []
         if count:
             lines.append(f"{count} {'image is' if count == 1 else 'images are'} only in the local storage folder.")
@@ -471,8 +470,8 @@ class MainWindow(QMainWindow):
         box.open()
 
     def _local_images_answered(self, upload: bool, stranded: bool = False) -> None:
-        manager = self._runtime.uploads
-        if upload and manager is not None:
+        if upload and self._session is not None:
+            manager = self._session.uploads
             self._runtime.tasks.start(manager.upload_local_images(), "Uploading the local images")
             if stranded:
                 self._runtime.tasks.start(manager.retarget(), "Sending the uploads to the chosen storage")
@@ -498,10 +497,11 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
             self.restyle()
-        elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            live = self._runtime.live
-            if live is not None and live.off_reason:  # no change is announced: what is shown is read again instead
-                self._reload_everything()
+        elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self._live_refresh_off():
+            self._reload_everything()  # no change is announced: what is shown is read again instead
+
+    def _live_refresh_off(self) -> bool:
+        return self._session is not None and bool(self._session.live.off_reason)
 
     def restyle(self) -> None:
         """The system switched between light and dark: new colours for the style sheet, icons and badges."""
@@ -543,9 +543,11 @@ class MainWindow(QMainWindow):
             self.story_view.leave_edits(self._ask_quit_while_writing, self._stay)
 
     def _ask_quit_while_writing(self) -> None:
-        service = self._runtime.story_service
+        session = self._session
         writing = [
-            title for story_id, title in self._running.items() if service is not None and service.is_running(story_id)
+            title
+            for story_id, title in self._running.items()
+            if session is not None and session.stories.is_running(story_id)
         ]
         if writing:
             self.quit_question = confirm.ask_quit_while_writing(self, writing, self._quit_answered)

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
@@ -22,6 +22,9 @@ from desktop.ui.reading_page import ReadingPage
 from desktop.ui.scene_card import THUMB_SIZE, SceneCard
 from desktop.ui.story_header import StoryHeader
 from desktop.ui.thumbnails import ThumbnailLoader
+
+if TYPE_CHECKING:
+    from desktop.services.session import Session  # loaded with the services, once the database is up
 
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
@@ -60,6 +63,7 @@ class StoryView(QWidget):
         self.setObjectName("storyPage")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._runtime = runtime
+        self._session: Session | None = None  # a story opens only once the database is ready
         self._thumbnails = thumbnails
         self.story: Story | None = None
         self.cards: dict[int, SceneCard] = {}
@@ -118,26 +122,27 @@ class StoryView(QWidget):
             self.story, self._loading_id = None, None
             self.open_story(story_id)
 
+    def set_session(self, session: Session) -> None:
+        self._session = session
+
     def open_story(self, story_id: uuid.UUID) -> None:
-        if self.story_id == story_id:
+        if self.story_id == story_id or self._session is None:
             return
         self._generation += 1
         self._loading_id = story_id
         self._replay = []
         self._clear()
-        self._runtime.tasks.start(self._load(story_id, self._generation), "Opening the story")
+        self._runtime.tasks.start(self._load(self._session, story_id, self._generation), "Opening the story")
 
-    async def _load(self, story_id: uuid.UUID, generation: int) -> None:
-        runtime = self._runtime
-        assert runtime.stories is not None and runtime.scenes is not None
-        story = await runtime.stories.get(story_id)
-        scenes = await runtime.scenes.for_story(story_id)
-        uploads = await self._story_uploads(story_id)
+    async def _load(self, session: Session, story_id: uuid.UUID, generation: int) -> None:
+        opened = await session.stories.open(story_id)
+        uploads = await session.uploads.uploads(story_id=story_id)
         if generation != self._generation:
             return
-        if story is None:
+        if opened is None:
             self._loading_id = None
             return
+        story, scenes = opened.story, opened.scenes
         self.header.show_story(story)
         await asyncio.sleep(0)  # the header's new texts lay out up to the window: the cards come a turn later
         if generation != self._generation:
@@ -169,10 +174,6 @@ class StoryView(QWidget):
         self._update_progress()
         self.scroll_area.verticalScrollBar().setValue(0)
         self.loaded.emit(story)
-
-    async def _story_uploads(self, story_id: uuid.UUID) -> list[Upload]:
-        manager = self._runtime.uploads
-        return [] if manager is None else await manager.uploads(story_id=story_id)
 
     def _clear(self) -> None:
         # A story read again (after changes elsewhere) makes new cards: unsaved edits go into the new ones' editors.
@@ -355,8 +356,8 @@ class StoryView(QWidget):
             if card.has_image and card.scene is not None:
                 upload = self._uploads.get(card.scene.id)
                 uploaded = upload if upload is not None and upload.status is UploadStatus.uploaded else None
-                manager = self._runtime.uploads
-                fresh = partial(manager.fresh_url, uploaded) if manager is not None and uploaded else None
+                session = self._session
+                fresh = partial(session.uploads.fresh_url, uploaded) if session is not None and uploaded else None
                 entries.append(ViewerEntry(card.scene, uploaded.url if uploaded else "", fresh))
         return entries
 
@@ -367,26 +368,22 @@ class StoryView(QWidget):
         return self.story is not None and self.story.status is StoryStatus.generating
 
     def cancel_generation(self) -> None:
-        service = self._runtime.story_service
-        if self.story is not None and service is not None and self.is_generating:
+        if self.story is not None and self._session is not None and self.is_generating:
             self.header.cancel_button.setEnabled(False)
             self.header.progress_label.setText("Cancelling — finished scenes are kept…")
-            self._runtime.tasks.start(service.cancel_anywhere(self.story.id), "Cancelling the story")
+            self._runtime.tasks.start(self._session.stories.cancel_anywhere(self.story.id), "Cancelling the story")
 
     def resume(self) -> None:
-        service = self._runtime.story_service
-        if self.story is not None and service is not None:
-            self._runtime.tasks.start(service.resume(self.story.id), "Resuming the story")
+        if self.story is not None and self._session is not None:
+            self._runtime.tasks.start(self._session.stories.resume(self.story.id), "Resuming the story")
 
     def retry_failed_uploads(self) -> None:
-        manager = self._runtime.uploads
-        if self.story is not None and manager is not None:
-            self._runtime.tasks.start(manager.retry_story(self.story.id), "Retrying this story's uploads")
+        if self.story is not None and self._session is not None:
+            self._runtime.tasks.start(self._session.uploads.retry_story(self.story.id), "Retrying this story's uploads")
 
     def _retry_upload(self, upload_id: uuid.UUID) -> None:
-        manager = self._runtime.uploads
-        if manager is not None:
-            self._runtime.tasks.start(manager.retry(upload_id), "Retrying the upload")
+        if self._session is not None:
+            self._runtime.tasks.start(self._session.uploads.retry(upload_id), "Retrying the upload")
 
     def _edit(self, scene_id: uuid.UUID, title: str, text: str, revision: int) -> None:
         task = self._runtime.tasks.start(self._save_edit(scene_id, title, text, revision), "Saving the scene")
@@ -468,13 +465,12 @@ class StoryView(QWidget):
     async def _run_on_card(
         self, scene_id: uuid.UUID, busy: str, work: Callable[[StoryService], Coroutine[Any, Any, Scene]]
     ) -> None:
-        service = self._runtime.story_service
         card = self._card_of(scene_id)
-        if service is None or card is None:
+        if self._session is None or card is None:
             return
         card.set_busy(busy)
         try:
-            scene = await work(service)
+            scene = await work(self._session.stories)
         except BaseException:
             if card.scene is not None:
                 card.set_scene(card.scene)  # show what is stored, not what failed to save

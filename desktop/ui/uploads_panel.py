@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QAccessible, QAction, QGuiApplication, QKeySequence, QPainter
@@ -30,6 +31,11 @@ from desktop.models import Upload, UploadStatus
 from desktop.services.runtime import Runtime
 from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel, target_name
 from desktop.ui.widgets import button, field_label, small_label
+
+if TYPE_CHECKING:
+    from desktop.services.session import Session  # loaded with the services, once the database is up
+    from desktop.services.story_service import StoryService
+    from desktop.services.upload_manager import UploadManager
 
 # Of the finished uploads the panel opens with the latest this many (all waiting and failed ones are always there):
 # after months of writing there are tens of thousands, and each would be read and validated on the loop at start.
@@ -129,6 +135,7 @@ class UploadsPanel(QDockWidget):
         super().__init__("Uploads", parent)
         self.setObjectName("uploadsDock")
         self._runtime = runtime
+        self._session: Session | None = None  # the panel shows its uploads once the database is ready
         self.model = UploadsModel()
         self.filter = UploadsFilter()
         self.filter.setSourceModel(self.model)
@@ -226,29 +233,28 @@ class UploadsPanel(QDockWidget):
 
     # --- following the UploadManager ---
 
-    def connect_manager(self) -> None:
-        manager = self._runtime.uploads
-        if manager is None:
-            return
+    def set_session(self, session: Session) -> None:
+        """The database is ready: follow the UploadManager and show what it holds."""
+        self._session = session
+        manager = session.uploads
         manager.upload_changed.connect(self.model.upsert)
         manager.upload_progress.connect(self.model.set_progress)
         manager.upload_removed.connect(self.model.remove)
         self.storage_changed()
-        self._runtime.tasks.start(self._load(), "Loading the uploads")
+        self.reload()
 
     def storage_changed(self) -> None:
         """The settings chose another storage: rows of the one left behind are marked, and can be sent on."""
-        manager = self._runtime.uploads
-        if manager is not None:
+        if self._session is not None:
+            manager = self._session.uploads
             self.model.set_chosen_backend(manager.backend_name)
             self.send_button.setToolTip(f"Send every upload waiting for another storage to {manager.storage_label}")
 
     def reload(self) -> None:
-        self._runtime.tasks.start(self._load(), "Loading the uploads")
+        if self._session is not None:
+            self._runtime.tasks.start(self._load(self._session.uploads), "Loading the uploads")
 
-    async def _load(self) -> None:
-        manager = self._runtime.uploads
-        assert manager is not None
+    async def _load(self, manager: UploadManager) -> None:
         stored = await manager.uploads(uploaded_limit=SHOWN_UPLOADED)
         live = {upload.id: upload for upload in self.model.uploads()}  # changes that arrived while loading win
         merged = {upload.id: upload for upload in stored} | live
@@ -256,15 +262,14 @@ class UploadsPanel(QDockWidget):
 
     def _fetch_titles(self, story_ids: set[uuid.UUID]) -> None:
         wanted = story_ids - self._asked_titles
-        if wanted and self._runtime.stories is not None:
+        if wanted and self._session is not None:
             self._asked_titles |= wanted
-            self._runtime.tasks.start(self._load_titles(wanted), "Naming the uploads' stories")
+            self._runtime.tasks.start(self._load_titles(self._session.stories, wanted), "Naming the uploads' stories")
 
-    async def _load_titles(self, story_ids: set[uuid.UUID]) -> None:
-        assert self._runtime.stories is not None
+    async def _load_titles(self, service: StoryService, story_ids: set[uuid.UUID]) -> None:
         for story_id in story_ids:
-            story = await self._runtime.stories.get(story_id)
-            self.model.set_title(story_id, story.title if story is not None else "(deleted story)")
+            title = await service.title(story_id)
+            self.model.set_title(story_id, title if title is not None else "(deleted story)")
 
     def set_title(self, story_id: uuid.UUID, title: str) -> None:
         self._asked_titles.add(story_id)
@@ -277,30 +282,26 @@ class UploadsPanel(QDockWidget):
         return [self.filter.index(row, 0).data(UploadRole) for row in sorted(rows)]
 
     def retry_selected(self) -> None:
-        manager = self._runtime.uploads
-        if manager is None:
+        if self._session is None:
             return
         for upload in self.selected_uploads():
             if upload.status.can_retry:
-                self._runtime.tasks.start(manager.retry(upload.id), "Retrying an upload")
+                self._runtime.tasks.start(self._session.uploads.retry(upload.id), "Retrying an upload")
 
     def cancel_selected(self) -> None:
-        manager = self._runtime.uploads
-        if manager is None:
+        if self._session is None:
             return
         for upload in self.selected_uploads():
             if upload.status.can_cancel:
-                self._runtime.tasks.start(manager.cancel(upload.id), "Cancelling an upload")
+                self._runtime.tasks.start(self._session.uploads.cancel(upload.id), "Cancelling an upload")
 
     def retry_all_failed(self) -> None:
-        manager = self._runtime.uploads
-        if manager is not None:
-            self._runtime.tasks.start(manager.retry_all_failed(), "Retrying the failed uploads")
+        if self._session is not None:
+            self._runtime.tasks.start(self._session.uploads.retry_all_failed(), "Retrying the failed uploads")
 
     def send_to_chosen_storage(self) -> None:
-        manager = self._runtime.uploads
-        if manager is not None:
-            self._runtime.tasks.start(manager.retarget(), "Sending the uploads to the chosen storage")
+        if self._session is not None:
+            self._runtime.tasks.start(self._session.uploads.retarget(), "Sending the uploads to the chosen storage")
 
     def copy_reasons(self) -> None:
         reasons = [upload.error_message for upload in self.selected_uploads() if upload.error_message]
@@ -327,9 +328,8 @@ class UploadsPanel(QDockWidget):
         self.retry_all_button.setEnabled(self.model.counts()[1] > 0)
         stranded = self.model.stranded_count()
         self.send_button.setVisible(stranded > 0)
-        manager = self._runtime.uploads
-        if stranded and manager is not None:
-            name = target_name(manager.backend_name)
+        if stranded and self._session is not None:
+            name = target_name(self._session.uploads.backend_name)
             text = f"Send {stranded} to {name}"
             if self.send_button.text() != text:
                 self.send_button.setText(text)

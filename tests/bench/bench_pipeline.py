@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.config import Settings
 from desktop.db.connect import open_pool
 from desktop.db.embedded import EmbeddedPostgres
+from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.generation.base import (
     ImageRequest,
     Notify,
@@ -203,7 +204,14 @@ async def _measure(folder: Path, dsn: str) -> dict[str, float]:
         def providers(_: Notify) -> Providers:
             return Providers(text=text, image=image)
 
-        service = StoryService(settings=settings, pool=pool, executor=executor, uploads=uploads, providers=providers)
+        service = StoryService(
+            settings=settings,
+            stories=StoryRepository(pool),
+            scenes=SceneRepository(pool),
+            executor=executor,
+            uploads=uploads,
+            providers=providers,
+        )
         await _ours(service, uploads, 2)  # warm up: first queries, first image check, first write
         text.seconds, image.seconds, uploads.seconds = TEXT_S, IMAGE_S, UPLOAD_S
 

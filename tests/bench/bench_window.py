@@ -57,8 +57,8 @@ def _all_shown(window: MainWindow, count: int) -> bool:
 
 async def write_story(window: MainWindow, runtime: Runtime, title: str, scenes: int) -> Story:
     """Generate as the Generate button does; return once the story is finished, uploaded and fully shown."""
-    service, uploads = runtime.story_service, runtime.uploads
-    assert service is not None and uploads is not None
+    assert runtime.session is not None
+    service, uploads = runtime.session.stories, runtime.session.uploads
     finished: asyncio.Future[Story] = asyncio.get_running_loop().create_future()
 
     def changed(story: Story) -> None:

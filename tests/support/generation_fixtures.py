@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from desktop.config import Settings
+from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.generation.base import Notify, Providers
 from desktop.generation.factory import build_providers
 from desktop.models import Scene, Story, Upload
@@ -123,7 +124,8 @@ def make_story_service(
 
         service = StoryService(
             settings=settings,
-            pool=pool,
+            stories=StoryRepository(pool),
+            scenes=SceneRepository(pool),
             executor=generation_executor,
             uploads=recording_uploads,
             providers=providers,

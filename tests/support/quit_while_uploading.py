@@ -27,12 +27,11 @@ from desktop.qt.loop import EventLoop
 from desktop.qt.messages import route_qt_messages_to_log
 from desktop.secrets import SecretStore
 from desktop.services import upload_manager
-from desktop.services.runtime import Runtime
+from desktop.services.session import Session
 
 
-async def enqueue_then_quit(runtime: Runtime, args: argparse.Namespace) -> int:
-    manager, stories, scenes = runtime.uploads, runtime.stories, runtime.scenes
-    assert manager is not None and stories is not None and scenes is not None
+async def enqueue_then_quit(session: Session, args: argparse.Namespace) -> int:
+    manager, stories, scenes = session.uploads, session.story_rows, session.scene_rows
     images = [Path(name) for name in args.images]
     request = StoryRequest(title="Quitting mid-upload", prompt="A ferry leaves at dawn.", scene_count=len(images))
     story = await stories.create(Story.create(request, user_id=uuid.uuid4()))

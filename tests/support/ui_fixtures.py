@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLin
 from desktop.config import Settings
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
+from desktop.services.session import Session
 from desktop.ui.main_window import MainWindow
 from desktop.ui.widgets import plain
 from tests.support.ui_servers import ModelListServer
@@ -39,6 +40,13 @@ class WriterApp:
         self.runtime = Runtime(settings, SecretStore())
         self.window = MainWindow(self.runtime)
         self.closed = False
+
+    @property
+    def session(self) -> Session:
+        """The services, once the database is ready (after `start`)."""
+        session = self.runtime.session
+        assert session is not None, "the app's database is not ready yet"
+        return session
 
     def start(self) -> WriterApp:
         self.window.show()
