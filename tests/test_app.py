@@ -80,3 +80,17 @@ def test_the_loop_is_started_only_in_the_entry_point(forbidden: str) -> None:
         if path.name != "app.py" and forbidden in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "forbidden",
+    ["desktop.db", "Repository", ".story_rows", ".scene_rows", "runtime.stories", "runtime.scenes", ".pool"],
+)
+def test_the_ui_reaches_no_repository(forbidden: str) -> None:
+    """The window asks the services: no import of the database layer, no repository reached through the session."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "desktop" / "ui").rglob("*.py")
+        if forbidden in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
