@@ -370,7 +370,6 @@ def test_two_devices_writing_stories_at_once_both_finish_and_their_uploads_never
         timeout=60_000,
     )
     manager = apps[0].session.uploads
-    assert manager is not None
     uploads = [upload for story_id in story_ids for upload in run(manager.uploads(story_id=story_id))]
     assert len(uploads) == 6 and all(upload.status is UploadStatus.uploaded for upload in uploads)
     assert len({upload.object_path for upload in uploads}) == 6

@@ -46,7 +46,6 @@ def test_a_refused_upload_says_why_and_retry_after_the_repair_uploads_it(
     server.size_limit = 10  # every image is "too large": a permanent refusal that waits for the writer
     app = open_on_storage(open_app, server)
     window, manager = app.window, app.session.uploads
-    assert manager is not None
     book = illustrated_story(2, title="The Salt Road")
     for scene, image in zip(book.scenes, book.images, strict=True):
         run(manager.enqueue_scene_image(book.story, scene, image))
@@ -100,7 +99,6 @@ def test_cancel_stops_a_waiting_upload(
     server.size_limit = 10
     app = open_on_storage(open_app, server)
     manager = app.session.uploads
-    assert manager is not None
     book = illustrated_story(1)
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
     panel = app.window.uploads_panel
@@ -165,7 +163,6 @@ def test_a_storage_that_refuses_the_key_says_so_in_a_notice(
     app = open_on_storage(open_app, server)
     server.key = "a-rotated-service-key"  # the project's key was rotated: the app's key is refused from now on
     manager = app.session.uploads
-    assert manager is not None
     book = illustrated_story(1)
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
     notices = app.window.notices

@@ -207,6 +207,4 @@ def test_the_upload_badge_follows_a_refused_upload_and_its_retry(
     qtbot.mouseClick(view.header.retry_button, Qt.MouseButton.LeftButton)  # Retry this story's failed uploads
     qtbot.waitUntil(lambda: all(c.badge_text == "Uploaded" for c in view.cards.values()), timeout=15_000)
     assert card.error_text == ""
-    manager = app.session.uploads
-    assert manager is not None
     assert {u.status for u in window.uploads_panel.model.uploads()} == {UploadStatus.uploaded}

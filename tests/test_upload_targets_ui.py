@@ -48,7 +48,6 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
         request_timeout=2.0,
     )
     window, manager, panel = app.window, app.session.uploads, app.window.uploads_panel
-    assert manager is not None
     for scene, image in zip(book.scenes, book.images, strict=True):
         run(manager.enqueue_scene_image(book.story, scene, image))
     qtbot.waitUntil(lambda: panel.model.counts() == (0, 2), timeout=15_000)
@@ -104,7 +103,6 @@ def test_the_panel_sends_uploads_left_on_another_storage_with_one_click(
         storage_backend="supabase", supabase_url=server.url, supabase_key=SecretStr(server.key), supabase_bucket=BUCKET
     )
     manager, panel = app.session.uploads, app.window.uploads_panel
-    assert manager is not None
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
     qtbot.waitUntil(lambda: panel.model.counts() == (0, 1), timeout=15_000)
     run(app.runtime.apply_settings(app.runtime.settings.model_copy(update={"storage_backend": "local"})))
@@ -136,7 +134,6 @@ def test_a_storage_problem_notice_goes_away_with_the_storage_that_caused_it(
         supabase_bucket=BUCKET,
     )
     window, manager = app.window, app.session.uploads
-    assert manager is not None
     run(manager.enqueue_scene_image(book.story, book.scenes[0], book.images[0]))
     qtbot.waitUntil(lambda: window.notices.isVisible(), timeout=15_000)
     assert "rejected the key" in window.notices.text.text()
