@@ -210,7 +210,7 @@ def _tell_the_window(problems: list[str]) -> None:
     """Settings that failed to load: the window opened on defaults for them and says so; the file is left as it is."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, MainWindow):

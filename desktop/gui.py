@@ -13,7 +13,7 @@ from desktop.config import Settings
 from desktop.qt.single_instance import WindowClaim
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 

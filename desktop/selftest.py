@@ -13,7 +13,7 @@ from desktop.config import Settings
 from desktop.models import Story, StoryRequest, StoryStatus, UploadStatus
 from desktop.services.runtime import Runtime
 from desktop.storage import classify
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 
 if TYPE_CHECKING:
     from desktop.db.repositories import StoryRepository

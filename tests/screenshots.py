@@ -64,7 +64,7 @@ async def shoot(folder: Path) -> None:
     from desktop.qt.executor import QThreadPoolExecutor
     from desktop.secrets import SecretStore
     from desktop.services.runtime import Runtime
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
     from tests.support.storage_server import Bucket, StorageServer
     from tests.support.ui_servers import ModelListServer
 

@@ -21,10 +21,10 @@ from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.db.repositories.scenes import StaleRevision
 from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus, UploadStatus
-from desktop.ui.edit_conflict import EditConflictView, both_texts
-from desktop.ui.scene_card import SceneCard
-from desktop.ui.scene_editor import CHANGED_ELSEWHERE
-from desktop.ui.story_view import StoryView
+from desktop.ui.story.edit_conflict import EditConflictView, both_texts
+from desktop.ui.story.scene_card import SceneCard
+from desktop.ui.story.scene_editor import CHANGED_ELSEWHERE
+from desktop.ui.story.story_view import StoryView
 from tests.support.ui_fixtures import WriterApp, write_story
 from tests.test_ui_edit_guard import a_written_story, asked, open_questions, stored, type_into
 

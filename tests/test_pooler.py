@@ -18,7 +18,7 @@ from desktop.db.migrate import available_migrations
 from desktop.models import StoryRequest, StoryStatus, UploadStatus
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
-from desktop.ui.library_model import StoryRole
+from desktop.ui.library.library_model import StoryRole
 from tests.support.pgbouncer import PgBouncer
 from tests.support.ui_fixtures import WriterApp
 

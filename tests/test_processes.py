@@ -23,7 +23,7 @@ from PySide6.QtCore import Qt
 from desktop.config import Settings
 from desktop.db.embedded import EmbeddedPostgres
 from desktop.models import StoryStatus
-from desktop.ui.library_model import StoryIdRole
+from desktop.ui.library.library_model import StoryIdRole
 from tests.conftest import Run, remove_embedded_cluster
 from tests.support.ui_fixtures import WriterApp
 

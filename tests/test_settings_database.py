@@ -20,7 +20,7 @@ from desktop.config import Settings, config_dir
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
-from desktop.ui.settings_dialog import CheckRow, SettingsDialog
+from desktop.ui.settings.settings_dialog import CheckRow, SettingsDialog
 
 Run = Callable[..., Any]
 PASSWORD = "s3cret-Pass-1234"

@@ -25,7 +25,7 @@ from desktop.models import StoryRequest, printable
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
-from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.settings.settings_dialog import SettingsDialog
 from tests.support.ui_fixtures import WriterApp
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -60,7 +60,7 @@ def modules(script: str, *args: str) -> set[str]:
 
 def test_the_window_shows_before_the_services_and_the_self_test_are_loaded(app_data_dir: Path) -> None:
     loaded = modules(AT_WINDOW_SHOWN, "--data-dir", str(app_data_dir))
-    assert "desktop.ui.main_window" in loaded
+    assert "desktop.ui.window.main_window" in loaded
     assert not loaded & SERVICES
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop.models import PROMPT_MAX, SCENES_MAX, TITLE_MAX, StoryRequest
-from desktop.ui.composer import Composer
+from desktop.ui.compose.composer import Composer
 
 
 def make_form(qtbot: Any) -> Composer:

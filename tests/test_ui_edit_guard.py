@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop.models import Scene, StoryStatus
-from desktop.ui.main_window import MainWindow
-from desktop.ui.scene_card import SceneCard
-from desktop.ui.scene_editor import SceneEditor
-from desktop.ui.widgets import plain
+from desktop.ui.common.widgets import plain
+from desktop.ui.story.scene_card import SceneCard
+from desktop.ui.story.scene_editor import SceneEditor
+from desktop.ui.window.main_window import MainWindow
 from tests.support.ui_fixtures import WriterApp, write_story
 
 Run = Callable[..., Any]

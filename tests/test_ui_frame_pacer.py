@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from desktop.ui.frame_pacer import FRAME_S, FramePacer
+from desktop.ui.window.frame_pacer import FRAME_S, FramePacer
 
 
 class Paints(QObject):

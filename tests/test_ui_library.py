@@ -11,8 +11,8 @@ import asyncpg
 from PySide6.QtCore import Qt
 
 from desktop.models import Story, StoryRequest, StoryStatus
-from desktop.ui.library_delegate import friendly_date, scenes_text
-from desktop.ui.library_model import PAGE_SIZE, StoryRole
+from desktop.ui.library.library_delegate import friendly_date, scenes_text
+from desktop.ui.library.library_model import PAGE_SIZE, StoryRole
 from tests.support.paint_watch import PaintWatch
 from tests.support.ui_fixtures import WriterApp
 

@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScrollArea, QStyle, QStyleOptionSlider, QWidget
 
-from desktop.ui import theme
-from desktop.ui.page_scroll_bar import PageScrollBar
+from desktop.ui.common import theme
+from desktop.ui.story.page_scroll_bar import PageScrollBar
 
 
 def test_the_scroll_bar_shows_where_the_reader_is_on_the_pages_colour(qapp: Any, qtbot: Any) -> None:

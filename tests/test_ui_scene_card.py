@@ -12,10 +12,10 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QHelpEvent
 from PySide6.QtWidgets import QApplication, QMenu, QToolTip
 
 from desktop.models import Scene, Upload, UploadStatus
-from desktop.ui import theme
-from desktop.ui.card_column import CardColumn
-from desktop.ui.scene_card import SceneCard
-from desktop.ui.text_block import TextBlock
+from desktop.ui.common import theme
+from desktop.ui.story.card_column import CardColumn
+from desktop.ui.story.scene_card import SceneCard
+from desktop.ui.story.text_block import TextBlock
 
 LINE = "The light came slowly over the harbour, and the boats lay still on the grey water below the lamp. "
 

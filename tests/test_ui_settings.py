@@ -20,7 +20,7 @@ from desktop.config import Settings
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
-from desktop.ui.settings_dialog import CheckRow, SettingsDialog
+from desktop.ui.settings.settings_dialog import CheckRow, SettingsDialog
 from tests.support.storage_fixtures import BUCKET
 from tests.support.storage_server import StorageServer
 from tests.support.ui_fixtures import WriterApp, write_story

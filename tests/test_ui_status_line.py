@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.ui.widgets import StatusLine
+from desktop.ui.common.widgets import StatusLine
 
 LINE = "7 of 12 scenes · 5 images uploaded · 2 painting · 1 upload failed"
 

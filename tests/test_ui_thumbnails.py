@@ -14,9 +14,9 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.ui import thumbnails
-from desktop.ui.scene_card import THUMB_SIZE, SceneCard
-from desktop.ui.thumbnails import ThumbnailCache, ThumbnailLoader
+from desktop.ui.common import thumbnails
+from desktop.ui.common.thumbnails import ThumbnailCache, ThumbnailLoader
+from desktop.ui.story.scene_card import THUMB_SIZE, SceneCard
 
 Run = Callable[..., Any]
 

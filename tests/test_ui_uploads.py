@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop.models import UploadStatus
-from desktop.ui.uploads_model import Column, UploadRole
+from desktop.ui.uploads.uploads_model import Column, UploadRole
 from tests.support.paint_watch import PaintWatch
 from tests.support.storage_fixtures import BUCKET, MakeStory
 from tests.support.storage_server import StorageServer
@@ -116,7 +116,7 @@ def test_sixty_thousand_uploads_stay_quick_to_follow(qapp: Any) -> None:
     import uuid
 
     from desktop.models import Upload
-    from desktop.ui.uploads_model import UploadsFilter, UploadsModel
+    from desktop.ui.uploads.uploads_model import UploadsFilter, UploadsModel
 
     template = Upload.create(
         story_id=uuid.uuid4(),
@@ -178,8 +178,8 @@ def test_an_upload_that_changes_repaints_its_own_row_only(qapp: Any, qtbot: Any)
     from PySide6.QtCore import QRect
 
     from desktop.models import Upload
-    from desktop.ui.uploads_model import UploadsFilter, UploadsModel
-    from desktop.ui.uploads_panel import UploadTable
+    from desktop.ui.uploads.uploads_model import UploadsFilter, UploadsModel
+    from desktop.ui.uploads.uploads_panel import UploadTable
 
     model, shown = UploadsModel(), UploadsFilter()
     shown.setSourceModel(model)

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from desktop.models import ImageStatus, Scene
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.ui.image_viewer import ImageViewer
-from desktop.ui.story_view import ViewerEntry
-from desktop.ui.thumbnails import ThumbnailLoader
+from desktop.ui.common.thumbnails import ThumbnailLoader
+from desktop.ui.story.story_view import ViewerEntry
+from desktop.ui.viewer.image_viewer import ImageViewer
 
 Run = Callable[..., Any]
 

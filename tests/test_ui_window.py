@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QApplication,
 )
 
-from desktop.ui import resources, theme
-from desktop.ui.widgets import plain
+from desktop.ui.common import resources, theme
+from desktop.ui.common.widgets import plain
 from tests.support.ui_fixtures import WriterApp, unnamed_controls
 
 SHORTCUTS = {
@@ -145,7 +145,7 @@ def test_the_window_shows_at_once_and_says_when_the_database_cannot_be_reached(
     from desktop.config import Settings
     from desktop.secrets import SecretStore
     from desktop.services.runtime import Runtime
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     settings = Settings(
         database_url="postgresql://writer:hunter22@127.0.0.1:1/stories",

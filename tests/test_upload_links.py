@@ -26,9 +26,9 @@ from desktop.qt.executor import QThreadPoolExecutor
 from desktop.retry import RetryPolicy
 from desktop.secrets import SecretStore
 from desktop.storage import Failure
-from desktop.ui.image_viewer import ImageViewer
-from desktop.ui.story_view import ViewerEntry
-from desktop.ui.thumbnails import ThumbnailLoader
+from desktop.ui.common.thumbnails import ThumbnailLoader
+from desktop.ui.story.story_view import ViewerEntry
+from desktop.ui.viewer.image_viewer import ImageViewer
 from tests.support.storage_fixtures import (
     BUCKET,
     MakeManager,

@@ -21,8 +21,8 @@ from desktop.config import Settings
 from desktop.db.migrate import available_migrations
 from desktop.db.repositories import StoryRepository
 from desktop.models import FailureKind, StoryStatus, UploadStatus
-from desktop.ui import theme
-from desktop.ui.library_delegate import badge_of
+from desktop.ui.common import theme
+from desktop.ui.library.library_delegate import badge_of
 from tests.support.storage_fixtures import (
     BUCKET,
     IllustratedStory,

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.db.repositories import StoryRepository
 from desktop.models import StoryStatus, UploadStatus
-from desktop.ui.library_delegate import badge_of
-from desktop.ui.library_model import StoryRole
-from desktop.ui.uploads_model import Column
+from desktop.ui.library.library_delegate import badge_of
+from desktop.ui.library.library_model import StoryRole
+from desktop.ui.uploads.uploads_model import Column
 from tests.support.storage_fixtures import BUCKET, MakeStory
 from tests.support.storage_server import StorageServer
 from tests.support.ui_fixtures import WriterApp

@@ -18,7 +18,7 @@ from pathlib import Path
 from desktop.models import Story
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.bench.bench_pipeline import LoopLag
 from tests.bench.bench_window import bench_settings, run_with_window, write_story
 

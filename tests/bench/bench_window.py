@@ -40,7 +40,7 @@ from desktop.qt.loop import EventLoop
 from desktop.qt.messages import route_qt_messages_to_log
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.bench.bench_pipeline import TICK_S, LoopLag, percentile, with_database
 
 SCENES = 12

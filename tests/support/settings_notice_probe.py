@@ -13,7 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.app as entry_point
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 
 _tell = entry_point._tell_the_window
 

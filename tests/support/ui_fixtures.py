@@ -15,8 +15,8 @@ from desktop.config import Settings
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.services.session import Session
-from desktop.ui.main_window import MainWindow
-from desktop.ui.widgets import plain
+from desktop.ui.common.widgets import plain
+from desktop.ui.window.main_window import MainWindow
 from tests.support.ui_servers import ModelListServer
 
 Run = Callable[..., Any]

@@ -7,7 +7,7 @@ from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop.models import TITLE_MAX
-from desktop.ui.widgets import button, small_label
+from desktop.ui.common.widgets import button, small_label
 
 CHANGED_ELSEWHERE = "Changed on another device — saving will ask which to keep"
 

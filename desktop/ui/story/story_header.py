@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.models import Story
-from desktop.ui import theme
-from desktop.ui.widgets import Badge, ProgressLine, StatusLine, button, small_font, small_label
+from desktop.ui.common import theme
+from desktop.ui.common.widgets import Badge, ProgressLine, StatusLine, button, small_font, small_label
 
 PROMPT_PREVIEW_CHARS = 320
 

@@ -26,20 +26,21 @@ from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.runtime import Runtime
 from desktop.services.story_service import StoryService
 from desktop.storage import Failure
-from desktop.ui import confirm, theme, window_state
-from desktop.ui.composer import Composer
-from desktop.ui.empty_page import EmptyPage
-from desktop.ui.frame_pacer import FramePacer
-from desktop.ui.image_viewer import ImageViewer
-from desktop.ui.library_panel import LibraryPanel
-from desktop.ui.notices import NoticeBar
-from desktop.ui.resources import app_icon
-from desktop.ui.settings_dialog import SettingsDialog
-from desktop.ui.story_view import StoryView
-from desktop.ui.thumbnails import ThumbnailLoader
-from desktop.ui.uploads_panel import UploadsPanel, status_text
-from desktop.ui.widgets import retint_all, set_icon
-from desktop.ui.window_actions import WindowActions
+from desktop.ui.common import confirm, theme
+from desktop.ui.common.resources import app_icon
+from desktop.ui.common.thumbnails import ThumbnailLoader
+from desktop.ui.common.widgets import retint_all, set_icon
+from desktop.ui.compose.composer import Composer
+from desktop.ui.library.library_panel import LibraryPanel
+from desktop.ui.settings.settings_dialog import SettingsDialog
+from desktop.ui.story.story_view import StoryView
+from desktop.ui.uploads.uploads_panel import UploadsPanel, status_text
+from desktop.ui.viewer.image_viewer import ImageViewer
+from desktop.ui.window import window_state
+from desktop.ui.window.empty_page import EmptyPage
+from desktop.ui.window.frame_pacer import FramePacer
+from desktop.ui.window.notices import NoticeBar
+from desktop.ui.window.window_actions import WindowActions
 
 if TYPE_CHECKING:
     from desktop.services.session import Session  # loaded with the services, once the database is up

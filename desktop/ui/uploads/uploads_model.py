@@ -17,7 +17,7 @@ from PySide6.QtCore import (
 )
 
 from desktop.models import Upload, UploadStatus
-from desktop.ui import theme
+from desktop.ui.common import theme
 
 UploadRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.ui import theme
-from desktop.ui.resources import app_icon
-from desktop.ui.widgets import button, small_label
+from desktop.ui.common import theme
+from desktop.ui.common.resources import app_icon
+from desktop.ui.common.widgets import button, small_label
 
 
 class EmptyPage(QWidget):

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop.models import Scene
-from desktop.ui.confirm import scene_name
-from desktop.ui.widgets import button, small_label
+from desktop.ui.common.confirm import scene_name
+from desktop.ui.common.widgets import button, small_label
 
 # Between the other device's text and the writer's when both are kept: plain text that reads as a break everywhere.
 BOTH_SEPARATOR = "\n\n——— Both versions kept: the other device's above, the one edited here below ———\n\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
-from desktop.ui.widgets import set_icon
+from desktop.ui.common.widgets import set_icon
 
 
 def _action(

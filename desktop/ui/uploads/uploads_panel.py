@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from desktop.models import Upload, UploadStatus
 from desktop.services.runtime import Runtime
-from desktop.ui.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel, target_name
-from desktop.ui.widgets import button, field_label, small_label
+from desktop.ui.common.widgets import button, field_label, small_label
+from desktop.ui.uploads.uploads_model import Column, ProgressRole, UploadRole, UploadsFilter, UploadsModel, target_name
 
 if TYPE_CHECKING:
     from desktop.services.session import Session  # loaded with the services, once the database is up

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui import theme
-from desktop.ui.resources import icon, svg_image
+from desktop.ui.common import theme
+from desktop.ui.common.resources import icon, svg_image
 
 BADGE_ICON = 12
 

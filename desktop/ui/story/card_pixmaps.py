@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QRegion
 
-from desktop.ui import theme
-from desktop.ui.resources import svg_image
-from desktop.ui.widgets import clear_image
+from desktop.ui.common import theme
+from desktop.ui.common.resources import svg_image
+from desktop.ui.common.widgets import clear_image
 
 CARD_RADIUS = 10
 

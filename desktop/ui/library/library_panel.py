@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import StorySummary
-from desktop.ui import theme
-from desktop.ui.library_delegate import LibraryDelegate
-from desktop.ui.library_model import AnyIndex, LibraryModel, StartTask, StoryIdRole
-from desktop.ui.resources import icon
-from desktop.ui.widgets import icon_pixmap, set_icon, small_label
+from desktop.ui.common import theme
+from desktop.ui.common.resources import icon
+from desktop.ui.common.widgets import icon_pixmap, set_icon, small_label
+from desktop.ui.library.library_delegate import LibraryDelegate
+from desktop.ui.library.library_model import AnyIndex, LibraryModel, StartTask, StoryIdRole
 
 SEARCH_DELAY_MS = 180
 ROW_REPAINT_DELAY_MS = 100

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop.models import StoryStatus, UploadStatus
-from desktop.ui.resources import clear_icon_cache, stylesheet_template
+from desktop.ui.common.resources import clear_icon_cache, stylesheet_template
 
 SERIF_FAMILIES = ["Iowan Old Style", "Charter", "Georgia", "Source Serif 4", "Noto Serif", "DejaVu Serif", "serif"]
 

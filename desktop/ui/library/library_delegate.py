@@ -11,9 +11,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixm
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.models import StorySummary
-from desktop.ui import theme
-from desktop.ui.library_model import AnyIndex, StoryRole, storage_note
-from desktop.ui.widgets import badge_font, badge_size, clear_image, paint_badge
+from desktop.ui.common import theme
+from desktop.ui.common.widgets import badge_font, badge_size, clear_image, paint_badge
+from desktop.ui.library.library_model import AnyIndex, StoryRole, storage_note
 
 LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

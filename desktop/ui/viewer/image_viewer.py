@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui import theme
-from desktop.ui.story_view import ViewerEntry
-from desktop.ui.thumbnails import ThumbnailLoader
-from desktop.ui.widgets import small_label, tool_button
+from desktop.ui.common import theme
+from desktop.ui.common.thumbnails import ThumbnailLoader
+from desktop.ui.common.widgets import small_label, tool_button
+from desktop.ui.story.story_view import ViewerEntry
 
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 ZOOM_STEP = 1.2

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import EXTRA_MAX, PROMPT_MAX, SCENES_MAX, TITLE_MAX, StoryRequest
-from desktop.ui import theme
-from desktop.ui.widgets import button, field_label, small_label
+from desktop.ui.common import theme
+from desktop.ui.common.widgets import button, field_label, small_label
 
 DEFAULT_SCENES = 6
 

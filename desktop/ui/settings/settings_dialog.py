@@ -36,7 +36,7 @@ from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
 from desktop.services import connection_checks
 from desktop.services.connection_checks import CheckResult
-from desktop.ui.widgets import button, plain, set_icon, small_label
+from desktop.ui.common.widgets import button, plain, set_icon, small_label
 
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 

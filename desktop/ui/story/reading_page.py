@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from desktop.ui import theme
+from desktop.ui.common import theme
 
 SIDE_SHARE = 1 / 102  # the room left of and right of a column narrower than its widest, as a share of the page
 

@@ -11,9 +11,9 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QEnterEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
-from desktop.ui import theme
-from desktop.ui.resources import svg_image
-from desktop.ui.widgets import clear_image, plain
+from desktop.ui.common import theme
+from desktop.ui.common.resources import svg_image
+from desktop.ui.common.widgets import clear_image, plain
 
 ICON = 16
 PADDING_X, PADDING_Y, ICON_GAP = 8, 4, 6

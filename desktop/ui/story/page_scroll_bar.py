@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
 
-from desktop.ui import theme
+from desktop.ui.common import theme
 
 HANDLE_MARGIN_X, HANDLE_MARGIN_Y = 3, 2  # as the style sheet's `QScrollArea#storyScroll QScrollBar::handle` has
 HANDLE_RADIUS = 4

@@ -26,13 +26,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QDialog, QMenu, QSizePolicy, QToolTip, QWidget
 
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
-from desktop.ui import confirm, theme
-from desktop.ui.card_pixmaps import CARD_RADIUS, frame_pixmap, paint_frame, placeholder_pixmap, rounded_pixmap
-from desktop.ui.edit_conflict import Choice, EditConflictView, both_texts, both_titles, show_edit_conflict
-from desktop.ui.flat_buttons import FlatButton, ImageButton
-from desktop.ui.scene_editor import CHANGED_ELSEWHERE, SceneEditor
-from desktop.ui.text_block import TextBlock
-from desktop.ui.widgets import badge_font, badge_pixmap, badge_size, font_metrics, plain, small_font
+from desktop.ui.common import confirm, theme
+from desktop.ui.common.widgets import badge_font, badge_pixmap, badge_size, font_metrics, plain, small_font
+from desktop.ui.story.card_pixmaps import CARD_RADIUS, frame_pixmap, paint_frame, placeholder_pixmap, rounded_pixmap
+from desktop.ui.story.edit_conflict import Choice, EditConflictView, both_texts, both_titles, show_edit_conflict
+from desktop.ui.story.flat_buttons import FlatButton, ImageButton
+from desktop.ui.story.scene_editor import CHANGED_ELSEWHERE, SceneEditor
+from desktop.ui.story.text_block import TextBlock
 
 THUMB_SIZE = QSize(240, 160)
 STREAM_FRAME_MS = 40

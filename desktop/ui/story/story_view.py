@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWi
 from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
 from desktop.services.runtime import Runtime
 from desktop.services.story_service import EditConflict, StoryService
-from desktop.ui.card_column import CardColumn
-from desktop.ui.page_scroll_bar import PageScrollBar
-from desktop.ui.reading_page import ReadingPage
-from desktop.ui.scene_card import THUMB_SIZE, SceneCard
-from desktop.ui.story_header import StoryHeader
-from desktop.ui.thumbnails import ThumbnailLoader
+from desktop.ui.common.thumbnails import ThumbnailLoader
+from desktop.ui.story.card_column import CardColumn
+from desktop.ui.story.page_scroll_bar import PageScrollBar
+from desktop.ui.story.reading_page import ReadingPage
+from desktop.ui.story.scene_card import THUMB_SIZE, SceneCard
+from desktop.ui.story.story_header import StoryHeader
 
 if TYPE_CHECKING:
     from desktop.services.session import Session  # loaded with the services, once the database is up

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QVBox
 
 from desktop.explain import UNEXPECTED, looks_raw, plain_words
 from desktop.logs import SECRET_MASK
-from desktop.ui import theme
-from desktop.ui.widgets import icon_pixmap, tool_button
+from desktop.ui.common import theme
+from desktop.ui.common.widgets import icon_pixmap, tool_button
 
 SUMMARY_CHARS = 220
 

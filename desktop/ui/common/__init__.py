@@ -1,0 +1,1 @@
+"""Shared by every page: small widgets, the theme, icons and resources, questions, thumbnails."""

@@ -1,0 +1,1 @@
+"""The Settings dialog: providers, storage and database, each with its Test."""

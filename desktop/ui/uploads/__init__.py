@@ -1,0 +1,1 @@
+"""The Uploads panel: every image on its way to storage, with Retry and Send to."""

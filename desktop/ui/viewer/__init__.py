@@ -1,0 +1,1 @@
+"""The image viewer: one scene's picture, zoomed and stepped through."""
