@@ -113,9 +113,9 @@ class Settings(BaseSettings):
         return self.data_dir / "images"
 
     @property
-    def library_dir(self) -> Path:
-        """The local storage folder: where the "local" storage keeps uploaded images (the library of stories is
-        the database)."""
+    def storage_folder(self) -> Path:
+        """The local storage folder: where the "local" storage keeps uploaded images. On disk it is still called
+        library/, the name it had when it was also what the story list was called: existing data folders keep it."""
         return self.data_dir / "library"
 
     @property

@@ -63,7 +63,7 @@ async def _story_round_trip(session: Session, settings: Settings) -> None:
             log.warning("the self-test's image stays in the storage: %s", classify(exc).message)
         await stories.delete(story.id)
         shutil.rmtree(settings.images_dir / str(story.id), ignore_errors=True)
-        shutil.rmtree(settings.library_dir / str(story.user_id) / str(story.id), ignore_errors=True)
+        shutil.rmtree(settings.storage_folder / str(story.user_id) / str(story.id), ignore_errors=True)
 
 
 async def run_self_test(runtime: Runtime, window: MainWindow, *, started_at: float, window_ms: float) -> int:

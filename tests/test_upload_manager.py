@@ -60,7 +60,7 @@ def test_local_storage_copies_each_image_into_its_folder_and_keeps_the_image_fol
     assert [upload.status for upload in uploads] == [UploadStatus.uploaded] * 3
     for upload, image in zip(uploads, book.images, strict=True):
         stored = Path(url2pathname(urlsplit(upload.url).path))
-        assert upload.url.startswith("file://") and stored.is_relative_to(local_settings.library_dir)
+        assert upload.url.startswith("file://") and stored.is_relative_to(local_settings.storage_folder)
         assert stored.read_bytes() == image.read_bytes()
         assert image.exists()  # the image folder's copy stays
         assert upload.object_path.startswith(f"{book.story.user_id}/{book.story.id}/scene-0{upload.scene_index}-")

@@ -93,7 +93,7 @@ def test_after_a_storage_switch_failed_uploads_stay_visible_and_retarget_stores_
     uploads = settled(manager, book, run)
     assert [(u.backend, u.status) for u in uploads] == [("local", UploadStatus.uploaded)] * 3
     for upload, image in zip(uploads, book.images, strict=True):
-        stored = on_local.library_dir.joinpath(*upload.object_path.split("/"))
+        stored = on_local.storage_folder.joinpath(*upload.object_path.split("/"))
         assert stored.read_bytes() == image.read_bytes() and upload.url == stored.as_uri()
         assert upload.error_message == "" and upload.attempts == 1
     assert run(manager.stranded()) == []
@@ -190,7 +190,7 @@ def test_the_cli_lists_every_target_and_retarget_sends_the_stranded_ones_to_the_
     rows = run(pool.fetch("SELECT backend, status, object_path FROM uploads"))
     assert [(row["backend"], row["status"]) for row in rows] == [("local", "uploaded")] * 3
     for row in rows:
-        assert on_local.library_dir.joinpath(*row["object_path"].split("/")).is_file()
+        assert on_local.storage_folder.joinpath(*row["object_path"].split("/")).is_file()
     again = storyforge(app_data_dir, database_url, "--retarget")
     assert again.returncode == 0 and again.stderr == ""
     assert "Sending 0 uploads" in again.stdout

@@ -81,7 +81,7 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
     qtbot.waitUntil(lambda: window.uploads_status.text() == "Uploads: all done", timeout=15_000)
     uploads = panel.model.uploads()
     assert [(u.backend, u.status) for u in uploads] == [("local", UploadStatus.uploaded)] * 2
-    library = app.runtime.settings.library_dir
+    library = app.runtime.settings.storage_folder
     assert app.runtime.settings.storage_backend == "local"
     assert all(library.joinpath(*u.object_path.split("/")).is_file() for u in uploads)
     assert [table.index(row, Column.target).data() for row in range(2)] == ["Library folder"] * 2

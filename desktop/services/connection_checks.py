@@ -130,7 +130,7 @@ def _check_backend(settings: Settings) -> CheckResult:
     finally:
         backend.close()
     if settings.storage_backend == "local":
-        return CheckResult(True, f"Images are kept in {settings.library_dir}.")
+        return CheckResult(True, f"Images are kept in {settings.storage_folder}.")
     return CheckResult(True, f"Connected — images go to the {backend.label}.")
 
 

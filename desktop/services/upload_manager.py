@@ -101,7 +101,7 @@ class UploadManager(QObject):
             return self._backend.label
         if self.backend_name == "supabase":
             return f"Supabase bucket “{self._settings.supabase_bucket}”"
-        return f"the local storage folder {self._settings.library_dir}"
+        return f"the local storage folder {self._settings.storage_folder}"
 
     @property
     def running(self) -> int:
@@ -317,7 +317,7 @@ class UploadManager(QObject):
     async def upload_local_images(self) -> list[Upload]:
         """Queue every local-only image for the storage now chosen; returns the new rows."""
         found = await self.local_only_images()
-        storage_folder = self._settings.library_dir
+        storage_folder = self._settings.storage_folder
         sources = await asyncio.wrap_future(self._executor.submit(_readable_sources, found, storage_folder))
         queued = []
         for upload, source in zip(found, sources, strict=True):
@@ -459,7 +459,7 @@ def storage_identity(settings: Settings) -> tuple[object, ...]:
         settings.supabase_public,
         settings.signed_url_expiry,
         settings.request_timeout,
-        settings.library_dir,
+        settings.storage_folder,
     )
 
 

@@ -12,4 +12,4 @@ def build_backend(settings: Settings) -> StorageBackend:
         from desktop.storage.supabase_storage import SupabaseStorage
 
         return SupabaseStorage.from_settings(settings)
-    return LocalFolderStorage(settings.library_dir)
+    return LocalFolderStorage(settings.storage_folder)

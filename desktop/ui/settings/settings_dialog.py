@@ -301,7 +301,7 @@ class SettingsDialog(QDialog):
     def _storage_tab(self) -> QWidget:
         s = self._settings
         self.storage_backend = combo(STORAGE_BACKENDS, s.storage_backend)
-        self.local_folder = small_label(str(s.library_dir), "muted")
+        self.local_folder = small_label(str(s.storage_folder), "muted")
         self.local_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.supabase_url = QLineEdit(s.supabase_url)
         self.supabase_url.setPlaceholderText("https://your-project.supabase.co")
