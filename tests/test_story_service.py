@@ -19,7 +19,8 @@ from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.generation.errors import ProviderError
 from desktop.generation.image_folder import DISK_FULL
 from desktop.models import ImageStatus, Scene, Story, StoryRequest, StoryStatus
-from desktop.services.story_service import CANCELLED, INTERRUPTED, StoryBusy, StoryError, StoryService
+from desktop.services.story_errors import StoryBusy, StoryError
+from desktop.services.story_service import CANCELLED, INTERRUPTED, StoryService
 from tests.support.a1111_server import FakeA1111Server
 from tests.support.generation_fixtures import MakeService, RecordingUploads, SignalLog
 from tests.support.openai_server import FakeOpenAIServer

@@ -154,7 +154,7 @@ def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]
 
 async def run(session: Session, args: argparse.Namespace) -> int:
     from desktop.generation.errors import ProviderError
-    from desktop.services.story_service import StoryError
+    from desktop.services.story_errors import StoryError
 
     service, uploads = session.stories, session.uploads
     try:

@@ -34,35 +34,13 @@ from desktop.generation.factory import build_providers
 from desktop.models import TITLE_MAX, ImageStatus, Scene, Story, StoryRequest, StoryStatus, StorySummary
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
+from desktop.services.story_errors import EditConflict, StoryBusy, StoryError
 
 log = logging.getLogger(__name__)
 
 CANCELLED = "Cancelled — the finished scenes are kept. Press Resume to write the rest."
 INTERRUPTED = "Storyforge closed before this story was finished — press Resume to write the rest."
 SHUTDOWN_WAIT_SECONDS = 10.0
-
-
-class StoryError(RuntimeError):
-    """A request the service cannot take, in words the writer can act on."""
-
-
-class StoryBusy(StoryError):
-    pass
-
-
-class EditConflict(StoryError):
-    """The scene's text changed elsewhere (another device saved or regenerated it) since the version these words were
-    based on (`based_on`, a revision); nothing was stored. `current` is the scene as it now is; `title` and `text` are
-    the words not saved."""
-
-    def __init__(self, current: Scene, title: str, text: str, based_on: int) -> None:
-        super().__init__(
-            f"Scene {current.number} was changed on another device — choose which text to keep, or keep both."
-        )
-        self.current = current
-        self.title = title
-        self.text = text
-        self.based_on = based_on
 
 
 class _Relay:

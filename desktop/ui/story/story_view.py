@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.models import ImageStatus, Scene, Story, StoryStatus, Upload, UploadStatus
-from desktop.services.runtime import Runtime
-from desktop.services.story_service import EditConflict, StoryService
+from desktop.models import ImageStatus, Scene, Story, Upload, UploadStatus
+from desktop.services.story_errors import EditConflict
 from desktop.ui.common.thumbnails import ThumbnailLoader
 from desktop.ui.story.card_column import CardColumn
 from desktop.ui.story.page_scroll_bar import PageScrollBar
@@ -23,8 +22,10 @@ from desktop.ui.story.reading_page import ReadingPage
 from desktop.ui.story.scene_card import THUMB_SIZE, SceneCard
 from desktop.ui.story.story_header import StoryHeader
 
-if TYPE_CHECKING:
-    from desktop.services.session import Session  # loaded with the services, once the database is up
+if TYPE_CHECKING:  # loaded with the services, once the database is up: the window opens without them
+    from desktop.services.runtime import Runtime
+    from desktop.services.session import Session
+    from desktop.services.story_service import StoryService
 
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
@@ -72,7 +73,7 @@ class StoryView(QWidget):
         self._uploads: dict[uuid.UUID, Upload] = {}  # by scene id
         self._progress: dict[uuid.UUID, tuple[int, int]] = {}  # by upload id
         self._loading_id: uuid.UUID | None = None
-        self._replay: list[tuple[str, tuple[Any, ...]]] = []
+        self._replay: list[Callable[[], None]] = []  # live events that came while the story loaded
         self._generation = 0
         self._saving: set[asyncio.Task[bool]] = set()  # edits on their way to the database (True: stored)
         # By scene id: typed, not saved, while cards go; with the revision the words were written from.
@@ -162,10 +163,10 @@ class StoryView(QWidget):
         self._loading_id = None
         self.story = story
         for card in self.cards.values():
-            card.set_story_running(story.status is StoryStatus.generating)
+            card.set_story_running(story.status.is_running)
         replay, self._replay = self._replay, []
-        for name, args in replay:
-            getattr(self, name)(*args)
+        for event in replay:
+            event()
         kept, self._kept_edits = self._kept_edits, {}
         for card in self.cards.values():
             if card.scene is not None and card.scene.id in kept:
@@ -193,22 +194,22 @@ class StoryView(QWidget):
         self._uploads = {}
         self._progress = {}
 
-    def _defer(self, name: str, *args: Any) -> bool:
+    def _defer(self, event: Callable[[], None]) -> bool:
         """While a story loads, its live events wait and are replayed on top of what the database said."""
         if self.story is None and self._loading_id is not None:
-            self._replay.append((name, args))
+            self._replay.append(event)
             return True
         return False
 
     # --- the services' signals ---
 
     def on_story_changed(self, story: Story) -> None:
-        if self.story_id != story.id or self._defer("on_story_changed", story):
+        if self.story_id != story.id or self._defer(partial(self.on_story_changed, story)):
             return
         self.story = story
         self.header.show_story(story)
         for card in self.cards.values():
-            card.set_story_running(story.status is StoryStatus.generating)
+            card.set_story_running(story.status.is_running)
         self._update_progress()
 
     def on_story_progress(self, story_id: uuid.UUID, line: str) -> None:
@@ -216,7 +217,7 @@ class StoryView(QWidget):
             self.header.show_activity(line if self.is_generating else "")
 
     def on_scene_text(self, story_id: uuid.UUID, index: int, text: str) -> None:
-        if self.story_id != story_id or self._defer("on_scene_text", story_id, index, text):
+        if self.story_id != story_id or self._defer(partial(self.on_scene_text, story_id, index, text)):
             return
         # No progress line to redo: it counts saved scenes, uploads and painting, none of which streamed text moves.
         card = self.cards.get(index)
@@ -233,7 +234,7 @@ class StoryView(QWidget):
         card.set_streaming_text(text)
 
     def on_scene_saved(self, scene: Scene) -> None:
-        if self.story_id != scene.story_id or self._defer("on_scene_saved", scene):
+        if self.story_id != scene.story_id or self._defer(partial(self.on_scene_saved, scene)):
             return
         self._apply_scene(scene)
         self._update_progress()
@@ -242,7 +243,7 @@ class StoryView(QWidget):
         self.on_scene_saved(scene)
 
     def on_upload_changed(self, upload: Upload) -> None:
-        if self.story_id != upload.story_id or self._defer("on_upload_changed", upload):
+        if self.story_id != upload.story_id or self._defer(partial(self.on_upload_changed, upload)):
             return
         shown = newest_upload(self._uploads.get(upload.scene_id), upload)
         self._uploads[upload.scene_id] = shown
@@ -278,7 +279,7 @@ class StoryView(QWidget):
     def _prepare_next(self, index: int, generation: int) -> None:
         """Make the next scene's card while this one is written, on a turn of the loop of its own."""
         story = self.story
-        if generation != self._generation or story is None or story.status is not StoryStatus.generating:
+        if generation != self._generation or story is None or not story.status.is_running:
             return
         if index < story.scene_count and index not in self.cards and index not in self._unplaced:
             card = self._unplaced[index] = self._new_card(index)
@@ -365,7 +366,7 @@ class StoryView(QWidget):
 
     @property
     def is_generating(self) -> bool:
-        return self.story is not None and self.story.status is StoryStatus.generating
+        return self.story is not None and self.story.status.is_running
 
     def cancel_generation(self) -> None:
         if self.story is not None and self._session is not None and self.is_generating:
