@@ -21,9 +21,10 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from desktop.db.connect import open_pool
-from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from desktop.db.embedded import EmbeddedPostgres
 from desktop.db.migrate import migrate
 from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.db.server_user import EmbeddedPostgresError
 from desktop.qt.loop import EventLoop
 
 T = TypeVar("T")

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from desktop.db import embedded
+from desktop.db import server_binaries
+from desktop.db.server_user import EmbeddedPostgresError, RunAs, server_user
 from desktop.frozen import restore_users_library_path
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the bundle is built for Linux")
 
 
-def _me() -> embedded._RunAs:
-    return embedded._RunAs(os.geteuid(), os.getegid(), pwd.getpwuid(os.geteuid()).pw_name)
+def _me() -> RunAs:
+    return RunAs(os.geteuid(), os.getegid(), pwd.getpwuid(os.geteuid()).pw_name)
 
 
 def _bundle_with_pgserver(root: Path) -> Path:
@@ -40,25 +41,25 @@ def test_a_frozen_app_runs_the_server_from_its_bundle_when_the_system_has_none(
     bundled_bin = _bundle_with_pgserver(tmp_path / "bundle")
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
-    monkeypatch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
+    monkeypatch.setattr(server_binaries, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
 
-    chosen = embedded._choose_binaries(None, _me())
+    chosen = server_binaries.choose_binaries(None, _me())
 
     assert chosen.bin_dir == bundled_bin
     assert chosen.major == "16"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver is not installed")
-@pytest.mark.skipif(not embedded._system_bin_dirs(), reason="no system PostgreSQL on this machine")
+@pytest.mark.skipif(not server_binaries.system_bin_dirs(), reason="no system PostgreSQL on this machine")
 def test_a_frozen_app_still_prefers_the_systems_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _bundle_with_pgserver(tmp_path / "bundle")
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
 
-    chosen = embedded._choose_binaries(None, _me())
+    chosen = server_binaries.choose_binaries(None, _me())
 
-    assert chosen.bin_dir == embedded._system_bin_dirs()[0]
+    assert chosen.bin_dir == server_binaries.system_bin_dirs()[0]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver is not installed")
@@ -71,14 +72,14 @@ def test_as_root_a_bundle_the_server_user_cannot_enter_says_where_to_put_it(
     private.chmod(0o700)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(private / "bundle"), raising=False)
-    monkeypatch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
+    monkeypatch.setattr(server_binaries, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
-    server_user = embedded._server_user(tmp_path / "no-cluster-yet")
+    runs_as = server_user(tmp_path / "no-cluster-yet")
 
-    with pytest.raises(embedded.EmbeddedPostgresError) as caught:
-        embedded._choose_binaries(None, server_user)
+    with pytest.raises(EmbeddedPostgresError) as caught:
+        server_binaries.choose_binaries(None, runs_as)
 
-    assert f"let user {server_user.name} read {bundled_bin}" in str(caught.value)
+    assert f"let user {runs_as.name} read {bundled_bin}" in str(caught.value)
     assert "/opt" in str(caught.value)
 
 
@@ -86,7 +87,7 @@ def test_a_bundle_without_the_server_offers_none(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
 
-    assert embedded._pgserver_bin_dir() is None
+    assert server_binaries.pgserver_bin_dir() is None
 
 
 @pytest.mark.parametrize(

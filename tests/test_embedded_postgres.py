@@ -18,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import pytest
 
-from desktop.db import embedded
-from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from desktop.db import server_binaries
+from desktop.db.embedded import EmbeddedPostgres
+from desktop.db.server_user import EmbeddedPostgresError
 
 MakeServer = Callable[..., EmbeddedPostgres]
 
@@ -246,7 +247,7 @@ def test_pgserver_binaries_are_used_without_system_ones(
 ) -> None:
     server = make_server()
     with monkeypatch.context() as patch:
-        patch.setattr(embedded, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
+        patch.setattr(server_binaries, "SYSTEM_PG_ROOT", tmp_path / "no-system-postgres")
         patch.setenv("PATH", str(tmp_path / "empty-path"))
         dsn = server.start()
 

@@ -20,32 +20,38 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib.util
 import logging
 import os
-import pwd
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
+from desktop.db.server_binaries import Binaries, choose_binaries
+from desktop.db.server_user import (
+    CommandFailed,
+    EmbeddedPostgresError,
+    RunAs,
+    describe,
+    make_dir,
+    run_as,
+    server_user,
+    write_owned,
+)
+
 log = logging.getLogger(__name__)
 
 DB_NAME = "storyforge"
 DB_USER = "storyforge"
-SERVICE_USER = "storyforge-db"
 ROOT_HOME = Path("/var/lib/storyforge")
-SYSTEM_PG_ROOT = Path("/usr/lib/postgresql")
-SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 SETTINGS_FILE = "storyforge.conf"
 SERVER_LOG = "server.log"
 POINTER_FILE = "cluster-location.txt"
@@ -63,34 +69,6 @@ USERS_FILE = ".embedded-postgres.users"
 
 # start() and stop() must not interleave, neither between threads nor between app instances.
 _thread_lock = threading.Lock()
-
-
-class EmbeddedPostgresError(RuntimeError):
-    """A failure the user can read; technical details are in `__cause__` and the log."""
-
-
-class _CommandFailed(Exception):
-    """Output of a failed command, chained as the cause of an EmbeddedPostgresError."""
-
-
-@dataclass(frozen=True)
-class _RunAs:
-    uid: int
-    gid: int
-    name: str
-
-    @property
-    def is_other_user(self) -> bool:
-        return self.uid != os.geteuid()
-
-
-@dataclass(frozen=True)
-class _Binaries:
-    bin_dir: Path
-    major: str
-
-    def __call__(self, name: str) -> str:
-        return str(self.bin_dir / name)
 
 
 @dataclass(frozen=True)
@@ -173,10 +151,10 @@ class EmbeddedPostgres:
         with _thread_lock, _file_lock(self._postgres_dir / LOCK_FILE):
             cluster = self.cluster_dir
             self._prepare_folders()
-            user = _server_user(cluster)
+            user = server_user(cluster)
             pid_file = _wait_until_settled(cluster)
             version = _cluster_version(cluster)
-            binaries = _choose_binaries(version, user)
+            binaries = choose_binaries(version, user)
             if pid_file is not None and _pg_ctl_status(binaries, cluster, user):
                 log.info("Reusing the PostgreSQL server running for %s (pid %d)", cluster, pid_file.pid)
             else:
@@ -203,17 +181,17 @@ class EmbeddedPostgres:
             if _anyone_else_using(self._postgres_dir / USERS_FILE):
                 log.info("Leaving the PostgreSQL server for %s running: another Storyforge process uses it", cluster)
                 return False
-            user = _server_user(cluster)
-            binaries = _choose_binaries(_cluster_version(cluster), user)
+            user = server_user(cluster)
+            binaries = choose_binaries(_cluster_version(cluster), user)
             log.info("Stopping the PostgreSQL server for %s", cluster)
             started = time.monotonic()
             command = [binaries("pg_ctl"), "stop", "-D", str(cluster), "-m", "fast", "-w"]
             command += ["-t", str(STOP_TIMEOUT_S)]
-            result = _run(command, user, timeout=STOP_TIMEOUT_S + 15)
+            result = run_as(command, user, timeout=STOP_TIMEOUT_S + 15)
             if result.returncode != 0 and _live_pid_file(cluster) is not None:
                 raise EmbeddedPostgresError(
                     f"The database server did not stop; see the server log at {self.log_file}."
-                ) from _CommandFailed(_describe(result) + _tail(self.log_file))
+                ) from CommandFailed(describe(result) + _tail(self.log_file))
             log.info("PostgreSQL stopped in %.2f s", time.monotonic() - started)
             return True
 
@@ -221,8 +199,8 @@ class EmbeddedPostgres:
         cluster = self.cluster_dir
         if _live_pid_file(cluster) is None:
             return False
-        user = _server_user(cluster)
-        return _pg_ctl_status(_choose_binaries(_cluster_version(cluster), user), cluster, user)
+        user = server_user(cluster)
+        return _pg_ctl_status(choose_binaries(_cluster_version(cluster), user), cluster, user)
 
     @property
     def _key(self) -> str:
@@ -236,14 +214,14 @@ class EmbeddedPostgres:
     def _prepare_folders(self) -> None:
         if os.geteuid() != 0:
             return
-        _make_dir(ROOT_HOME, 0o755)
-        _make_dir(ROOT_HOME / "clusters", 0o755)
+        make_dir(ROOT_HOME, 0o755)
+        make_dir(ROOT_HOME / "clusters", 0o755)
         pointer = self._postgres_dir / POINTER_FILE
         text = f"The PostgreSQL cluster for this folder is in {self.cluster_dir}\n"
         if not pointer.is_file() or pointer.read_text(encoding="utf-8") != text:
             pointer.write_text(text, encoding="utf-8")
 
-    def _init_cluster(self, binaries: _Binaries, user: _RunAs) -> None:
+    def _init_cluster(self, binaries: Binaries, user: RunAs) -> None:
         cluster = self.cluster_dir
         # Build the cluster next to its final place and rename it at the end, so an interrupted
         # setup never leaves a half-made cluster behind.
@@ -251,10 +229,10 @@ class EmbeddedPostgres:
         if staging.exists():
             log.info("Removing an unfinished cluster setup at %s", staging)
             shutil.rmtree(staging)
-        _make_dir(staging, 0o700, user)
+        make_dir(staging, 0o700, user)
         log.info("Creating a PostgreSQL %s cluster at %s with %s", binaries.major, cluster, binaries.bin_dir)
         started = time.monotonic()
-        initdb = _run(
+        initdb = run_as(
             [
                 binaries("initdb"),
                 "-D",
@@ -272,7 +250,7 @@ class EmbeddedPostgres:
             timeout=COMMAND_TIMEOUT_S,
         )
         self._check_setup_step(initdb, "initdb")
-        create_db = _run(
+        create_db = run_as(
             [binaries("postgres"), "--single", "-D", str(staging), "-c", "listen_addresses=", "postgres"],
             user,
             timeout=COMMAND_TIMEOUT_S,
@@ -290,20 +268,20 @@ class EmbeddedPostgres:
     def _check_setup_step(self, result: subprocess.CompletedProcess[str], step: str) -> None:
         if result.returncode == 0:
             return
-        details = _describe(result)
+        details = describe(result)
         log_path = self._postgres_dir / INITDB_LOG
         log_path.write_text(details, encoding="utf-8")
         log.error("%s failed:\n%s", step, details)
         message = f"Setting up the database failed; details are in {log_path}."
-        raise EmbeddedPostgresError(message) from _CommandFailed(details)
+        raise EmbeddedPostgresError(message) from CommandFailed(details)
 
-    def _write_settings(self, user: _RunAs) -> None:
+    def _write_settings(self, user: RunAs) -> None:
         cluster = self.cluster_dir
         settings_path = cluster / SETTINGS_FILE
         old_port = _read_settings(settings_path).get("port")
         port = int(old_port) if old_port else _pick_port()
         socket_dir = self._socket_dir(port)
-        _make_dir(socket_dir, 0o700, user, must_be_private=True)
+        make_dir(socket_dir, 0o700, user, must_be_private=True)
         text = (
             "# Written by Storyforge on every start; edits are overwritten.\n"
             "listen_addresses = ''\n"
@@ -313,7 +291,7 @@ class EmbeddedPostgres:
             "shared_buffers = 32MB\n"
         )
         if not settings_path.is_file() or settings_path.read_text(encoding="utf-8") != text:
-            _write_owned(settings_path, text, user)
+            write_owned(settings_path, text, user)
 
     def _socket_dir(self, port: int) -> Path:
         inside = self.cluster_dir / "socket"
@@ -323,12 +301,12 @@ class EmbeddedPostgres:
             return inside
         return Path(f"/tmp/storyforge-{self._key}")
 
-    def _start_server(self, binaries: _Binaries, user: _RunAs) -> None:
+    def _start_server(self, binaries: Binaries, user: RunAs) -> None:
         log_file = self.log_file
         _rotate_log(log_file)
         log.info("Starting PostgreSQL %s for %s", binaries.major, self.cluster_dir)
         started = time.monotonic()
-        result = _run(
+        result = run_as(
             [
                 binaries("pg_ctl"),
                 "start",
@@ -346,48 +324,15 @@ class EmbeddedPostgres:
             new_session=True,
         )
         if result.returncode != 0:
-            details = _describe(result) + _tail(log_file)
+            details = describe(result) + _tail(log_file)
             log.error("PostgreSQL did not start:\n%s", details)
             raise EmbeddedPostgresError(
                 f"The database server did not start; see the server log at {log_file}."
-            ) from _CommandFailed(details)
+            ) from CommandFailed(details)
         log.info("PostgreSQL started in %.2f s", time.monotonic() - started)
 
 
 # --- processes ------------------------------------------------------------------------------------
-
-
-def _run(
-    command: Sequence[str],
-    user: _RunAs,
-    *,
-    timeout: float,
-    stdin_text: str | None = None,
-    new_session: bool = False,
-) -> subprocess.CompletedProcess[str]:
-    # PG* variables (PGDATA, PGPORT, ...) from the user's shell would override what we pass.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    try:
-        return subprocess.run(
-            list(command),
-            input=stdin_text,
-            stdin=None if stdin_text is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd="/",
-            env=env,
-            start_new_session=new_session,
-            check=False,
-            user=user.uid if user.is_other_user else None,
-            group=user.gid if user.is_other_user else None,
-            extra_groups=[] if user.is_other_user else None,
-        )
-    except subprocess.TimeoutExpired as exc:
-        name = Path(command[0]).name
-        raise EmbeddedPostgresError(f"The database command {name} did not finish in time.") from exc
-    except OSError as exc:
-        raise EmbeddedPostgresError(f"The database command {command[0]} could not be run.") from exc
 
 
 @contextmanager
@@ -400,11 +345,6 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _describe(result: subprocess.CompletedProcess[str]) -> str:
-    command = " ".join(map(str, result.args))
-    return f"$ {command}\nexit code {result.returncode}\n{result.stdout}{result.stderr}"
-
-
 def _tail(path: Path) -> str:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -413,137 +353,9 @@ def _tail(path: Path) -> str:
     return f"\nlast lines of {path}:\n" + "\n".join(lines[-LOG_TAIL_LINES:])
 
 
-def _pg_ctl_status(binaries: _Binaries, cluster: Path, user: _RunAs) -> bool:
-    result = _run([binaries("pg_ctl"), "status", "-D", str(cluster)], user, timeout=COMMAND_TIMEOUT_S)
+def _pg_ctl_status(binaries: Binaries, cluster: Path, user: RunAs) -> bool:
+    result = run_as([binaries("pg_ctl"), "status", "-D", str(cluster)], user, timeout=COMMAND_TIMEOUT_S)
     return result.returncode == 0
-
-
-# --- server user ----------------------------------------------------------------------------------
-
-
-def _server_user(cluster: Path) -> _RunAs:
-    if os.geteuid() != 0:
-        return _RunAs(os.geteuid(), os.getegid(), pwd.getpwuid(os.geteuid()).pw_name)
-    # An existing cluster keeps running as whoever owns it.
-    try:
-        owner = cluster.stat().st_uid
-    except FileNotFoundError:
-        owner = 0
-    if owner != 0:
-        entry = pwd.getpwuid(owner)
-        return _RunAs(entry.pw_uid, entry.pw_gid, entry.pw_name)
-    for name in ("postgres", SERVICE_USER):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return _RunAs(entry.pw_uid, entry.pw_gid, entry.pw_name)
-    return _create_service_user()
-
-
-_USERADD_FAILED = f"Could not create the system user {SERVICE_USER} to run the database."
-
-
-def _create_service_user() -> _RunAs:
-    log.info("Creating the system user %s to run PostgreSQL", SERVICE_USER)
-    command = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EmbeddedPostgresError(_USERADD_FAILED) from exc
-    try:
-        entry = pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        raise EmbeddedPostgresError(_USERADD_FAILED) from _CommandFailed(_describe(result))
-    return _RunAs(entry.pw_uid, entry.pw_gid, entry.pw_name)
-
-
-# --- binaries -------------------------------------------------------------------------------------
-
-
-def _has_server_binaries(bin_dir: Path) -> bool:
-    return all((bin_dir / name).is_file() for name in SERVER_BINARIES)
-
-
-def _version_key(name: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in name.split("."))
-
-
-def _system_bin_dirs() -> list[Path]:
-    dirs: list[Path] = []
-    if SYSTEM_PG_ROOT.is_dir():
-        versions = [p for p in SYSTEM_PG_ROOT.iterdir() if re.fullmatch(r"\d+(\.\d+)?", p.name)]
-        dirs = [p / "bin" for p in sorted(versions, key=lambda p: _version_key(p.name), reverse=True)]
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        try:
-            result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            result = None
-        if result is not None and result.returncode == 0 and result.stdout.strip():
-            bin_dir = Path(result.stdout.strip())
-            if bin_dir not in dirs:
-                dirs.append(bin_dir)
-    return [d for d in dirs if _has_server_binaries(d)]
-
-
-def _pgserver_bin_dir() -> Path | None:
-    bundle = getattr(sys, "_MEIPASS", None)
-    if getattr(sys, "frozen", False) and bundle is not None:
-        # A PyInstaller bundle carries pgserver's server there (build_spec/storyforge.spec), not the package.
-        bin_dir = Path(bundle) / "pgserver" / "pginstall" / "bin"
-        return bin_dir if _has_server_binaries(bin_dir) else None
-    # find_spec locates the package without importing it; importing pgserver has side effects.
-    try:
-        spec = importlib.util.find_spec("pgserver")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        bin_dir = Path(location) / "pginstall" / "bin"
-        if _has_server_binaries(bin_dir):
-            return bin_dir
-    return None
-
-
-def _server_major(bin_dir: Path, user: _RunAs) -> str | None:
-    """Major version of `bin_dir/postgres`, or None if `user` cannot run it."""
-    try:
-        result = _run([str(bin_dir / "postgres"), "--version"], user, timeout=30)
-    except EmbeddedPostgresError:
-        return None
-    match = re.search(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?", result.stdout)
-    if result.returncode != 0 or match is None:
-        return None
-    major = int(match.group(1))
-    return str(major) if major >= 10 else f"{major}.{match.group(2)}"
-
-
-def _choose_binaries(cluster_version: str | None, user: _RunAs) -> _Binaries:
-    bundled = _pgserver_bin_dir()
-    candidates = _system_bin_dirs() + ([bundled] if bundled else [])
-    if not candidates:
-        raise EmbeddedPostgresError(
-            "No PostgreSQL server was found; install the PostgreSQL server package (for example "
-            "'apt install postgresql') or the 'pgserver' Python package."
-        )
-    for bin_dir in candidates:
-        major = _server_major(bin_dir, user)
-        if major is None:
-            log.info("Skipping %s: user %s cannot run its postgres", bin_dir, user.name)
-        elif cluster_version is None or major == cluster_version:
-            return _Binaries(bin_dir, major)
-    if cluster_version is not None:
-        raise EmbeddedPostgresError(
-            f"The database was created with PostgreSQL {cluster_version}, which is not installed or cannot "
-            f"be run; install the PostgreSQL {cluster_version} server package."
-        )
-    hint = "install the PostgreSQL server package (for example 'apt install postgresql')"
-    if bundled is not None and user.is_other_user:
-        # As root the server runs as another user, who must be able to enter every folder above the binaries.
-        hint += f", or let user {user.name} read {bundled} and every folder above it (install Storyforge in /opt)"
-    raise EmbeddedPostgresError(f"None of the PostgreSQL servers found can be run by user {user.name}; {hint}.")
 
 
 # --- cluster state --------------------------------------------------------------------------------
@@ -641,36 +453,6 @@ def _lock_file_pid(path: Path) -> int | None:
 
 
 # --- files and settings ---------------------------------------------------------------------------
-
-
-def _make_dir(path: Path, mode: int, owner: _RunAs | None = None, *, must_be_private: bool = False) -> None:
-    """Create `path` with `mode` (and `owner`); an existing folder is never changed, only checked if asked."""
-    try:
-        path.mkdir(mode=mode)
-    except FileExistsError:
-        if must_be_private:
-            _check_private_dir(path, owner)
-        return
-    path.chmod(mode)  # mkdir's mode is filtered by the umask
-    if owner is not None and os.geteuid() == 0:
-        os.chown(path, owner.uid, owner.gid)
-
-
-def _check_private_dir(path: Path, owner: _RunAs | None) -> None:
-    info = path.lstat()
-    expected_uid = owner.uid if owner is not None else os.geteuid()
-    if not path.is_dir() or path.is_symlink() or info.st_uid != expected_uid or info.st_mode & 0o077:
-        raise EmbeddedPostgresError(
-            f"The database socket folder {path} is not a private folder of user {expected_uid}; "
-            "remove it and try again."
-        )
-
-
-def _write_owned(path: Path, text: str, owner: _RunAs) -> None:
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    if os.geteuid() == 0:
-        os.chown(path, owner.uid, owner.gid)
 
 
 def _read_settings(path: Path) -> dict[str, str]:
