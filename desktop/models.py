@@ -233,6 +233,9 @@ class Scene(Timestamped):
     edited_at: UtcDatetime | None = None  # the writer's last change to the text; None while it is generated
     # Moved by the database on each change of the title or text (migration 007): an edit names the one it started from.
     revision: int = Field(default=0, ge=0)
+    # The title and image prompt its image was painted from (None: no image yet; migration 010).
+    painted_title: str | None = None
+    painted_prompt: str | None = None
 
     @classmethod
     def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:
@@ -249,6 +252,14 @@ class Scene(Timestamped):
     @property
     def number(self) -> int:
         return self.index + 1
+
+    @property
+    def image_outdated(self) -> bool:
+        """Its image shows an earlier version of the scene: the title or image prompt changed since it was painted
+        (after Regenerate text, or a new title, which is the image's caption)."""
+        if not self.image_path or self.painted_title is None:
+            return False
+        return (self.painted_title, self.painted_prompt) != (self.title, self.image_prompt)
 
 
 class Upload(Timestamped):

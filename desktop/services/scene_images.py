@@ -69,6 +69,7 @@ class ScenePainter:
             try:
                 await self._set(scene, ImageStatus.painting)
                 self._progress(story.id, f"Painting scene {scene.number}…")
+                painted_from = (scene.title, scene.image_prompt)
                 path = await self._paint_and_keep(story, scene, provider, variant)
             except (ProviderError, ImageFolderError) as exc:
                 failed = await self._set(scene, ImageStatus.failed, error=str(exc))
@@ -89,7 +90,7 @@ class ScenePainter:
             problem = (
                 f"Scene {scene.number}'s image is saved on this computer but could not be queued for upload: {exc}"
             )
-        painted = await self._set(scene, ImageStatus.painted, path=str(path))
+        painted = await self._set(scene, ImageStatus.painted, path=str(path), painted_from=painted_from)
         self._progress(story.id, problem or f"Scene {scene.number} painted.")
         return painted, problem
 
@@ -109,7 +110,15 @@ class ScenePainter:
             return check_image(data)
         return await asyncio.wrap_future(self._executor.submit(check_image, data))
 
-    async def _set(self, scene: Scene, status: ImageStatus, *, path: str | None = None, error: str = "") -> Scene:
-        stored = await self._scenes.set_image(scene.id, status, path=path, error=error)
+    async def _set(
+        self,
+        scene: Scene,
+        status: ImageStatus,
+        *,
+        path: str | None = None,
+        error: str = "",
+        painted_from: tuple[str, str] | None = None,
+    ) -> Scene:
+        stored = await self._scenes.set_image(scene.id, status, path=path, error=error, painted_from=painted_from)
         self._changed(stored)
         return stored

@@ -11,8 +11,9 @@ _WRITTEN = (
     "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, edited_at, created_at,"
     " updated_at"
 )
-# The revision is read, never written: the database moves it (migration 007).
-_COLUMNS = f"{_WRITTEN}, revision"
+# The revision is read, never written: the database moves it (migration 007). What the image was painted from is
+# written only with the image (set_image).
+_COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt"
 _UPSERT = f"""
     INSERT INTO scenes ({_WRITTEN}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (story_id, index) DO UPDATE SET
@@ -125,17 +126,28 @@ class SceneRepository:
         raise StaleRevision(current)
 
     async def set_image(
-        self, scene_id: uuid.UUID, status: ImageStatus, *, path: str | None = None, error: str = ""
+        self,
+        scene_id: uuid.UUID,
+        status: ImageStatus,
+        *,
+        path: str | None = None,
+        error: str = "",
+        painted_from: tuple[str, str] | None = None,
     ) -> Scene:
+        """`painted_from`: the (title, image prompt) a new image at `path` was painted from."""
+        title, prompt = painted_from if painted_from is not None else (None, None)
         row = await self._pool.fetchrow(
             f"""UPDATE scenes SET image_status = $2, image_path = coalesce($3, image_path), image_error = $4,
-                   updated_at = greatest($5, updated_at)
+                   updated_at = greatest($5, updated_at),
+                   painted_title = coalesce($6, painted_title), painted_prompt = coalesce($7, painted_prompt)
                 WHERE id = $1 RETURNING {_COLUMNS}""",
             scene_id,
             status.value,
             path,
             error,
             utc_now(),
+            title,
+            prompt,
         )
         return _existing(row, scene_id)
 
