@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from tests.support.openai_server import FakeOpenAIServer
+from tests.support.storage_server import Fault, StorageServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,3 +68,35 @@ def test_a_failure_exits_non_zero_with_one_clear_line(
     )
     assert secret not in result.stdout + result.stderr
     assert result.stdout.startswith("Night Train — failed (")  # the summary still says what happened
+
+
+def test_uploads_that_keep_failing_are_reported_and_the_wait_is_bounded(app_data_dir: Path, database_url: str) -> None:
+    with StorageServer() as server:
+        server.inject(Fault.server_error(503), times=1000, on="upload")  # Supabase answers every upload with 503
+        result = storyforge(
+            app_data_dir,
+            database_url,
+            *("--title", "Low Tide", "--prompt", "Two sisters wait for the tide.", "--scenes", "1"),
+            *("--wait-uploads", "3"),
+            STORYFORGE_STORAGE_BACKEND="supabase",
+            STORYFORGE_SUPABASE_URL=server.url,
+            STORYFORGE_SUPABASE_KEY=server.key,
+        )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("Waiting for the images to upload to Supabase") for line in lines), result.stderr
+    retry = next(line for line in lines if line.startswith("Scene 1's image did not upload ("))
+    assert "trying again at" in retry
+    assert lines[-1] == (
+        "storyforge: 1 image not uploaded after 3 s; it is kept on this computer and will upload with "
+        "`storyforge uploads --retry-failed` (or when Storyforge next opens)"
+    )
+    assert server.key not in result.stdout + result.stderr
+
+
+def test_an_empty_title_and_an_empty_prompt_each_say_what_to_write(app_data_dir: Path, database_url: str) -> None:
+    no_title = storyforge(app_data_dir, database_url, "--title", " ", "--prompt", "A lighthouse keeper.")
+    no_prompt = storyforge(app_data_dir, database_url, "--title", "The Lamp", "--prompt", "")
+    assert (no_title.returncode, no_prompt.returncode) == (2, 2)
+    assert no_title.stderr.strip() == "storyforge: --title is empty — give the story a title."
+    assert no_prompt.stderr.strip() == "storyforge: --prompt is empty — say what the story is about."

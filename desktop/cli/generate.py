@@ -1,12 +1,14 @@
 """`storyforge generate`: write one story with no window, wait for its uploads, print a summary.
 
-Progress goes to stderr, the summary to stdout (`--json`: machine-readable). Exit 0 when the story is complete
+Progress goes to stderr, the summary to stdout (`--json`: machine-readable). While the uploads are sent, each retry
+is reported on stderr with its reason; `--wait-uploads SECONDS` bounds that wait. Exit 0 when the story is complete
 and every image is uploaded; 1 with one line saying why otherwise; 2 for arguments that make no story.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import uuid
@@ -24,6 +26,7 @@ from desktop.models import (
     StoryRequest,
     StoryStatus,
     Upload,
+    UploadStatus,
     is_control,
     printable,
 )
@@ -33,6 +36,8 @@ if TYPE_CHECKING:  # the window's start parses these commands' arguments too: it
 
 _OPTIONS = {"title": "--title", "prompt": "--prompt", "scene_count": "--scenes", "style": "--style"}
 _LIMITS = {"title": TITLE_MAX, "prompt": PROMPT_MAX, "style": EXTRA_MAX, "characters": EXTRA_MAX}
+_EMPTY = {"title": "give the story a title", "prompt": "say what the story is about"}
+DEFAULT_UPLOAD_WAIT_S = 120
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +48,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--style", default="", help="the look of every image, e.g. 'woodcut, muted colours'")
     parser.add_argument("--characters", default="", help="who appears, e.g. 'Ama, a courier; Tobin, her brother'")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--wait-uploads",
+        type=_seconds,
+        default=DEFAULT_UPLOAD_WAIT_S,
+        metavar="SECONDS",
+        help=f"how long to wait for the images to upload (default {DEFAULT_UPLOAD_WAIT_S}); "
+        "images not uploaded by then are kept and upload later",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0 to 86400, not {text!r}")
+    return seconds
 
 
 def _scene_count(text: str) -> int:
@@ -82,7 +105,7 @@ def _request_problem(exc: ValidationError) -> str:
     if field == "scene_count":
         return f"{option} must be a number from 1 to {SCENES_MAX}."
     if error["type"] == "string_too_short":
-        return f"{option} is empty — say what the story is about."
+        return f"{option} is empty — {_EMPTY.get(field, 'fill it in')}."
     if error["type"] == "string_too_long":
         return f"{option} is longer than {_LIMITS.get(field, 0)} characters."
     if error["type"] == "control_character":
@@ -144,7 +167,7 @@ def _failure(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]
         return f"the story ended {story.status.value}: {reason}"
     painted = [scene for scene in scenes if scene.image_path]
     not_uploaded = [uploads.get(scene.id) for scene in painted]
-    failed = [upload for upload in not_uploaded if upload is None or upload.status.value != "uploaded"]
+    failed = [upload for upload in not_uploaded if upload is None or upload.status is not UploadStatus.uploaded]
     if not failed:
         return ""
     first = next((upload.error_message for upload in failed if upload and upload.error_message), "")
@@ -156,7 +179,7 @@ async def run(session: Session, args: argparse.Namespace) -> int:
     from desktop.generation.errors import ProviderError
     from desktop.services.story_errors import StoryError
 
-    service, uploads = session.stories, session.uploads
+    service = session.stories
     try:
         request = _request(args)
     except ValidationError as exc:
@@ -175,9 +198,9 @@ async def run(session: Session, args: argparse.Namespace) -> int:
     finally:
         service.story_progress.disconnect(progress)
     scenes = await session.scene_rows.for_story(story.id)
+    waited_out = False
     if any(scene.image_path for scene in scenes):
-        _say("Waiting for the uploads to finish…")
-        await uploads.wait_settled(story.id)
+        waited_out = not await _wait_for_uploads(session, story, args.wait_uploads)
     by_scene = await _uploads_by_scene(session, story)
     summary = _summary(story, scenes, by_scene)
     if args.json:
@@ -185,7 +208,56 @@ async def run(session: Session, args: argparse.Namespace) -> int:
     else:
         _print_text(summary)
     failure = _failure(story, scenes, by_scene)
+    if waited_out and story.status is StoryStatus.complete:
+        failure = _not_yet_uploaded(by_scene, args.wait_uploads)
     if failure:
         _say(f"storyforge: {failure}")
         return 1
     return 0
+
+
+async def _wait_for_uploads(session: Session, story: Story, seconds: float) -> bool:
+    """Wait until the story's uploads settle, at most `seconds`, saying on stderr what it waits for and each retry
+    with its reason. True: they settled."""
+    manager = session.uploads
+    target = manager.storage_label
+    _say(f"Waiting for the images to upload to {target} (at most {seconds:g} s)…")
+
+    told: set[tuple[uuid.UUID, int, UploadStatus]] = set()  # a row may be announced more than once per state
+
+    def changed(upload: Upload) -> None:
+        news = (upload.id, upload.attempts, upload.status)
+        if upload.story_id == story.id and news not in told and (line := _upload_news(upload)):
+            told.add(news)
+            _say(line)
+
+    manager.upload_changed.connect(changed)
+    try:
+        await asyncio.wait_for(manager.wait_settled(story.id), timeout=seconds)
+    except TimeoutError:
+        return False
+    finally:
+        manager.upload_changed.disconnect(changed)
+    return True
+
+
+def _upload_news(upload: Upload) -> str:
+    """What a writer waiting at the terminal wants to hear of an upload's change: a retry or a failure."""
+    scene = f"Scene {upload.scene_index + 1}'s image"
+    reason = upload.error_message or "no reason was given"
+    if upload.status is UploadStatus.queued and upload.next_attempt_at is not None:
+        when = upload.next_attempt_at.astimezone()
+        return f"{scene} did not upload ({reason}); trying again at {when:%H:%M:%S} (try {upload.attempts + 1})."
+    if upload.status is UploadStatus.failed:
+        return f"{scene} could not be uploaded: {reason}"
+    return ""
+
+
+def _not_yet_uploaded(uploads: dict[uuid.UUID, Upload], seconds: float) -> str:
+    waiting = [upload for upload in uploads.values() if upload.status is not UploadStatus.uploaded]
+    one = len(waiting) == 1
+    images = f"{len(waiting)} image" + ("" if one else "s")
+    return (
+        f"{images} not uploaded after {seconds:g} s; {'it is' if one else 'they are'} kept on this computer "
+        "and will upload with `storyforge uploads --retry-failed` (or when Storyforge next opens)"
+    )
