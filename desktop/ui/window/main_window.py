@@ -487,10 +487,17 @@ class MainWindow(QMainWindow):
         self.notices.show_error(title, error)
 
     def _about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About Storyforge", f"Storyforge {__version__}", parent=self)
-        box.setIconPixmap(app_icon().pixmap(64, 64))
-        box.setInformativeText("Write illustrated stories scene by scene.")
-        box.open()
+        from desktop.ui.window.about_dialog import AboutDialog, AboutFacts  # first needed here, not at start
+
+        settings = self._runtime.settings
+        database = self._runtime.database_label
+        if settings.uses_embedded_database:
+            database += f" in {settings.postgres_dir}"
+        storage = self._session.uploads.storage_label if self._session is not None else "starting…"
+        facts = AboutFacts(__version__, database, storage[:1].upper() + storage[1:], settings.data_dir, log_dir())
+        dialog = AboutDialog(facts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     # --- look and feel ---
 
