@@ -14,12 +14,13 @@ import keyring.backend
 import pytest
 from pydantic import SecretStr
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLabel, QLineEdit
 
 from desktop.config import Settings
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
+from desktop.services.connection_checks import CheckResult
 from desktop.ui.settings.settings_dialog import CheckRow, SettingsDialog
 from tests.support.storage_fixtures import BUCKET
 from tests.support.storage_server import StorageServer
@@ -115,17 +116,49 @@ def test_every_setting_is_there_and_keys_are_masked(qtbot: Any, executor: Any, t
     assert dialog.a1111_group.isEnabled()
 
 
-def test_without_a_keyring_the_key_fields_say_so(qtbot: Any, executor: Any, tasks: Any) -> None:
+def test_without_a_keyring_the_dialog_says_so_once(qtbot: Any, executor: Any, tasks: Any) -> None:
     dialog = make_dialog(qtbot, executor, tasks)  # the tests' keyring is the null one
-    assert "No system keyring on this computer" in dialog.openai_key.where.text()
-    assert "STORYFORGE_SUPABASE_KEY" in dialog.supabase_key.where.text()
+    dialog.show()
+    assert "No system keyring on this computer" in dialog.keys_note.text()
+    assert "STORYFORGE_SUPABASE_KEY" in dialog.keys_note.text()
+    for tab in range(dialog.tabs.count()):  # on every tab, the one line below the tabs, and no other
+        dialog.tabs.setCurrentIndex(tab)
+        labels = dialog.findChildren(QLabel)
+        shown = [label for label in labels if "No system keyring" in label.text() and label.isVisible()]
+        assert shown == [dialog.keys_note]
+
+
+def test_the_local_folder_shows_only_while_it_is_chosen(qtbot: Any, executor: Any, tasks: Any) -> None:
+    dialog = make_dialog(qtbot, executor, tasks)
+    dialog.show()
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.local_folder.isVisible() and not dialog.supabase_group.isEnabled()
+    dialog.storage_backend.setCurrentIndex(dialog.storage_backend.findData("supabase"))
+    assert not dialog.local_folder.isVisible() and dialog.supabase_group.isEnabled()
+    dialog.storage_backend.setCurrentIndex(dialog.storage_backend.findData("local"))
+    assert dialog.local_folder.isVisible()
+
+
+def test_a_test_answer_never_pushes_the_form_down(qtbot: Any, executor: Any, tasks: Any) -> None:
+    dialog = make_dialog(qtbot, executor, tasks)
+    dialog.show()
+    dialog.tabs.setCurrentIndex(1)
+    below = dialog.upload_concurrency
+    before = below.mapTo(dialog, below.rect().topLeft())
+    long_answer = (
+        "Cannot reach Supabase Storage — check your internet connection and the Supabase URL in Settings. " * 2
+    )
+    dialog.storage_test.show_result(CheckResult(False, long_answer))
+    qtbot.waitUntil(lambda: dialog.storage_test.result.text() != "")
+    assert below.mapTo(dialog, below.rect().topLeft()) == before
+    assert dialog.storage_test.result.toolTip() == long_answer  # all of it, where it is cut
 
 
 def test_saving_writes_the_file_and_puts_keys_in_the_keyring(qtbot: Any, executor: Any, tasks: Any) -> None:
     backend = MemoryKeyring()
     secrets = SecretStore(backend)
     dialog = make_dialog(qtbot, executor, tasks, secrets)
-    assert "the system keyring" in dialog.openai_key.where.text()
+    assert "the system keyring" in dialog.keys_note.text()
     dialog.text_provider.setCurrentIndex(dialog.text_provider.findData("openai"))
     dialog.openai_url.setText("http://127.0.0.1:11434/v1")
     dialog.openai_model.setText("llama3.2")

@@ -67,10 +67,22 @@ def combo(choices: list[tuple[str, str]], current: str) -> QComboBox:
     return box
 
 
-class KeyField(QWidget):
-    """A masked key with a Show toggle, and a line saying where the key is kept."""
+def keys_note(secrets: SecretStore) -> tuple[str, bool]:
+    """Where keys and passwords are kept, said once for the whole dialog; True when they do not last."""
+    if secrets.persistent:
+        return f"Keys and passwords are kept in {secrets.where}, never in the settings file.", False
+    names = ", ".join(ENV_NAMES.values())
+    return (
+        "No system keyring on this computer: keys and passwords are kept only until Storyforge quits. "
+        f"To keep one, set it in the environment ({names}).",
+        True,
+    )
 
-    def __init__(self, value: str, secrets: SecretStore, env_name: str) -> None:
+
+class KeyField(QWidget):
+    """A masked key with a Show toggle."""
+
+    def __init__(self, value: str) -> None:
         super().__init__()
         self.edit = QLineEdit(value)
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -82,16 +94,6 @@ class KeyField(QWidget):
             lambda shown: self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
         )
         self.edit.addAction(self.show_action, QLineEdit.ActionPosition.TrailingPosition)
-        if secrets.persistent:
-            where = f"Kept in {secrets.where}, never in the settings file."
-        else:
-            where = (
-                "No system keyring on this computer: the key is kept only until Storyforge quits.\n"
-                f"To keep it, set {env_name} in the environment."
-            )
-        self.where = small_label(where, "keyHome")
-        self.where.setWordWrap(False)  # explicit lines: a wrapped label in a form row leaves odd gaps
-        self.where.setProperty("warning", not secrets.persistent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
@@ -188,8 +190,6 @@ def _form() -> QFormLayout:
 def _row(form: QFormLayout, label: str, field: QWidget) -> None:
     form.addRow(label, field)
     field.setAccessibleName(plain(label))
-    if isinstance(field, KeyField):
-        form.addRow("", field.where)  # a row of its own, so the wrapped text gets its full height
 
 
 def _checked_row(form: QFormLayout, label: str, field: QWidget) -> QLabel:
@@ -205,8 +205,6 @@ def _checked_row(form: QFormLayout, label: str, field: QWidget) -> QLabel:
     column.addWidget(reason)
     form.addRow(label, holder)
     field.setAccessibleName(plain(label))
-    if isinstance(field, KeyField):
-        form.addRow("", field.where)
     return reason
 
 
@@ -237,6 +235,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._writing_tab(), "&Writing")
         self.tabs.addTab(self._storage_tab(), "St&orage")
         self.tabs.addTab(self._database_tab(), "&Database")
+        note, warning = keys_note(secrets)
+        self.keys_note = small_label(note, "keyHome")
+        self.keys_note.setWordWrap(True)
+        self.keys_note.setProperty("warning", warning)
         self.error = small_label("", "fieldError")
         self.save_button = button("Save", primary=True, tooltip="Keep these settings")
         self.cancel_button = button("Cancel", tooltip="Close without saving (Esc)")
@@ -250,6 +252,7 @@ class SettingsDialog(QDialog):
         layout.setContentsMargins(18, 18, 18, 14)
         layout.setSpacing(12)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.keys_note)  # once for every key on every tab
         layout.addLayout(buttons)
         self._update_enabled()
         for name, edit in self._edits().items():
@@ -267,7 +270,7 @@ class SettingsDialog(QDialog):
         self.openai_url.setPlaceholderText("https://api.openai.com/v1 — or http://127.0.0.1:11434/v1 for Ollama")
         self.openai_model = QLineEdit(s.openai_model)
         self.openai_image_model = QLineEdit(s.openai_image_model)
-        self.openai_key = KeyField(s.openai_api_key.get_secret_value(), self._secrets, ENV_NAMES["openai_api_key"])
+        self.openai_key = KeyField(s.openai_api_key.get_secret_value())
         self.a1111_url = QLineEdit(s.a1111_url)
         self.image_concurrency = QSpinBox()
         self.image_concurrency.setRange(1, 16)
@@ -305,7 +308,7 @@ class SettingsDialog(QDialog):
         self.local_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.supabase_url = QLineEdit(s.supabase_url)
         self.supabase_url.setPlaceholderText("https://your-project.supabase.co")
-        self.supabase_key = KeyField(s.supabase_key.get_secret_value(), self._secrets, ENV_NAMES["supabase_key"])
+        self.supabase_key = KeyField(s.supabase_key.get_secret_value())
         self.supabase_bucket = QLineEdit(s.supabase_bucket)
         self.supabase_public = QCheckBox("Public bucket (anyone with the link can see the images)")
         self.supabase_public.setAccessibleName(self.supabase_public.text())
@@ -320,9 +323,9 @@ class SettingsDialog(QDialog):
         self.upload_concurrency.setSuffix(" at a time")
         self.storage_test = CheckRow("Test storage")
 
-        where = _form()
+        where = self._storage_form = _form()
         _row(where, "Keep images in:", self.storage_backend)
-        where.addRow("Local folder:", self.local_folder)
+        where.addRow("Local folder:", self.local_folder)  # shown only while the local folder is chosen
         where.addRow("", self.storage_test)
         _row(where, "Uploads:", self.upload_concurrency)
         self.supabase_group = QGroupBox("Supabase Storage")
@@ -354,9 +357,7 @@ class SettingsDialog(QDialog):
             "Certificates (*.crt *.pem *.cer);;All files (*)",
             "None: the system's certificates",
         )
-        self.database_password = KeyField(
-            s.database_password.get_secret_value(), self._secrets, ENV_NAMES["database_password"]
-        )
+        self.database_password = KeyField(s.database_password.get_secret_value())
         self.database_test = CheckRow("Test database", lines=3)
         note = small_label("A change of database takes effect the next time Storyforge starts.", "muted")
         form = _form()
@@ -397,6 +398,7 @@ class SettingsDialog(QDialog):
         self.openai_group.setEnabled(uses_openai)
         self.a1111_group.setEnabled(self.image_provider.currentData() == "a1111")
         supabase = self.storage_backend.currentData() == "supabase"
+        self._storage_form.setRowVisible(self.local_folder, not supabase)
         self.supabase_group.setEnabled(supabase)
         self.signed_url_hours.setEnabled(supabase and not self.supabase_public.isChecked())
         remote = self.database_kind.currentData() == "url"
