@@ -42,7 +42,7 @@ class AboutDialog(QDialog):
         icon = QLabel()
         icon.setPixmap(app_icon().pixmap(64, 64))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        heading = QLabel(f"Storyforge {facts.version}")
+        heading = QLabel("Storyforge")
         heading.setObjectName("aboutHeading")
         font = heading.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
@@ -52,16 +52,16 @@ class AboutDialog(QDialog):
 
         facts_form = QFormLayout()
         facts_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        facts_form.setVerticalSpacing(6)
         self.fields: dict[str, QLabel] = {}
         for name, value in (
             ("Version", facts.version),
-            ("Database", facts.database),
-            ("Storage", facts.storage),
+            ("Database", _capitalised(facts.database)),
+            ("Storage", _capitalised(facts.storage)),
             ("Data folder", str(facts.data_folder)),
             ("Log folder", str(facts.log_folder)),
         ):
-            field = QLabel(value)
-            field.setWordWrap(True)
+            field = QLabel(value)  # one line each: the dialog grows to a long path instead of wrapping it
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to paste into a report
             field.setAccessibleName(name)
             facts_form.addRow(f"{name}:", field)
@@ -74,10 +74,12 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
         text = QVBoxLayout()
+        text.setSpacing(2)
         text.addWidget(heading)
         text.addWidget(tagline)
-        text.addSpacing(8)
+        text.addSpacing(12)
         text.addLayout(facts_form)
+        text.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(icon)
         top.addSpacing(12)
@@ -86,3 +88,8 @@ class AboutDialog(QDialog):
         layout.addLayout(top)
         layout.addSpacing(8)
         layout.addWidget(buttons)
+
+
+def _capitalised(words: str) -> str:
+    """A value at the start of its row: "embedded PostgreSQL in …" reads as "Embedded PostgreSQL in …"."""
+    return words[:1].upper() + words[1:]

@@ -494,7 +494,7 @@ class MainWindow(QMainWindow):
         if settings.uses_embedded_database:
             database += f" in {settings.postgres_dir}"
         storage = self._session.uploads.storage_label if self._session is not None else "starting…"
-        facts = AboutFacts(__version__, database, storage[:1].upper() + storage[1:], settings.data_dir, log_dir())
+        facts = AboutFacts(__version__, database, storage, settings.data_dir, log_dir())
         dialog = AboutDialog(facts, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
