@@ -111,7 +111,7 @@ class Comparison:
     def line(self, bench: str) -> str:
         rule = f"target {'≥' if self.at_least else '≤'} {self.target:.2f}"
         if self.slack:
-            rule += f": {self.baseline} + {self.slack:g} ms"
+            rule += f": {self.baseline} {'+' if self.slack > 0 else '-'} {abs(self.slack):g} ms"
         if self.faster:
             rule = f"{self.baseline}/{self.figure}, {rule}"
         return (
