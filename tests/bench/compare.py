@@ -10,6 +10,7 @@ as much as our code. Each judged figure is compared with a baseline measured in 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass
 
@@ -98,11 +99,12 @@ class Comparison:
 
     @property
     def ratio(self) -> float:
-        return self.base / self.value if self.faster else self.value / self.base
+        over, under = (self.base, self.value) if self.faster else (self.value, self.base)
+        return over / under if under else (0.0 if over == 0 else math.inf)
 
     @property
     def target(self) -> float:
-        return self.factor + self.slack / self.base
+        return self.factor + (self.slack / self.base if self.base else 0.0)
 
     @property
     def passed(self) -> bool:
