@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -99,9 +98,8 @@ def test_a_failed_generation_is_retried_then_reported(run: Run, a1111_server: Fa
 
 def test_a_slow_server_times_out_in_plain_words(run: Run, a1111_server: FakeA1111Server) -> None:
     a1111_server.fail_next(TXT2IMG, Fault(200, delay=5.0, kind="slow"))
-    started = time.monotonic()
     error = failure(run, provider_for(a1111_server, timeout=0.3))
-    assert isinstance(error, ProviderTimeout) and time.monotonic() - started < 3
+    assert isinstance(error, ProviderTimeout)  # the server answers after 5 s: it was not waited for
     assert f"The image server at {a1111_server.url[7:]} did not answer within 0.3 s" in str(error)
 
 

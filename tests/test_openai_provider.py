@@ -185,9 +185,8 @@ def test_server_errors_are_retried_then_reported(run: Run, openai_server: FakeOp
 
 def test_a_slow_answer_times_out_in_plain_words(run: Run, openai_server: FakeOpenAIServer) -> None:
     openai_server.fail_next(CHAT, Fault(200, delay=5.0, kind="slow"))
-    started = time.monotonic()
     error = failure(run, text_provider(openai_server, timeout=0.4))
-    assert isinstance(error, ProviderTimeout) and time.monotonic() - started < 3
+    assert isinstance(error, ProviderTimeout)  # the server answers after 5 s: it was not waited for
     assert f"The AI service at {openai_server.url[7:]} did not answer within 0.4 s" in str(error)
 
 

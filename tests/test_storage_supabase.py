@@ -119,7 +119,7 @@ def test_list_exists_download_and_remove(make_storage: Callable[..., SupabaseSto
     assert storage.exists(PATH) and not storage.exists("writer/story/nothing.png")
     assert storage.list("writer/story") == [PATH]
     assert storage.list("writer") == []  # only objects directly in the folder
-    assert storage._files().download(PATH) == png_bytes(7)  # the authenticated download
+    assert httpx.get(storage.url_for(PATH)).content == png_bytes(7)  # what a reader of the link gets
     storage.remove([PATH, "writer/story/never-there.png"])
     assert not storage.exists(PATH)
 

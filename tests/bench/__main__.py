@@ -1,4 +1,5 @@
-"""`make bench`: run every tests/bench/bench_*.py module's `main()`; each prints its own `bench <name>: …` line.
+"""`make bench`: run every tests/bench/bench_*.py module's `main()`; each prints its own `bench <name>: …` lines
+(one per figure judged against its same-run baseline, see tests.bench.compare), then one summary line.
 
 `python -m tests.bench pipeline uploads` runs only those.
 """
@@ -18,15 +19,21 @@ def main(selected: list[str]) -> int:
         for info in pkgutil.iter_modules(package.__path__)
         if info.name.startswith("bench_")
     )
-    failures = 0
+    ran, failed = [], []
     for name in names:
         if selected and name not in selected:
             continue
         module = importlib.import_module(f"tests.bench.bench_{name}")
-        failures += int(bool(module.main()))
-    if not names:
-        print("bench: no benchmarks yet")
-    return 1 if failures else 0
+        ran.append(name)
+        if module.main():
+            failed.append(name)
+    if not ran:
+        print("bench: no benchmarks ran")
+    elif failed:
+        print(f"bench: {len(failed)} of {len(ran)} FAILED: {', '.join(failed)}")
+    else:
+        print(f"bench: all {len(ran)} ok ({', '.join(ran)})")
+    return 1 if failed else 0
 
 
 sys.exit(main(sys.argv[1:]))

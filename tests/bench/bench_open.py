@@ -3,8 +3,11 @@
 The real window (offscreen) on a real PostgreSQL, as in the window bench: a 1-scene and a 40-scene story are
 written by the offline generator (no delay), then, three times each, the writer goes to the short story and opens
 the long one. A precise 5 ms QTimer records the gaps between its ticks from the click until every card is shown.
-Side by side: opening the short story the same way (`short_max_gap_ms`), the cost of opening any story at all.
-Pass: max_gap_ms ≤ 33 (two frames at 60 Hz) for the long story.
+The baseline, in the same run and alternating with it: opening the short story the same way (`short_max_gap_ms`),
+what opening any story at all holds the loop for on this machine at this moment (about one 5 ms tick idle).
+Pass, on the ratio only: the long story's longest gap ≤ 4× the short story's. The cards are built a few at a time,
+so forty scenes must not hold the loop much longer than one; 4× keeps the old level of two 60 Hz frames on an
+idle machine, and a busy machine stretches both sides alike.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from desktop.models import Story
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.ui.window.main_window import MainWindow
-from tests.bench.bench_pipeline import LoopLag
 from tests.bench.bench_window import bench_settings, run_with_window, write_story
+from tests.bench.compare import Comparison, LoopLag, report
 
 SCENES = 40
 ROUNDS = 3
-TARGET_MAX_GAP_MS = 33.0
+MAX_GAP_FACTOR = 4.0
 
 
 def _shows(window: MainWindow, story: Story) -> bool:
@@ -74,14 +77,14 @@ async def _measure(folder: Path, dsn: str) -> dict[str, float]:
 
 def main() -> int:
     figures = run_with_window(_measure)
-    passed = figures["max_gap_ms"] <= TARGET_MAX_GAP_MS
-    print(
-        f"bench open_long_story: max_gap_ms={figures['max_gap_ms']:.1f} "
-        f"short_max_gap_ms={figures['short_max_gap_ms']:.1f} all_cards_ms={figures['all_cards_ms']:.0f} "
-        f"scenes={SCENES} rounds={ROUNDS} cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f} "
-        f"{'ok' if passed else 'FAILED'}"
+    comparison = Comparison(
+        "max_gap_ms", figures["max_gap_ms"], "short_max_gap_ms", figures["short_max_gap_ms"], MAX_GAP_FACTOR
     )
-    return 0 if passed else 1
+    context = (
+        f"all_cards_ms={figures['all_cards_ms']:.0f} scenes={SCENES} rounds={ROUNDS} "
+        f"cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f}"
+    )
+    return report("open_long_story", [comparison], context)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,17 @@
 
 The loopback Storage server runs in its own process (so it does not share our GIL); the database is
 STORYFORGE_DATABASE_URL when set, otherwise an embedded PostgreSQL removed afterwards; the loop is the app's
-(qasync, started as desktop.app starts it) with a 5 ms timer on it that records its largest gap between ticks
-throughout our uploads.
+(qasync, started as desktop.app starts it) with the benches' precise 5 ms timer on it (tests.bench.compare) that
+records the gaps between its ticks throughout our uploads.
 
 - ours_mb_s: the UploadManager draining an outbox that holds all 100 images — claim, send through supabase-py,
   signed URL, record — from `start()` until every row is `uploaded`.
 - end_to_end_mb_s: the same with the images handed over while the queue runs, so hashing each image and writing
   its outbox row count too (reported, not judged).
 - raw_mb_s: a plain ThreadPoolExecutor of the same concurrency and thread priority (background, as ours) posting
-  the same files with one httpx.Client, with the same timer on the loop; raw_max_gap_ms is its largest gap: what
-  this machine allows at best.
-Pass: ratio_to_raw = ours / raw ≥ 0.8 and max_gap_ms ≤ 16.
+  the same files with one httpx.Client, with the same timer on the loop; its gaps (`raw_*`) are what this machine
+  allows the loop at best while that much data moves.
+Pass, on ratios only: ours_mb_s ≥ 0.8× raw_mb_s; the loop's p99 gap ≤ raw p99 + 2 ms and its longest gap ≤ 2× raw's.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from desktop.qt.executor import QThreadPoolExecutor, lower_current_thread_priori
 from desktop.qt.loop import EventLoop
 from desktop.services.upload_manager import UploadManager
 from tests.bench.bench_pipeline import with_database
+from tests.bench.compare import Comparison, LoopLag, gap_comparisons, report
 
 IMAGES = 100
 IMAGE_BYTES = 1 << 20
@@ -55,8 +56,6 @@ ROUNDS = 3
 BUCKET = "bench-images"
 KEY = "bench.service.key"
 MIN_RATIO = 0.8
-MAX_GAP_MS = 16.0
-TICK_S = 0.005
 
 
 def _make_images(folder: Path) -> list[Path]:
@@ -88,30 +87,6 @@ def _raw_upload_seconds(url: str, images: list[Path], round_number: int) -> floa
         with ThreadPoolExecutor(max_workers=CONCURRENCY, initializer=lower_current_thread_priority) as pool:
             list(pool.map(send, images))
         return time.perf_counter() - started
-
-
-class Heartbeat:
-    """A task due every 5 ms on the loop; `max_gap_ms` is the longest time between two of its ticks."""
-
-    def __init__(self) -> None:
-        self.max_gap_ms = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _beat(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(TICK_S)
-            now = time.perf_counter()
-            self.max_gap_ms = max(self.max_gap_ms, (now - last) * 1000)
-            last = now
-
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._beat())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
 
 async def _new_stories(
@@ -164,7 +139,7 @@ async def _ours(settings: Settings, pool: asyncpg.Pool, executor: QThreadPoolExe
         await _check(manager)  # the client (supabase-py's import) and the bucket check: once per session
     # The stories and scenes exist before the images do (the StoryService wrote them): not ours to time.
     books, more_books = await _new_stories(stories, scenes, images), await _new_stories(stories, scenes, images)
-    heartbeat = Heartbeat()
+    heartbeat = LoopLag()
     heartbeat.start()
     # 1. The outbox holds every image (written while the app was closed, or offline); the queue starts.
     await _enqueue(draining, books)
@@ -181,7 +156,7 @@ async def _ours(settings: Settings, pool: asyncpg.Pool, executor: QThreadPoolExe
     end_to_end = time.perf_counter() - started
     await arriving.shutdown()
     await heartbeat.stop()
-    return Round(drain, end_to_end, heartbeat.max_gap_ms)
+    return Round(drain, end_to_end, heartbeat.gaps)
 
 
 async def _check(manager: UploadManager) -> None:
@@ -194,10 +169,19 @@ async def _check(manager: UploadManager) -> None:
 class Round:
     drain_s: float
     end_to_end_s: float
-    max_gap_ms: float
+    gaps: list[float]
 
 
-async def _measure(folder: Path, dsn: str, url: str) -> dict[str, float]:
+@dataclass(frozen=True)
+class Figures:
+    ours_mb_s: float
+    raw_mb_s: float
+    end_to_end_mb_s: float
+    gaps: list[float]
+    raw_gaps: list[float]
+
+
+async def _measure(folder: Path, dsn: str, url: str) -> Figures:
     executor = QThreadPoolExecutor(max_workers=CONCURRENCY + 1, background=True)  # as the Runtime makes it
     pool = await open_pool(dsn)
     settings = Settings(
@@ -212,30 +196,30 @@ async def _measure(folder: Path, dsn: str, url: str) -> dict[str, float]:
     )
     try:
         images = await asyncio.wrap_future(executor.submit(_make_images, folder / "cache"))
-        raw_times, raw_gaps, rounds = [], [], []
+        raw_times: list[float] = []
+        raw_gaps: list[float] = []
+        rounds: list[Round] = []
         with ThreadPoolExecutor(max_workers=1) as baseline:
             for round_number in range(ROUNDS):
                 # The baseline runs off the loop with the same timer ticking: its gaps are this machine's floor.
-                heartbeat = Heartbeat()
+                heartbeat = LoopLag()
                 heartbeat.start()
                 raw = baseline.submit(_raw_upload_seconds, url, images, round_number)
                 raw_times.append(await asyncio.wrap_future(raw))
                 await heartbeat.stop()
-                raw_gaps.append(heartbeat.max_gap_ms)
+                raw_gaps += heartbeat.gaps
                 rounds.append(await _ours(settings, pool, executor, images))
     finally:
         await pool.close()
         executor.shutdown(wait=True, cancel_futures=True, timeout=10)
     megabytes = IMAGES * IMAGE_BYTES / 1e6
-    ours, raw = megabytes / min(r.drain_s for r in rounds), megabytes / min(raw_times)
-    return {
-        "ours_mb_s": ours,
-        "raw_mb_s": raw,
-        "ratio_to_raw": ours / raw,
-        "max_gap_ms": max(r.max_gap_ms for r in rounds),
-        "raw_max_gap_ms": max(raw_gaps),
-        "end_to_end_mb_s": megabytes / min(r.end_to_end_s for r in rounds),
-    }
+    return Figures(
+        ours_mb_s=megabytes / min(r.drain_s for r in rounds),
+        raw_mb_s=megabytes / min(raw_times),
+        end_to_end_mb_s=megabytes / min(r.end_to_end_s for r in rounds),
+        gaps=[gap for r in rounds for gap in r.gaps],
+        raw_gaps=raw_gaps,
+    )
 
 
 def main() -> int:
@@ -259,16 +243,15 @@ def main() -> int:
         if server.stdin is not None:
             server.stdin.close()
         server.wait(timeout=10)
-    passed = figures["ratio_to_raw"] >= MIN_RATIO and figures["max_gap_ms"] <= MAX_GAP_MS
-    # Loop gaps track how busy the machine is: the load says what the figures were measured against.
-    load = os.getloadavg()[0]
-    print(
-        "bench uploads: "
-        + " ".join(f"{name}={value:.2f}" for name, value in figures.items())
-        + f" images={IMAGES} image_mb=1 concurrency={CONCURRENCY} cpus={os.cpu_count()} load1={load:.2f}"
-        + f" {'ok' if passed else 'FAILED'}"
+    comparisons = [
+        Comparison("ours_mb_s", figures.ours_mb_s, "raw_mb_s", figures.raw_mb_s, MIN_RATIO, at_least=True),
+        *gap_comparisons(figures.gaps, figures.raw_gaps, "raw"),
+    ]
+    context = (
+        f"end_to_end_mb_s={figures.end_to_end_mb_s:.0f} ticks={len(figures.gaps)} raw_ticks={len(figures.raw_gaps)} "
+        f"images={IMAGES} image_mb=1 concurrency={CONCURRENCY} cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f}"
     )
-    return 0 if passed else 1
+    return report("uploads", comparisons, context)
 
 
 if __name__ == "__main__":

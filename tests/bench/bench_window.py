@@ -5,12 +5,12 @@ otherwise an embedded one in a temp folder, its cluster removed afterwards), the
 small delay and painting real images, the local storage backend, thumbnails scaled off-thread into the scene
 cards. A 12-scene story is started as Generate starts it; the story view follows it until every scene is written,
 painted, uploaded and its thumbnail shown. Through that run a precise 5 ms QTimer on the loop records the gaps
-between its ticks (as `loop_lag` in the pipeline bench does).
-Pass: max_gap_ms ≤ 16 (one frame at 60 Hz) and p99_gap_ms ≤ 8.
+between its ticks (as in the pipeline bench).
 
-Side by side, in the same run and just before: the same story with the window hidden (`hidden_*`), its widgets
+The baseline, in the same run and just before: the same story with the window hidden (`hidden_*`), its widgets
 fed by the same signals but never laid out or painted. That is the loop's floor on this machine at this moment;
 the difference is what showing the window costs.
+Pass, on the comparison only: p99 gap ≤ hidden p99 + 2 ms, longest gap ≤ 2× hidden's (see tests.bench.compare).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,11 +42,11 @@ from desktop.qt.messages import route_qt_messages_to_log
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.ui.window.main_window import MainWindow
-from tests.bench.bench_pipeline import TICK_S, LoopLag, percentile, with_database
+from tests.bench.bench_pipeline import with_database
+from tests.bench.compare import TICK_S, LoopLag, gap_comparisons, report
 
 SCENES = 12
 DELAY_S = 0.25  # the offline generator streams each scene's text over this long, and waits this long per image
-TARGETS = {"max_gap_ms": 16.0, "p99_gap_ms": 8.0}
 T = TypeVar("T")
 PROMPT = "Mira, a lighthouse keeper in the village of Harrow, finds a brass key in the belly of a fish."
 
@@ -88,7 +89,17 @@ def bench_settings(folder: Path, dsn: str, delay_s: float) -> Settings:
     )
 
 
-async def _measure(folder: Path, dsn: str) -> dict[str, float]:
+@dataclass(frozen=True)
+class Figures:
+    gaps: list[float]
+    hidden_gaps: list[float]
+    story_s: float
+    gui_cpu_s: float
+    hidden_story_s: float
+    hidden_gui_cpu_s: float
+
+
+async def _measure(folder: Path, dsn: str) -> Figures:
     runtime = Runtime(bench_settings(folder, dsn, DELAY_S), SecretStore())
     window = MainWindow(runtime)
     window.show()
@@ -97,25 +108,15 @@ async def _measure(folder: Path, dsn: str) -> dict[str, float]:
             raise RuntimeError(runtime.database_error)
         await write_story(window, runtime, "Warming up", 2)  # first queries, font, first paint, first thumbnail
         window.hide()  # the baseline: the same story, its widgets fed but never laid out or painted
-        hidden_gaps, _, _ = await _timed_story(window, runtime, "The Key in the Fish (hidden)")
+        hidden = await _timed_story(window, runtime, "The Key in the Fish (hidden)")
         await _shown(window)
-        gaps, story_s, gui_cpu_s = await _timed_story(window, runtime, "The Key in the Fish")
+        shown = await _timed_story(window, runtime, "The Key in the Fish")
     finally:
         window.shutdown()
         await runtime.shutdown()
         window.hide()
         window.deleteLater()
-    return {
-        "max_gap_ms": max(gaps),
-        "p99_gap_ms": percentile(gaps, 0.99),
-        "mean_gap_ms": statistics.fmean(gaps),
-        "late_ticks": float(sum(1 for gap in gaps if gap > TARGETS["max_gap_ms"])),
-        "ticks": float(len(gaps)),
-        "story_s": story_s,
-        "gui_cpu_s": gui_cpu_s,
-        "hidden_max_gap_ms": max(hidden_gaps),
-        "hidden_p99_gap_ms": percentile(hidden_gaps, 0.99),
-    }
+    return Figures(shown[0], hidden[0], shown[1], shown[2], hidden[1], hidden[2])
 
 
 class _FirstPaint(QObject):
@@ -169,17 +170,14 @@ def run_with_window(measure: Callable[[Path, str], Awaitable[T]]) -> T:
 
 def main() -> int:
     figures = run_with_window(_measure)
-    passed = all(figures[name] <= target for name, target in TARGETS.items())
-    print(
-        f"bench window_lag: max_gap_ms={figures['max_gap_ms']:.1f} p99_gap_ms={figures['p99_gap_ms']:.1f} "
-        f"mean_gap_ms={figures['mean_gap_ms']:.2f} late_ticks={figures['late_ticks']:.0f} "
-        f"ticks={figures['ticks']:.0f} tick_ms={TICK_S * 1000:.0f} story_s={figures['story_s']:.2f} "
-        f"gui_cpu_s={figures['gui_cpu_s']:.2f} "
-        f"hidden_max_gap_ms={figures['hidden_max_gap_ms']:.1f} hidden_p99_gap_ms={figures['hidden_p99_gap_ms']:.1f} "
-        f"scenes={SCENES} delay_s={DELAY_S} cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f} "
-        f"{'ok' if passed else 'FAILED'}"
+    context = (
+        f"ticks={len(figures.gaps)} hidden_ticks={len(figures.hidden_gaps)} tick_ms={TICK_S * 1000:.0f} "
+        f"mean_gap_ms={statistics.fmean(figures.gaps):.2f} story_s={figures.story_s:.2f} "
+        f"hidden_story_s={figures.hidden_story_s:.2f} gui_cpu_s={figures.gui_cpu_s:.2f} "
+        f"hidden_gui_cpu_s={figures.hidden_gui_cpu_s:.2f} scenes={SCENES} delay_s={DELAY_S} "
+        f"cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f}"
     )
-    return 0 if passed else 1
+    return report("window", gap_comparisons(figures.gaps, figures.hidden_gaps, "hidden"), context)
 
 
 if __name__ == "__main__":
