@@ -233,7 +233,7 @@ class Scene(Timestamped):
     edited_at: UtcDatetime | None = None  # the writer's last change to the text; None while it is generated
     # Moved by the database on each change of the title or text (migration 007): an edit names the one it started from.
     revision: int = Field(default=0, ge=0)
-    # The title and image prompt its image was painted from (None: no image yet; migration 010).
+    # The title and image prompt its image was painted from (None: no image yet; migration 009).
     painted_title: str | None = None
     painted_prompt: str | None = None
 
