@@ -147,7 +147,7 @@ class UploadQueue:
 
     @property
     def is_running(self) -> bool:
-        """Started and not stopped, even while a failed dispatcher waits for `wake()` to start it again."""
+        """Started and not stopped, even while a failed dispatcher waits for `resume()` to start it again."""
         return not self._stopping
 
     def busy_with(self, story_id: uuid.UUID | None) -> bool:
