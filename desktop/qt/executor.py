@@ -1,7 +1,7 @@
-"""A concurrent.futures.Executor over a dedicated QThreadPool that reports back through Qt signals.
+"""A concurrent.futures.Executor over a dedicated QThreadPool: a coroutine awaits its futures.
 
-`loop.run_in_executor(executor, fn)` and `asyncio.wrap_future(executor.submit(fn))` both work; the signals
-object lives on the GUI thread, so worker emits arrive there as queued calls.
+`loop.run_in_executor(executor, fn)` and `asyncio.wrap_future(executor.submit(fn))` both work; either way the result
+reaches the loop through `call_soon_threadsafe`, which qasync delivers as a queued Qt signal.
 
 A background executor's threads run at a lower scheduling priority than the GUI thread: on a busy machine, upload
 threads at the same priority keep the loop off the CPU for whole scheduler slices at a time.
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, ParamSpec, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QRunnable, QThread, QThreadPool
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,6 @@ def lower_current_thread_priority() -> None:
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class JobSignals(QObject):
-    """Workers report a job's progress here: (key, done, total)."""
-
-    progress = Signal(object, int, int)
 
 
 class _Job:
@@ -123,7 +117,6 @@ class QThreadPoolExecutor(Executor):
         self.background = background
         if background:
             self._pool.setThreadPriority(QThread.Priority.LowPriority)  # Windows and macOS honour this
-        self.signals = JobSignals()
         # Re-entrant: a receiver connected directly (same thread) may submit from inside an emit.
         self._lock = threading.RLock()
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -147,12 +140,6 @@ class QThreadPoolExecutor(Executor):
         for runner in runners:
             self._pool.start(runner)
 
-    @property
-    def pending(self) -> int:
-        """Jobs queued or running."""
-        with self._lock:
-            return len(self._jobs)
-
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future: Future[T] = Future()
         job = _Job(self, future, lambda: fn(*args, **kwargs))
@@ -170,15 +157,6 @@ class QThreadPoolExecutor(Executor):
         if runner is not None:
             self._pool.start(runner)
         return future
-
-    def report_progress(self, key: object, done: int, total: int) -> None:
-        """Callable from a worker: emits `progress` on the GUI thread."""
-        # Checked and emitted under the lock, so nothing is emitted once shutdown() has begun: by then the
-        # receivers may be on their way to deletion.
-        with self._lock:
-            if self._closed:
-                return
-            self.signals.progress.emit(key, done, total)
 
     def _runner_waits(self, runner: _Runner) -> bool:
         """A runner finished a job: False when it should stop (the limit shrank), else it waits for the next one."""
@@ -217,9 +195,10 @@ class QThreadPoolExecutor(Executor):
                         self._jobs.discard(job)
             for _ in self._runners:
                 self._queue.put(None)  # one stop for each runner, after the jobs still queued
-        if not wait:
-            self.finished_in_time = self.pending == 0
-            return
-        self.finished_in_time = bool(self._pool.waitForDone(-1 if timeout is None else int(timeout * 1000)))
-        if not self.finished_in_time:
-            log.warning("%d worker job(s) still running at shutdown", self.pending)
+        if wait:
+            self._pool.waitForDone(-1 if timeout is None else int(timeout * 1000))
+        with self._lock:
+            left = len(self._jobs)
+        self.finished_in_time = left == 0
+        if wait and left:
+            log.warning("%d worker job(s) still running at shutdown", left)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The app's short blocking calls: painting offline, checking and writing images, hashing, signing links, saving
+# settings. Uploads have a pool of their own (the UploadQueue's), so this one's size does not follow theirs.
+WORKERS = 4
+
 
 @dataclass(frozen=True)
 class SettingsChange:
@@ -47,7 +51,7 @@ class Runtime(QObject):
         super().__init__(parent)
         self.settings = settings
         self.secrets = secrets
-        self.executor = QThreadPoolExecutor(max_workers=settings.upload_concurrency + 1, background=True)
+        self.executor = QThreadPoolExecutor(max_workers=WORKERS, background=True)
         # The embedded server inherits the priority of the thread that starts it: not a background one.
         self._database_executor = QThreadPoolExecutor(max_workers=1, name="storyforge-database")
         self.tasks = TaskRunner(self)
@@ -82,6 +86,7 @@ class Runtime(QObject):
             address=address,
             pool=pool,
             executor=self.executor,
+            tasks=self.tasks,
             restart_database=self._restart_embedded,
             parent=self,
         )
@@ -97,7 +102,6 @@ class Runtime(QObject):
 
         before, self.settings = self.settings, settings
         SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
-        self.executor.set_max_workers(settings.upload_concurrency + 1)
         local_only = 0
         if self.session is not None:
             self.session.stories.reconfigure(settings)

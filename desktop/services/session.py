@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject
 from desktop.config import Settings
 from desktop.db.address import DatabaseAddress
 from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.live_changes import LiveChanges
 from desktop.services.story_service import StoryService
@@ -41,11 +42,12 @@ class Session:
         address: DatabaseAddress,
         pool: asyncpg.Pool,
         executor: QThreadPoolExecutor,
+        tasks: TaskRunner,
         restart_database: Callable[[], Awaitable[None]],
         parent: QObject,
     ) -> Session:
         story_rows, scene_rows = StoryRepository(pool), SceneRepository(pool)
-        uploads = UploadManager(settings=settings, pool=pool, executor=executor, parent=parent)
+        uploads = UploadManager(settings=settings, pool=pool, executor=executor, tasks=tasks, parent=parent)
         stories = StoryService(
             settings=settings, stories=story_rows, scenes=scene_rows, executor=executor, uploads=uploads, parent=parent
         )

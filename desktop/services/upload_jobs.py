@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop.models import Upload
-from desktop.qt.executor import QThreadPoolExecutor
 from desktop.retry import RetryPolicy
 from desktop.storage import StorageBackend, UploadCancelled
 
@@ -20,20 +18,13 @@ PROGRESS_INTERVAL_S = 0.1
 UPLOAD_RETRY = RetryPolicy(attempts=6, first_delay=2.0, max_delay=300.0, jitter=0.5)
 
 
-@dataclass(frozen=True)
-class ProgressKey:
-    """Tags this manager's progress reports among everything else that runs on the shared executor."""
-
-    upload_id: uuid.UUID
-
-
 class Transfer:
     """One upload on a worker thread. `stop()` (from any thread) ends it at the next chunk it sends."""
 
-    def __init__(self, backend: StorageBackend, upload: Upload, executor: QThreadPoolExecutor) -> None:
+    def __init__(self, backend: StorageBackend, upload: Upload, report: Callable[[int, int], None]) -> None:
         self.backend = backend
         self.upload = upload
-        self._executor = executor
+        self._report = report  # (bytes sent, bytes total), called on the worker thread
         self._stopped = threading.Event()
         self._last_report = time.monotonic()  # a transfer quicker than the interval reports nothing
 
@@ -68,4 +59,4 @@ class Transfer:
         now = time.monotonic()
         if done < total and now - self._last_report >= PROGRESS_INTERVAL_S:
             self._last_report = now
-            self._executor.report_progress(ProgressKey(self.upload.id), done, total)
+            self._report(done, total)

@@ -1,7 +1,7 @@
 """UploadManager: the outbox, run on the executor, with automatic and manual retry.
 
 Every image has a row in `uploads` before anything is sent, and its local file stays. The UploadQueue claims due
-rows (at most `upload_concurrency` at a time), sends each through the StorageBackend on a worker thread, and writes
+rows, sends each through the StorageBackend on its own pool of `upload_concurrency` threads, and writes
 the result back: uploaded, queued again after a back-off (transient failures), or failed with a reason (permanent
 ones, and transient ones past the retry limit). Only rows of the storage the settings name are worked on
 (`Upload.backend` is "local" or "supabase"); rows of the other one wait until it is chosen again or `retarget`
@@ -30,7 +30,7 @@ from desktop.models import Scene, Story, Upload, UploadStatus, utc_now
 from desktop.qt.aio import SHUTDOWN_GRACE_S, TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.retry import RetryPolicy
-from desktop.services.upload_jobs import UPLOAD_RETRY, ProgressKey
+from desktop.services.upload_jobs import UPLOAD_RETRY
 from desktop.services.upload_queue import UploadQueue
 from desktop.storage import Failure, StorageBackend, build_backend, classify, inspect_image, object_path
 
@@ -54,16 +54,20 @@ class UploadManager(QObject):
         settings: Settings,
         pool: asyncpg.Pool,
         executor: QThreadPoolExecutor,
+        tasks: TaskRunner | None = None,
         parent: QObject | None = None,
         retry: RetryPolicy | None = None,
         shutdown_grace: float | None = None,
     ) -> None:
+        """`executor` runs the short blocking calls (hashing, signing, building the client); transfers get a pool
+        of their own. `tasks` is the runner whose failures the window shows (the Runtime's): the queue's
+        dispatcher and recorder run there, so an engine that stops says so."""
         super().__init__(parent)
         self._settings = settings
         self._executor = executor
         self._repo = UploadRepository(pool)
         self._grace = SHUTDOWN_GRACE_S if shutdown_grace is None else shutdown_grace
-        self._tasks = TaskRunner(self)
+        self._tasks = tasks if tasks is not None else TaskRunner(self)
         self._retry = retry or UPLOAD_RETRY
         self._queue = UploadQueue(self, self._repo, executor, self._tasks, self._retry, settings.upload_concurrency)
         self._change = asyncio.Event()
@@ -75,8 +79,6 @@ class UploadManager(QObject):
         self._backend_lock = asyncio.Lock()
         self._retired: list[StorageBackend] = []
         self._reported_problem = ""
-        executor.signals.progress.connect(self._forward_progress)
-        self._listening = True
 
     @property
     def settings(self) -> Settings:
@@ -117,9 +119,6 @@ class UploadManager(QObject):
         await self._repo.hold_connection()
         for upload in await self._repo.release():
             self.notify(upload)
-        if not self._listening:
-            self._executor.signals.progress.connect(self._forward_progress)
-            self._listening = True
         self._queue.start()
 
     async def shutdown(self) -> None:
@@ -132,9 +131,6 @@ class UploadManager(QObject):
                 backend.close()
             self._retired.clear()
             self._backend = None
-        if self._listening:
-            self._listening = False
-            self._executor.signals.progress.disconnect(self._forward_progress)
         await self._repo.release_connection()  # before the Runtime closes the pool
 
     async def reconfigure(self, settings: Settings) -> None:
@@ -149,7 +145,7 @@ class UploadManager(QObject):
                 self._backend = None
                 self._backend_failure = None
                 self._reported_problem = ""
-        self._queue.wake()
+        self._queue.resume()  # new settings may have mended what stopped it
         self._changed()
 
     async def check_storage(self) -> Failure | None:
@@ -378,6 +374,9 @@ class UploadManager(QObject):
         if not upload.status.is_pending:
             self._changed()  # only a settled upload can end a wait_settled()
 
+    def progress(self, upload_id: uuid.UUID, done: int, total: int) -> None:
+        self.upload_progress.emit(upload_id, done, total)
+
     def report_problem(self, failure: Failure) -> None:
         if failure.concerns_the_storage and failure.message != self._reported_problem:
             self._reported_problem = failure.message
@@ -425,13 +424,12 @@ class UploadManager(QObject):
         return changed
 
     def _requeued(self, rows: Sequence[Upload]) -> None:
-        if not rows:
-            return
-        self._backend_failure = None  # the writer may have fixed what stopped the storage: build it again
-        self._reported_problem = ""
-        for row in rows:
-            self.notify(row)
-        self._queue.wake()
+        if rows:
+            self._backend_failure = None  # the writer may have fixed what stopped the storage: build it again
+            self._reported_problem = ""
+            for row in rows:
+                self.notify(row)
+        self._queue.resume()  # even with none failed: the writer's "try again" after a notice that the queue stopped
 
     def _changed(self) -> None:
         # Once per turn of the loop, however many rows changed in it: each wake-up costs the GUI's loop.
@@ -443,10 +441,6 @@ class UploadManager(QObject):
         self._change_pending = False
         change, self._change = self._change, asyncio.Event()
         change.set()
-
-    def _forward_progress(self, key: object, done: int, total: int) -> None:
-        if isinstance(key, ProgressKey):
-            self.upload_progress.emit(key.upload_id, done, total)
 
 
 def storage_identity(settings: Settings) -> tuple[object, ...]:

@@ -1,12 +1,13 @@
-"""The upload engine: claims due outbox rows, sends them on the executor, writes the results back.
+"""The upload engine: claims due outbox rows, sends each on the uploads' own worker pool, writes the results back.
 
 On qasync every loop callback costs ~10× what it does on plain asyncio, and the GUI shares that loop, so the loop
 does as little per upload as it can:
-- rows are claimed in bulk (one query for several) and wait, claimed, in a list the workers share;
-- up to `limit` runner jobs on the executor each take the next waiting row as soon as their transfer ends, so a
-  slot never waits for the loop;
-- a transfer's start and end reach the loop as one callback each, and finished uploads are recorded together
-  (one signing request, one UPDATE) while the next transfers already run.
+- rows are claimed in bulk (one query for several), and each claimed row becomes one job on a pool of
+  `limit` threads: the pool's queue holds the rest, so a thread takes the next row as soon as its transfer ends and
+  never waits for the loop; that pool's size is the one limit on uploads running at once;
+- a worker tells the loop a transfer started, how far it got and how it ended through one channel (`WorkerReports`):
+  reports made while the loop was busy are handled in one call;
+- finished uploads are recorded together (one signing request, one UPDATE) while the next transfers already run.
 A claimed row is `uploading` in the database; it is announced as such when its transfer starts.
 """
 
@@ -17,17 +18,18 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 import asyncpg
 
 from desktop.db.repositories.uploads import Outcome, UploadRepository
 from desktop.models import FailureKind, Upload, UploadStatus, utc_now
-from desktop.qt.aio import TaskRunner
+from desktop.qt.aio import SHUTDOWN_GRACE_S, TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.retry import RetryPolicy
 from desktop.services.upload_jobs import Transfer
@@ -64,6 +66,8 @@ class QueueHost(Protocol):
 
     def notify(self, upload: Upload) -> None: ...
 
+    def progress(self, upload_id: uuid.UUID, done: int, total: int) -> None: ...
+
     def report_problem(self, failure: Failure) -> None: ...
 
 
@@ -71,7 +75,8 @@ class QueueHost(Protocol):
 class Job:
     upload: Upload
     transfer: Transfer | None = None
-    running: bool = False  # set by the runner that took it
+    future: Future[None] | None = None  # its place on the workers' pool: cancelled there while still waiting
+    running: bool = False  # set by the worker that took it
     abandoned: bool = False  # the app quit without it: whatever it ends with is no one's business
 
 
@@ -80,6 +85,30 @@ class Finished:
     job: Job
     stored_on: StorageBackend | None = None
     failure: Failure | None = None  # neither set: the transfer was stopped on purpose
+
+
+class WorkerReports:
+    """The one way a worker thread reaches the loop: each report is a call the loop makes, and one wake-up of the
+    loop makes every call reported since the last one."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._calls: list[Callable[[], None]] = []
+
+    def post(self, call: Callable[[], None]) -> None:
+        with self._lock:
+            ring = not self._calls
+            self._calls.append(call)
+        if ring and not self._loop.is_closed():  # closed: the app has quit, and nobody is listening
+            with contextlib.suppress(RuntimeError):  # closed between the check and the call
+                self._loop.call_soon_threadsafe(self._run)
+
+    def _run(self) -> None:
+        with self._lock:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            call()
 
 
 class UploadQueue:
@@ -94,25 +123,21 @@ class UploadQueue:
     ) -> None:
         self._host = host
         self._repo = repo
-        self._executor = executor
+        self._executor = executor  # the app's, for signing links; transfers run on `_workers`
         self._tasks = tasks
         self._retry = retry
         self.limit = max(1, limit)
+        self._workers: QThreadPoolExecutor | None = None  # made by start(), shut down by stop()
+        self._reports: WorkerReports | None = None
         self._jobs: dict[uuid.UUID, Job] = {}  # claimed and not yet finished: waiting or running
-        self._lock = threading.Lock()  # guards _waiting, _runners and _moves, which the runners share
-        self._waiting: deque[Job] = deque()
-        self._runners = 0
-        # What runners report (a transfer ended, another started), collected until the loop takes it: one call to
-        # the loop serves every report made meanwhile.
-        self._moves: list[tuple[Job | None, BaseException | None, Job | None]] = []
+        self._on_workers: set[Job] = set()  # handed to the pool and not yet back, abandoned ones too
         self._finished: list[Finished] = []
         self._recording: list[Finished] = []
         self._cancel_requested: set[uuid.UUID] = set()
         self._wake = asyncio.Event()
         self._finished_ready = asyncio.Event()
         self._moved = asyncio.Event()  # set whenever a job finishes or a batch is recorded
-        self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = True
         self._dispatcher: asyncio.Task[None] | None = None
         self._recorder: asyncio.Task[None] | None = None
 
@@ -122,7 +147,8 @@ class UploadQueue:
 
     @property
     def is_running(self) -> bool:
-        return self._dispatcher is not None and not self._dispatcher.done()
+        """Started and not stopped, even while a failed dispatcher waits for `resume()` to start it again."""
+        return not self._stopping
 
     def busy_with(self, story_id: uuid.UUID | None) -> bool:
         """True while an upload (of that story) is claimed, being sent, or its result is not yet written down."""
@@ -142,16 +168,24 @@ class UploadQueue:
 
     def start(self) -> None:
         self._stopping = False
-        self._loop = asyncio.get_running_loop()
-        self._dispatcher = self._tasks.start(self._dispatch(), "Uploading images")
-        self._recorder = self._tasks.start(self._record_loop(), "Recording finished uploads")
+        self._reports = WorkerReports(asyncio.get_running_loop())
+        self._workers = QThreadPoolExecutor(max_workers=self.limit, name="storyforge-uploads", background=True)
+        self._resume()
 
     def wake(self) -> None:
+        """Something may be due: claim it."""
+        self._wake.set()
+
+    def resume(self) -> None:
+        """The writer acted (a retry, new settings): a dispatcher or recorder that failed starts again. Only then:
+        its notice asked the writer to try again, and new work alone would only fail and say so once more."""
+        self._resume()
         self._wake.set()
 
     def set_limit(self, limit: int) -> None:
         self.limit = max(1, limit)
-        self._start_runners()
+        if self._workers is not None:
+            self._workers.set_max_workers(self.limit)
         self._wake.set()
 
     def cancel_running(self, upload_id: uuid.UUID) -> bool:
@@ -159,11 +193,8 @@ class UploadQueue:
         if job is None:
             return False
         self._cancel_requested.add(upload_id)
-        with self._lock:
-            waiting = job in self._waiting
-            if waiting:
-                self._waiting.remove(job)
-        if waiting:
+        if job.future is not None and job.future.cancel():  # still waiting for a worker: it never starts
+            self._on_workers.discard(job)
             self._finish(Finished(job))
         elif job.transfer is not None:
             job.transfer.stop()
@@ -175,11 +206,10 @@ class UploadQueue:
         self._wake.set()
         if self._dispatcher is not None:
             await _bounded([self._dispatcher], grace)
-        with self._lock:
-            waiting = list(self._waiting)
-            self._waiting.clear()
+        waiting = [job for job in self._jobs.values() if job.future is not None and job.future.cancel()]
         for job in waiting:
             self._jobs.pop(job.upload.id, None)
+            self._on_workers.discard(job)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(grace):
                 await self._until(lambda: not self._jobs and not self._finished and not self._recording)
@@ -197,14 +227,38 @@ class UploadQueue:
         if left:
             log.info("%d upload(s) still running at quit; they resume at the next start", len(left))
         put_back = [job.upload.id for job in [*left, *waiting]]
-        return await self._repo.release(put_back) if put_back else []
+        released = await self._repo.release(put_back) if put_back else []
+        await self._stop_workers()
+        return released
+
+    async def _stop_workers(self) -> None:
+        """Transfers told to stop end at their next chunk, one waiting on a silent server at its request timeout:
+        the threads get the app's quit step to come back, so none is cut off mid-call when the process ends."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_GRACE_S):
+                await self._until(lambda: not self._on_workers)
+        if self._workers is not None:
+            # Kept referenced: a pool dropped with a thread still in it would wait for that thread right here.
+            self._workers.shutdown(wait=not self._on_workers, cancel_futures=True, timeout=SHUTDOWN_GRACE_S)
 
     async def _until(self, condition: Callable[[], bool]) -> None:
         while not condition():
             self._moved.clear()
             await self._moved.wait()
 
+    def _resume(self) -> None:
+        if self._stopping:
+            return
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = self._tasks.start(self._dispatch(), "Uploading images")
+        if self._recorder is None or self._recorder.done():
+            self._recorder = self._tasks.start(self._record_loop(), "Recording finished uploads")
+
     # Claiming -----------------------------------------------------------------------------------------------
+
+    @property
+    def _waiting(self) -> int:
+        return sum(1 for job in self._jobs.values() if not job.running)
 
     async def _dispatch(self) -> None:
         while not self._stopping:
@@ -212,7 +266,7 @@ class UploadQueue:
             timeout: float | None = None
             # Claim in bulk once few claimed rows are left waiting: one query serves several uploads.
             wanted = 3 * self.limit - len(self._jobs)
-            if len(self._waiting) <= self.limit // 2 and wanted > 0:
+            if self._waiting <= self.limit // 2 and wanted > 0:
                 try:
                     backend = await self._host.backend()
                     claimed = await self._repo.claim(self._host.backend_name, self._host.device, wanted)
@@ -232,17 +286,17 @@ class UploadQueue:
         jobs = [Job(upload) for upload in claimed]
         for job in jobs:
             self._jobs[job.upload.id] = job
-        if isinstance(backend, Failure) or self._stopping:
+        workers, reports = self._workers, self._reports
+        if isinstance(backend, Failure) or self._stopping or workers is None or reports is None:
             for job in jobs:
                 self._finish(Finished(job, failure=backend if isinstance(backend, Failure) else None))
             return
         for job in jobs:
-            job.transfer = Transfer(backend, job.upload, self._executor)
+            job.transfer = Transfer(backend, job.upload, partial(self._report_progress, reports, job))
             if job.upload.id in self._cancel_requested:
                 job.transfer.stop()
-        with self._lock:
-            self._waiting.extend(jobs)
-        self._start_runners()
+            job.future = workers.submit(self._send, reports, job)
+            self._on_workers.add(job)
 
     async def _until_due(self) -> float | None:
         try:
@@ -251,68 +305,33 @@ class UploadQueue:
             return DATABASE_RETRY_S
         return None if due is None else max(_MIN_WAIT_S, (due - utc_now()).total_seconds())
 
-    # Running (runners live on the executor) -----------------------------------------------------------------
+    # Sending (on a worker thread; what it reports runs on the loop) -----------------------------------------
 
-    def _start_runners(self) -> None:
-        with self._lock:
-            wanted = min(self.limit, len(self._waiting)) - self._runners
-            self._runners += max(0, wanted)
-        for _ in range(wanted):
-            try:
-                self._executor.submit(self._run_waiting)
-            except RuntimeError:  # the executor is shut down: the app is quitting
-                with self._lock:
-                    self._runners -= 1
+    def _send(self, reports: WorkerReports, job: Job) -> None:
+        job.running = True
+        reports.post(partial(self._started, job))
+        error: BaseException | None = None
+        try:
+            assert job.transfer is not None
+            job.transfer()
+        except BaseException as exc:
+            error = exc
+        reports.post(partial(self._ended, job, error))
 
-    def _run_waiting(self) -> None:
-        """A worker: send waiting rows one after another until none is left (or the limit shrank)."""
-        loop = self._loop
-        assert loop is not None
-        job = self._next_waiting()
-        if job is not None:
-            self._report(loop, None, None, job)
-        while job is not None:
-            error: BaseException | None = None
-            try:
-                assert job.transfer is not None
-                job.transfer()
-            except BaseException as exc:
-                error = exc
-            following = self._next_waiting()
-            self._report(loop, job, error, following)
-            job = following
+    def _report_progress(self, reports: WorkerReports, job: Job, done: int, total: int) -> None:
+        reports.post(partial(self._progressed, job, done, total))
 
-    def _report(
-        self, loop: asyncio.AbstractEventLoop, done: Job | None, error: BaseException | None, started: Job | None
-    ) -> None:
-        with self._lock:
-            ring = not self._moves
-            self._moves.append((done, error, started))
-        if ring:
-            _to_loop(loop, self._take_moves)
+    def _started(self, job: Job) -> None:
+        if not job.abandoned and job.upload.id in self._jobs:
+            self._host.notify(job.upload)
 
-    def _take_moves(self) -> None:
-        with self._lock:
-            moves, self._moves = self._moves, []
-        for done, error, started in moves:
-            self._jobs_moved(done, error, started)
+    def _progressed(self, job: Job, done: int, total: int) -> None:
+        if not job.abandoned and job.upload.id in self._jobs:
+            self._host.progress(job.upload.id, done, total)
 
-    def _next_waiting(self) -> Job | None:
-        with self._lock:
-            if self._stopping or not self._waiting or self._runners > self.limit:
-                self._runners -= 1
-                return None
-            job = self._waiting.popleft()
-            job.running = True
-            return job
-
-    def _jobs_moved(self, done: Job | None, error: BaseException | None, started: Job | None) -> None:
-        if done is not None:
-            self._job_done(done, error)
-        if started is not None and not started.abandoned and started.upload.id in self._jobs:
-            self._host.notify(started.upload)
-
-    def _job_done(self, job: Job, error: BaseException | None) -> None:
+    def _ended(self, job: Job, error: BaseException | None) -> None:
+        self._on_workers.discard(job)
+        self._moved.set()
         if job.abandoned:
             return
         if error is None:
@@ -333,7 +352,7 @@ class UploadQueue:
         self._finished.append(finished)
         self._finished_ready.set()
         self._moved.set()
-        if len(self._waiting) <= self.limit // 2:
+        if self._waiting <= self.limit // 2:
             self._wake.set()  # time to claim more
 
     # Recording results --------------------------------------------------------------------------------------
@@ -352,6 +371,11 @@ class UploadQueue:
                 self._finished[:0] = self._recording
                 self._finished_ready.set()
                 await asyncio.sleep(DATABASE_RETRY_S)
+            except BaseException:
+                # Failed (the window says so) or stopped: the batch waits for the recorder's next start.
+                self._finished[:0] = self._recording
+                self._finished_ready.set()
+                raise
             finally:
                 self._recording = []
                 self._moved.set()
@@ -413,14 +437,6 @@ class UploadQueue:
             message += f" Gave up after {upload.attempts} attempts — retry once it works again."
         self._host.report_problem(failure)
         return Outcome(upload.id, UploadStatus.failed, failure.kind, message, stored=stored)
-
-
-def _to_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: object) -> None:
-    """From a worker thread: run `callback` on the loop — unless the loop is gone (the app has quit)."""
-    if loop.is_closed():
-        return
-    with contextlib.suppress(RuntimeError):  # closed between the check and the call
-        loop.call_soon_threadsafe(callback, *args)
 
 
 async def _bounded(tasks: Sequence[asyncio.Task[None]], timeout: float) -> None:

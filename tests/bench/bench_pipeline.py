@@ -51,6 +51,7 @@ from desktop.generation.base import (
 from desktop.models import Scene, Story, StoryRequest, StoryStatus, Upload
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.qt.loop import EventLoop
+from desktop.services.runtime import WORKERS
 from desktop.services.story_service import StoryService
 from tests.bench.compare import TICK_S, Comparison, LoopLag, gap_comparisons, idle_gaps, percentile, report
 from tests.support.generation_fixtures import stand_in_upload
@@ -166,9 +167,7 @@ def _bound_s() -> float:
 
 async def _measure(folder: Path, dsn: str) -> Figures:
     pool: asyncpg.Pool = await open_pool(dsn)
-    executor = QThreadPoolExecutor(
-        max_workers=Settings().upload_concurrency + 1, name="bench-pipeline", background=True
-    )
+    executor = QThreadPoolExecutor(max_workers=WORKERS, name="bench-pipeline", background=True)
     try:
         text, image = SimulatedText(0.0), SimulatedImage(0.0, _picture())
         uploads = SimulatedUploads(executor, 0.0)

@@ -44,6 +44,7 @@ from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.models import Scene, Story, StoryRequest, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor, lower_current_thread_priority
 from desktop.qt.loop import EventLoop
+from desktop.services.runtime import WORKERS
 from desktop.services.upload_manager import UploadManager
 from tests.bench.bench_pipeline import with_database
 from tests.bench.compare import Comparison, LoopLag, gap_comparisons, report
@@ -182,7 +183,7 @@ class Figures:
 
 
 async def _measure(folder: Path, dsn: str, url: str) -> Figures:
-    executor = QThreadPoolExecutor(max_workers=CONCURRENCY + 1, background=True)  # as the Runtime makes it
+    executor = QThreadPoolExecutor(max_workers=WORKERS, background=True)  # as the Runtime makes it
     pool = await open_pool(dsn)
     settings = Settings(
         data_dir=folder,
