@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from desktop.config import Settings
 from desktop.db.address import DatabaseAddress
 from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
-from desktop.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from desktop.db.embedded import EmbeddedPostgres
+from desktop.db.server_user import EmbeddedPostgresError
 from desktop.logs import SECRET_MASK
 from desktop.qt.aio import SHUTDOWN_GRACE_S, TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
