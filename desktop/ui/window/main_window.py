@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPaintEvent, QPalette, QShortcut
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -36,8 +36,8 @@ from desktop.ui.window.notices import NoticeBar
 from desktop.ui.window.window_actions import WindowActions
 
 if TYPE_CHECKING:
-    # The story page, the form and the dialogs load once the window has painted (see `_build_pages`): the story
-    # page pulls in the story service and, through it, the providers.
+    # The story page, the form and the dialogs load once the library has shown its first page (see `_build_pages`):
+    # the story page pulls in the story service and, through it, the providers.
     from desktop.config import Settings
     from desktop.models import Scene, Story, StoryRequest, StorySummary, Upload
     from desktop.services.runtime import Runtime
@@ -89,7 +89,6 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.empty_page)
         self._composer: Composer | None = None
         self._story_view: StoryView | None = None
-        self._painted = False
         self.notices = NoticeBar()
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
@@ -179,18 +178,18 @@ class MainWindow(QMainWindow):
     def _connect_widgets(self) -> None:
         self.library_panel.story_selected.connect(self.open_story)
         self.library.modelReset.connect(self._count_stories)
+        self.library.loaded.connect(self._library_arrived)
         self.empty_page.new_button.clicked.connect(self.new_story)
         self.uploads_panel.counts_changed.connect(self._show_upload_counts)
 
     # --- the pages built after the first paint ---
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if not self._painted:
-            # The window is on screen: the pages it does not show yet are built in the next loop turn, while the
-            # database starts, so the first frame waits for none of them.
-            self._painted = True
-            QTimer.singleShot(0, self._build_pages)
+    def _library_arrived(self) -> None:
+        # Until the library's first page is drawn, the loop belongs to the window's first frames and the database's
+        # start (the server's start competes for the same processor); the pages not shown yet are built after it,
+        # or at once when asked for.
+        self.library.loaded.disconnect(self._library_arrived)
+        self._frame_pacer.after_next_paint(self._build_pages)
 
     def _build_pages(self) -> None:
         _ = self.composer, self.story_view
