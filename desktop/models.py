@@ -135,7 +135,7 @@ class FailureKind(StrEnum):
 class StoryRequest(BaseModel):
     """What the writer asks for; validated before anything is stored."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     title: Title
     prompt: Prompt
@@ -158,7 +158,7 @@ class StoryRequest(BaseModel):
 class Timestamped(BaseModel):
     """Rows carry both timestamps; a model without them does not validate."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     created_at: UtcDatetime
     updated_at: UtcDatetime
@@ -206,7 +206,7 @@ class Story(Timestamped):
 class StorySummary(BaseModel):
     """One row of the library: enough to list a story without loading its scenes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: uuid.UUID
     title: str

@@ -45,6 +45,18 @@ SERVICES = {
 }
 
 
+# Built once the library's first page is in, or when first used: the story page, through the story service, loads
+# the providers (httpx) and Pillow.
+PAGES_LATER = {
+    "desktop.services.story_service",
+    "desktop.ui.story.story_view",
+    "desktop.ui.compose.composer",
+    "desktop.ui.settings.settings_dialog",
+    "httpx",
+    "PIL",
+}
+
+
 def modules(script: str, *args: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
@@ -62,6 +74,7 @@ def test_the_window_shows_before_the_services_and_the_self_test_are_loaded(app_d
     loaded = modules(AT_WINDOW_SHOWN, "--data-dir", str(app_data_dir))
     assert "desktop.ui.window.main_window" in loaded
     assert not loaded & SERVICES
+    assert not loaded & PAGES_LATER
 
 
 def test_reading_a_commands_arguments_loads_no_runtime() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
@@ -26,6 +27,7 @@ class FramePacer(QObject):
         self._window = window
         self._painted_at = 0.0
         self._delivering = False
+        self._after_paint: list[Callable[[], None]] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -40,6 +42,10 @@ class FramePacer(QObject):
             return True
         return False
 
+    def after_next_paint(self, callback: Callable[[], None]) -> None:
+        """`callback` runs on the loop turn after the window's next paint: that frame waits for nothing it does."""
+        self._after_paint.append(callback)
+
     def _paint(self) -> None:
         self._painted_at = time.monotonic()
         self._delivering = True
@@ -47,3 +53,6 @@ class FramePacer(QObject):
             QCoreApplication.sendEvent(self._window, QEvent(QEvent.Type.UpdateRequest))
         finally:
             self._delivering = False
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            QTimer.singleShot(0, callback)

@@ -20,22 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
-from desktop.config import Settings, log_dir
-from desktop.models import Scene, Story, StoryRequest, StorySummary, Upload, UploadStatus
+from desktop.config import log_dir
+from desktop.models import UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.services.runtime import Runtime
-from desktop.services.story_service import StoryService
-from desktop.storage import Failure
 from desktop.ui.common import confirm, theme
 from desktop.ui.common.resources import app_icon
 from desktop.ui.common.thumbnails import ThumbnailLoader
 from desktop.ui.common.widgets import retint_all, set_icon
-from desktop.ui.compose.composer import Composer
 from desktop.ui.library.library_panel import LibraryPanel
-from desktop.ui.settings.settings_dialog import SettingsDialog
-from desktop.ui.story.story_view import StoryView
 from desktop.ui.uploads.uploads_panel import UploadsPanel, status_text
-from desktop.ui.viewer.image_viewer import ImageViewer
 from desktop.ui.window import window_state
 from desktop.ui.window.empty_page import EmptyPage
 from desktop.ui.window.frame_pacer import FramePacer
@@ -43,7 +36,18 @@ from desktop.ui.window.notices import NoticeBar
 from desktop.ui.window.window_actions import WindowActions
 
 if TYPE_CHECKING:
+    # The story page, the form and the dialogs load once the library has shown its first page (see `_build_pages`):
+    # the story page pulls in the story service and, through it, the providers.
+    from desktop.config import Settings
+    from desktop.models import Scene, Story, StoryRequest, StorySummary, Upload
+    from desktop.services.runtime import Runtime
     from desktop.services.session import Session  # loaded with the services, once the database is up
+    from desktop.services.story_service import StoryService
+    from desktop.storage import Failure
+    from desktop.ui.compose.composer import Composer
+    from desktop.ui.settings.settings_dialog import SettingsDialog
+    from desktop.ui.story.story_view import StoryView
+    from desktop.ui.viewer.image_viewer import ImageViewer
 
 THUMBNAIL_WORKERS = 2
 STORAGE_NOTICE = "Uploading images"  # the title of a storage problem's notice
@@ -81,11 +85,10 @@ class MainWindow(QMainWindow):
         self.library_view = self.library_panel.view
         self.search_box = self.library_panel.search_box
         self.empty_page = EmptyPage()
-        self.composer = Composer()
-        self.story_view = StoryView(runtime, self.thumbnails)
         self.pages = QStackedWidget()
-        for page in (self.empty_page, self.composer, self.story_view):
-            self.pages.addWidget(page)
+        self.pages.addWidget(self.empty_page)
+        self._composer: Composer | None = None
+        self._story_view: StoryView | None = None
         self.notices = NoticeBar()
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
@@ -159,10 +162,11 @@ class MainWindow(QMainWindow):
         actions.new_story.triggered.connect(self.new_story)
         actions.settings.triggered.connect(self.open_settings)
         actions.quit.triggered.connect(self.close)
-        actions.generate.triggered.connect(self.composer.submit)
-        actions.cancel.triggered.connect(self.story_view.cancel_generation)
-        actions.resume.triggered.connect(self.story_view.resume)
-        actions.retry_story.triggered.connect(self.story_view.retry_failed_uploads)
+        # The story page and the form may not be built yet: these ask for them (and so build them) when used.
+        actions.generate.triggered.connect(lambda: self.composer.submit())
+        actions.cancel.triggered.connect(lambda: self.story_view.cancel_generation())
+        actions.resume.triggered.connect(lambda: self.story_view.resume())
+        actions.retry_story.triggered.connect(lambda: self.story_view.retry_failed_uploads())
         actions.open_image.triggered.connect(lambda: self.open_viewer(None))
         actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
         actions.show_uploads.toggled.connect(self.uploads_panel.setVisible)
@@ -174,19 +178,61 @@ class MainWindow(QMainWindow):
     def _connect_widgets(self) -> None:
         self.library_panel.story_selected.connect(self.open_story)
         self.library.modelReset.connect(self._count_stories)
+        self.library.loaded.connect(self._library_arrived)
         self.empty_page.new_button.clicked.connect(self.new_story)
-        self.composer.generate_requested.connect(self.generate)
-        self.composer.cancelled.connect(self._close_composer)
-        for field in (self.composer.title_edit, self.composer.style_edit):
-            field.textChanged.connect(self._update_actions)
-        self.composer.prompt_edit.textChanged.connect(self._update_actions)
-        self.composer.characters_edit.textChanged.connect(self._update_actions)
-        self.story_view.image_requested.connect(self.open_viewer)
-        self.story_view.loaded.connect(self._story_loaded)
         self.uploads_panel.counts_changed.connect(self._show_upload_counts)
-        escape = QShortcut(QKeySequence("Esc"), self.composer)
-        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self._close_composer)
+
+    # --- the pages built after the first paint ---
+
+    def _library_arrived(self) -> None:
+        # Until the library's first page is drawn, the loop belongs to the window's first frames and the database's
+        # start (the server's start competes for the same processor); the pages not shown yet are built after it,
+        # or at once when asked for.
+        self.library.loaded.disconnect(self._library_arrived)
+        self._frame_pacer.after_next_paint(self._build_pages)
+
+    def _build_pages(self) -> None:
+        _ = self.composer, self.story_view
+
+    @property
+    def composer(self) -> Composer:
+        if self._composer is None:
+            from desktop.ui.compose.composer import Composer
+
+            composer = self._composer = Composer()
+            self.pages.addWidget(composer)
+            composer.generate_requested.connect(self.generate)
+            composer.cancelled.connect(self._close_composer)
+            for field in (composer.title_edit, composer.style_edit):
+                field.textChanged.connect(self._update_actions)
+            composer.prompt_edit.textChanged.connect(self._update_actions)
+            composer.characters_edit.textChanged.connect(self._update_actions)
+            escape = QShortcut(QKeySequence("Esc"), composer)
+            escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            escape.activated.connect(self._close_composer)
+            composer.set_running(list(self._running.values()))
+        return self._composer
+
+    @property
+    def story_view(self) -> StoryView:
+        if self._story_view is None:
+            from desktop.ui.story.story_view import StoryView
+
+            view = self._story_view = StoryView(self._runtime, self.thumbnails)
+            self.pages.addWidget(view)
+            view.image_requested.connect(self.open_viewer)
+            view.loaded.connect(self._story_loaded)
+            if self._session is not None:
+                self._follow_stories(self._session)
+        return self._story_view
+
+    def _follow_stories(self, session: Session) -> None:
+        """The story page hears the services from the moment both it and the database exist."""
+        view = self.story_view
+        session.stories.scene_text.connect(view.on_scene_text)
+        session.stories.story_progress.connect(view.on_story_progress)
+        session.uploads.upload_progress.connect(view.on_upload_progress)
+        view.set_session(session)
 
     def _database_ready(self, label: str) -> None:
         session = self._runtime.session
@@ -196,14 +242,12 @@ class MainWindow(QMainWindow):
         self.library_panel.reload()
         service, uploads, live = session.stories, session.uploads, session.live
         service.story_changed.connect(self._story_changed)
-        service.scene_text.connect(self.story_view.on_scene_text)
         service.scene_saved.connect(self._scene_saved)
         service.scene_image.connect(self._scene_image)
-        service.story_progress.connect(self.story_view.on_story_progress)
         uploads.upload_changed.connect(self._upload_changed)
-        uploads.upload_progress.connect(self.story_view.on_upload_progress)
         uploads.storage_problem.connect(self._storage_problem)
-        self.story_view.set_session(session)
+        if self._story_view is not None:
+            self._follow_stories(session)
         self.uploads_panel.set_session(session)
         live.reload_needed.connect(self._reload_everything)
         if live.off_reason:
@@ -294,7 +338,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _close_composer(self) -> None:
-        self.pages.setCurrentWidget(self.story_view if self.story_view.story_id else self.empty_page)
+        view = self._story_view
+        self.pages.setCurrentWidget(view if view is not None and view.story_id else self.empty_page)
         self._update_actions()
 
     def open_story(self, story_id: uuid.UUID) -> None:
@@ -337,13 +382,15 @@ class MainWindow(QMainWindow):
         actions = self.actions_
         page = self.pages.currentWidget()
         ready = self._session is not None
-        actions.generate.setEnabled(page is self.composer and ready and self.composer.generate_button.isEnabled())
-        on_story = page is self.story_view and self.story_view.story is not None
-        story = self.story_view.story
-        actions.cancel.setEnabled(on_story and self.story_view.is_generating)
-        actions.resume.setEnabled(on_story and story is not None and story.status.can_resume)
+        composer, view = self._composer, self._story_view
+        writing = composer is not None and page is composer
+        actions.generate.setEnabled(writing and ready and composer is not None and composer.generate_button.isEnabled())
+        story = view.story if view is not None and page is view else None
+        on_story = view is not None and story is not None
+        actions.cancel.setEnabled(on_story and view is not None and view.is_generating)
+        actions.resume.setEnabled(story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
-        actions.open_image.setEnabled(on_story and self.story_view.has_images)
+        actions.open_image.setEnabled(on_story and view is not None and view.has_images)
         actions.retry_all.setEnabled(ready)
 
     def _focus_search(self) -> None:
@@ -359,6 +406,8 @@ class MainWindow(QMainWindow):
             return
         position = next((i for i, entry in enumerate(entries) if entry.scene.index == scene_index), 0)
         if self.viewer is None:
+            from desktop.ui.viewer.image_viewer import ImageViewer
+
             self.viewer = ImageViewer(self.thumbnails, self._runtime.tasks.start, self)
         self.viewer.story_id = story.id
         self.viewer.show_entries(entries, position, story.title)
@@ -414,6 +463,8 @@ class MainWindow(QMainWindow):
     # --- settings ---
 
     def open_settings(self) -> None:
+        from desktop.ui.settings.settings_dialog import SettingsDialog
+
         runtime = self._runtime
         dialog = SettingsDialog(runtime.settings, runtime.secrets, runtime.executor, runtime.tasks.start, self)
         dialog.saved.connect(self._settings_saved)
