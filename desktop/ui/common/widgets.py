@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.common import theme
+from desktop.ui.common.pictures import kept
 from desktop.ui.common.resources import icon, svg_image
 
 BADGE_ICON = 12
@@ -139,17 +140,13 @@ def badge_size(text: str, font: QFont, with_icon: bool) -> QSize:
     return QSize(width, height)
 
 
-_badges: dict[tuple[str, str, str | None, int, int, float], QPixmap] = {}
-MAX_BADGES = 256
-
-
 def paint_badge(
     painter: QPainter, top_left: QPointF, text: str, tone: theme.Tone, font: QFont, icon_name: str | None = None
 ) -> QRectF:
     """Draw a rounded status pill; returns the rectangle it took.
 
-    Each look is drawn once and copied after: library rows and scene cards repaint their badges often, and
-    drawing one costs more than the rest of a library row together.
+    Each look is drawn once and copied after (the picture cache keeps it): library rows and scene cards repaint
+    their badges often, and drawing one costs more than the rest of a library row together.
     """
     device = painter.device()
     pixmap = badge_pixmap(text, tone, font, icon_name, device.devicePixelRatioF() if device is not None else 1.0)
@@ -158,16 +155,21 @@ def paint_badge(
 
 
 def badge_pixmap(text: str, tone: theme.Tone, font: QFont, icon_name: str | None, ratio: float) -> QPixmap:
-    """A status pill as `paint_badge` draws it, for a widget that keeps it between paints."""
+    """A status pill as `paint_badge` draws it."""
     colors = theme.tone_colors(tone)
-    key = (text, font.key(), icon_name, colors.background.rgba(), colors.text.rgba(), ratio)
-    pixmap = _badges.get(key)
-    if pixmap is None:
-        if len(_badges) >= MAX_BADGES:
-            _badges.clear()
-        size = badge_size(text, font, icon_name is not None)
-        pixmap = _badges[key] = _draw_badge(size, text, colors, font, icon_name, ratio)
-    return pixmap
+    key = (
+        "badge",
+        text,
+        font.key(),
+        icon_name,
+        colors.background.rgba(),
+        colors.text.rgba(),
+        colors.border.rgba(),
+        ratio,
+    )
+    return kept(
+        key, lambda: _draw_badge(badge_size(text, font, icon_name is not None), text, colors, font, icon_name, ratio)
+    )
 
 
 def _draw_badge(

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QEnterEvent, QPainter, QPaintEvent, QPalette, 
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from desktop.ui.common import theme
+from desktop.ui.common.pictures import kept
 from desktop.ui.common.resources import svg_image
 from desktop.ui.common.widgets import clear_image, plain
 
@@ -31,20 +32,11 @@ class FlatButton(QAbstractButton):
         self.setToolTip(tooltip or plain(text))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self._hint: tuple[str, QSize] | None = None  # asked for each time its card lays out its row of actions
 
     def sizeHint(self) -> QSize:
-        text = self.text()
-        if self._hint is None or self._hint[0] != text:
-            metrics = self.fontMetrics()
-            width = PADDING_X * 2 + ICON + ICON_GAP + metrics.horizontalAdvance(plain(text))
-            self._hint = (text, QSize(width, max(ICON, metrics.height()) + PADDING_Y * 2))
-        return self._hint[1]
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._hint = None
-        super().changeEvent(event)
+        metrics = self.fontMetrics()
+        width = PADDING_X * 2 + ICON + ICON_GAP + metrics.horizontalAdvance(plain(self.text()))
+        return QSize(width, max(ICON, metrics.height()) + PADDING_Y * 2)
 
     def enterEvent(self, event: QEnterEvent) -> None:
         self.update()
@@ -71,13 +63,8 @@ class FlatButton(QAbstractButton):
         """The icon and the label, drawn once per look: a card's buttons repaint each time the card grows."""
         color = palette.color(QPalette.ColorRole.WindowText) if enabled else theme.disabled_text(palette)
         ratio = self.devicePixelRatioF()
-        key = (self.text(), self.icon_name, color.rgba(), self.width(), self.height(), self.font().key(), ratio)
-        face = _faces.get(key)
-        if face is None:
-            if len(_faces) >= MAX_FACES:
-                _faces.clear()
-            face = _faces[key] = self._draw_face(color, ratio)
-        return face
+        key = ("face", self.text(), self.icon_name, color.rgba(), self.width(), self.height(), self.font().key(), ratio)
+        return kept(key, lambda: self._draw_face(color, ratio))
 
     def _draw_face(self, color: QColor, ratio: float) -> QPixmap:
         image = clear_image(self.size(), ratio)
@@ -93,10 +80,6 @@ class FlatButton(QAbstractButton):
         )
         painter.end()
         return QPixmap.fromImage(image)
-
-
-_faces: dict[tuple[object, ...], QPixmap] = {}
-MAX_FACES = 64  # four actions in two looks (enabled or not), at a few sizes
 
 
 class ImageButton(QAbstractButton):

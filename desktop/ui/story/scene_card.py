@@ -67,24 +67,15 @@ class _Ink:
     danger: QColor
 
 
-_inks: dict[int, _Ink] = {}
-
-
 def _ink(palette: QPalette) -> _Ink:
-    """Worked out once per palette: the theme mixes them in Python, and cards are painted many times a second."""
-    found = _inks.get(palette.cacheKey())
-    if found is None:
-        if len(_inks) > 8:
-            _inks.clear()
-        found = _inks[palette.cacheKey()] = _Ink(
-            theme.card_background(palette),
-            theme.card_border(palette),
-            theme.accent(palette),
-            theme.muted_text(palette),
-            palette.color(QPalette.ColorRole.WindowText),
-            theme.tone_colors(theme.Tone.danger, palette).text,
-        )
-    return found
+    return _Ink(
+        theme.card_background(palette),
+        theme.card_border(palette),
+        theme.accent(palette),
+        theme.muted_text(palette),
+        palette.color(QPalette.ColorRole.WindowText),
+        theme.tone_colors(theme.Tone.danger, palette).text,
+    )
 
 
 BadgeLook = tuple[str, theme.Tone, str | None]  # text, tone, icon
@@ -154,8 +145,6 @@ class SceneCard(QWidget):
         self._errors = ""
         self._edit_error = ""
         self._rows: dict[int, _Rows] = {}  # by the card's width
-        self._badge_drawn: tuple[object, QPixmap, QPointF] | None = None
-        self._badge_font_of: tuple[str, QFont] | None = None  # by the card's font
         self._shown: _Drawn | None = None
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
@@ -666,10 +655,7 @@ class SceneCard(QWidget):
         return max(MIN_TEXT_WIDTH, width - MARGINS.left() - THUMB_SIZE.width() - COLUMN_GAP - MARGINS.right())
 
     def _badge_font(self) -> QFont:
-        key = self.font().key()
-        if self._badge_font_of is None or self._badge_font_of[0] != key:
-            self._badge_font_of = (key, badge_font(self.font()))
-        return self._badge_font_of[1]
+        return badge_font(self.font())
 
     def _badge_rect(self, badge: BadgeLook | None = None) -> QRectF:
         text, _, icon_name = badge or self._badge
@@ -679,13 +665,9 @@ class SceneCard(QWidget):
         return QRectF(self.width() - MARGINS.right() - size.width(), top, size.width() + 1, size.height() + 1)
 
     def _badge_art(self) -> tuple[QPixmap, QPointF]:
-        """The badge's picture and where it goes, kept until the badge or the card's width changes."""
-        key = (self._badge, self.width(), self.devicePixelRatioF(), self.font().key(), theme.is_dark())
-        if self._badge_drawn is None or self._badge_drawn[0] != key:
-            text, tone, icon_name = self._badge
-            pixmap = badge_pixmap(text, tone, self._badge_font(), icon_name, self.devicePixelRatioF())
-            self._badge_drawn = (key, pixmap, self._badge_rect().topLeft())
-        return self._badge_drawn[1], self._badge_drawn[2]
+        text, tone, icon_name = self._badge
+        pixmap = badge_pixmap(text, tone, self._badge_font(), icon_name, self.devicePixelRatioF())
+        return pixmap, self._badge_rect().topLeft()
 
     def _place_children(self) -> None:
         rows = self._rows_at(self.width())
