@@ -83,4 +83,3 @@ def test_an_icon_is_drawn_sharp_at_the_size_and_pixel_ratio_asked_for(qapp: Any)
         assert _ink_of(pixmap.toImage()).rgb() == QColor("#336699").rgb()
     disabled = made.pixmap(QSize(16, 16), 1.0, QIcon.Mode.Disabled)
     assert _ink_of(disabled.toImage()).alpha() < 255  # dimmed
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 
 import shiboken6
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -123,14 +123,8 @@ def clear_image(size: QSize, ratio: float) -> QImage:
     return image
 
 
-_metrics: dict[str, QFontMetrics] = {}
-
-
 def font_metrics(font: QFont) -> QFontMetrics:
-    found = _metrics.get(font.key())
-    if found is None:
-        found = _metrics[font.key()] = QFontMetrics(font)
-    return found
+    return QFontMetrics(font)
 
 
 def badge_size(text: str, font: QFont, with_icon: bool) -> QSize:
@@ -298,7 +292,6 @@ class StatusLine(QWidget):
         super().__init__(parent)
         self._text = ""
         self._muted = muted
-        self._elided: tuple[str, int, str] | None = None  # text, width, as shown: eliding shapes the whole text
         self.setAccessibleName(accessible_name)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -325,16 +318,8 @@ class StatusLine(QWidget):
         super().resizeEvent(event)
         self._offer_full_text()
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._elided = None
-        super().changeEvent(event)
-
     def _shown(self) -> str:
-        text, width = self._text, self.width()
-        if self._elided is None or self._elided[:2] != (text, width):
-            self._elided = (text, width, self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width))
-        return self._elided[2]
+        return self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width())
 
     def _offer_full_text(self) -> None:
         self.setToolTip(self._text if self._shown() != self._text else "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
@@ -26,11 +25,7 @@ LINE_GAP = 5
 
 def friendly_date(moment: datetime, now: datetime | None = None) -> str:
     """'Today 14:05', 'Yesterday', '12 Nov', '12 Nov 2025' — in the writer's local time."""
-    return _friendly_date(moment, now.date() if now is not None else date.today())
-
-
-@lru_cache(maxsize=1024)  # asked for each row each time it is painted, and the time zone lookups cost much of a row
-def _friendly_date(moment: datetime, today: date) -> str:
+    today = now.date() if now is not None else date.today()
     local = moment.astimezone()
     days = (today - local.date()).days
     if days == 0:
@@ -67,20 +62,11 @@ class RowFonts:
     badge: QFont
 
 
-_row_fonts: dict[str, RowFonts] = {}
-
-
 def row_fonts(base: QFont) -> RowFonts:
-    """The fonts of a row, made once per view font: every visible row is painted again when one story changes."""
-    found = _row_fonts.get(base.key())
-    if found is None:
-        title = theme.scaled_font(1.05, bold=True, base=base)
-        small = badge_font(base)
-        small.setWeight(base.weight())
-        found = _row_fonts[base.key()] = RowFonts(
-            title, QFontMetrics(title), small, QFontMetrics(small), badge_font(base)
-        )
-    return found
+    title = theme.scaled_font(1.05, bold=True, base=base)
+    small = badge_font(base)
+    small.setWeight(base.weight())
+    return RowFonts(title, QFontMetrics(title), small, QFontMetrics(small), badge_font(base))
 
 
 class LibraryDelegate(QStyledItemDelegate):

@@ -27,7 +27,6 @@ class TextBlock:
         self._text = ""
         self._paragraphs: list[str] = []
         self._layouts: dict[tuple[str, int], tuple[QTextLayout, float]] = {}  # (paragraph, width): lines, height
-        self._heights: dict[int, int] = {}
 
     @property
     def text(self) -> str:
@@ -45,17 +44,10 @@ class TextBlock:
         self._paragraphs = [part.strip("\n").replace("\n", "\u2028") for part in text.split("\n\n") if part.strip()]
         kept = set(self._paragraphs)
         self._layouts = {key: laid for key, laid in self._layouts.items() if key[0] in kept}
-        self._heights.clear()
 
     def height(self, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            if len(self._heights) > MAX_LAYOUTS:
-                self._heights.clear()
-            heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
-            total = sum(heights) + self._paragraph_gap * max(0, len(heights) - 1)
-            height = self._heights[width] = math.ceil(total)
-        return height
+        heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
+        return math.ceil(sum(heights) + self._paragraph_gap * max(0, len(heights) - 1))
 
     def draw(
         self, painter: QPainter, top_left: QPointF, width: int, color: QColor, dirty: QRegion | None = None
