@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QIcon, QImage, QPalette, QPixmap
 
+from desktop.models import Scene, Upload, UploadStatus
 from desktop.ui.common import theme
 from desktop.ui.common.pictures import PictureCache
 from desktop.ui.common.resources import icon
 from desktop.ui.common.widgets import badge_font, badge_pixmap
+from desktop.ui.story.scene_card import SceneCard
 
 
 def test_the_cache_forgets_the_least_recently_used_first() -> None:
@@ -51,6 +55,25 @@ def _ink_of(picture: QImage) -> QColor:
     return best
 
 
+def upload_of(scene: Scene, status: UploadStatus, error: str) -> Upload:
+    now = datetime.now(UTC)
+    return Upload(
+        id=uuid.uuid4(),
+        story_id=scene.story_id,
+        scene_id=scene.id,
+        scene_index=scene.index,
+        local_path="scene-1.png",
+        object_path="stories/scene-1.png",
+        content_type="image/png",
+        backend="supabase",
+        status=status,
+        attempts=1,
+        error_message=error,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _switch_palette(qapp: Any, dark: bool) -> None:
     palette = QPalette(QColor("#202124") if dark else QColor("#f4f4f4"))
     qapp.setPalette(palette)
@@ -83,3 +106,32 @@ def test_an_icon_is_drawn_sharp_at_the_size_and_pixel_ratio_asked_for(qapp: Any)
         assert _ink_of(pixmap.toImage()).rgb() == QColor("#336699").rgb()
     disabled = made.pixmap(QSize(16, 16), 1.0, QIcon.Mode.Disabled)
     assert _ink_of(disabled.toImage()).alpha() < 255  # dimmed
+
+
+def test_a_scene_card_after_a_theme_change_looks_like_one_made_in_the_new_theme(qapp: Any, qtbot: Any) -> None:
+    """Its frame, badge, placeholder and action buttons are kept pictures: none may keep the old theme's colours."""
+    before = qapp.palette()
+
+    def card_with_failed_upload() -> SceneCard:
+        card = SceneCard(0)
+        qtbot.addWidget(card)
+        scene = Scene.create(uuid.uuid4(), 0, "Word from the North", "The light came slowly over the harbour.")
+        card.set_scene(scene)
+        card.set_upload(upload_of(scene, UploadStatus.failed, "The bucket is full."))
+        card.resize(800, card.heightForWidth(800))
+        card.show()
+        qtbot.waitExposed(card)
+        card.thumbnail.setFocus()  # the same focus in both: a focus ring is not a colour
+        return card
+
+    try:
+        _switch_palette(qapp, dark=False)
+        kept_card = card_with_failed_upload()
+        light = kept_card.grab().toImage()
+        _switch_palette(qapp, dark=True)
+        fresh = card_with_failed_upload().grab().toImage()
+        assert fresh != light
+        qtbot.waitUntil(lambda: kept_card.grab().toImage() == fresh, timeout=2000)
+    finally:
+        qapp.setPalette(before)
+        theme.apply(qapp)

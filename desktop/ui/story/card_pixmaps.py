@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QPixmap, QRegion
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from desktop.ui.common import theme
 from desktop.ui.common.pictures import kept
@@ -86,11 +86,11 @@ def _draw_frame(background: QColor, border: QColor, ratio: float) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
-def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QColor, dirty: QRegion) -> None:
+def paint_frame(painter: QPainter, rect: QRect, background: QColor, border: QColor, ratio: float) -> None:
     """`frame_pixmap` in nine pieces, its one-pixel middle row and column stretched: copying them costs far less
-    than filling an antialiased rounded rectangle the size of a card. Only pieces in `dirty` are drawn."""
+    than filling an antialiased rounded rectangle the size of a card."""
+    frame = frame_pixmap(background, border, ratio)
     r = CARD_RADIUS + 1
-    ratio = frame.devicePixelRatio()
     middle_w, middle_h = rect.width() - 2 * r, rect.height() - 2 * r
     if middle_w <= 0 or middle_h <= 0:
         return
@@ -98,8 +98,6 @@ def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QCol
     rows = ((rect.top(), 0, r, r), (rect.top() + r, r, middle_h, 1), (rect.bottom() + 1 - r, r + 1, r, r))
     for x, source_x, width, source_w in columns:
         for y, source_y, height, source_h in rows:
-            if not dirty.intersects(QRect(x, y, width, height)):
-                continue
             target = QRectF(x, y, width, height)
             if source_w == 1 and source_h == 1:
                 painter.fillRect(target, background)

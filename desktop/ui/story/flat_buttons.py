@@ -15,6 +15,7 @@ from desktop.ui.common import theme
 from desktop.ui.common.pictures import kept
 from desktop.ui.common.resources import svg_image
 from desktop.ui.common.widgets import clear_image, plain
+from desktop.ui.story.card_pixmaps import placeholder_pixmap
 
 ICON = 16
 PADDING_X, PADDING_Y, ICON_GAP = 8, 4, 6
@@ -83,11 +84,13 @@ class FlatButton(QAbstractButton):
 
 
 class ImageButton(QAbstractButton):
-    """A picture that opens when clicked; focusable (with a ring) only while `clickable`."""
+    """A picture that opens when clicked; focusable (with a ring) only while `clickable`. Until it has one, a
+    placeholder says why, drawn from the picture cache at each paint so it follows the theme."""
 
     def __init__(self, size: QSize, accessible_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap = QPixmap()
+        self._placeholder: tuple[str, str, theme.Tone] | None = None  # text, icon, tone
         self.setText(accessible_name)
         self.setAccessibleName(accessible_name)
         self.setFixedSize(size)
@@ -95,10 +98,16 @@ class ImageButton(QAbstractButton):
 
     @property
     def pixmap(self) -> QPixmap:
+        if self._placeholder is not None:
+            return placeholder_pixmap(self.size(), *self._placeholder, self.devicePixelRatioF())
         return self._pixmap
 
     def set_pixmap(self, pixmap: QPixmap) -> None:
-        self._pixmap = pixmap
+        self._pixmap, self._placeholder = pixmap, None
+        self.update()
+
+    def set_placeholder(self, text: str, icon_name: str, tone: theme.Tone) -> None:
+        self._pixmap, self._placeholder = QPixmap(), (text, icon_name, tone)
         self.update()
 
     def set_clickable(self, clickable: bool) -> None:
@@ -111,8 +120,9 @@ class ImageButton(QAbstractButton):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        if not self._pixmap.isNull():
-            painter.drawPixmap(0, 0, self._pixmap)
+        pixmap = self.pixmap
+        if not pixmap.isNull():
+            painter.drawPixmap(0, 0, pixmap)
         if self.hasFocus():
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(theme.accent(self.palette()), 2))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRect, QRectF
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QRegion, QTextLayout, QTextOption
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTextLayout, QTextOption
 
 MAX_LAYOUTS = 64
 
@@ -49,18 +49,12 @@ class TextBlock:
         heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
         return math.ceil(sum(heights) + self._paragraph_gap * max(0, len(heights) - 1))
 
-    def draw(
-        self, painter: QPainter, top_left: QPointF, width: int, color: QColor, dirty: QRegion | None = None
-    ) -> None:
-        """Draw at `top_left`; with `dirty`, only the lines that reach into it (a scene streaming in repaints the
-        strip of its newest line, at the end of a long paragraph)."""
+    def draw(self, painter: QPainter, top_left: QPointF, width: int, color: QColor) -> None:
         painter.setPen(color)
         x, y = top_left.x(), top_left.y()
-        clip = QRectF(dirty.boundingRect()) if dirty is not None else QRectF()
         for paragraph in self._paragraphs:
             layout, height = self._layout(paragraph, width)
-            if dirty is None or dirty.intersects(QRect(int(x), int(y), width, math.ceil(height) + 1)):
-                layout.draw(painter, QPointF(x, y), [], clip)
+            layout.draw(painter, QPointF(x, y))
             y += height + self._paragraph_gap
 
     def _layout(self, paragraph: str, width: int) -> tuple[QTextLayout, float]:
