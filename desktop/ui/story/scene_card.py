@@ -142,7 +142,9 @@ class SceneCard(QWidget):
         self._badge_tooltip = ""
         self._errors = ""
         self._edit_error = ""
-        self._rows: dict[int, _Rows] = {}  # by the card's width
+        # The card's one memo, by width: each time a card grows the column asks every card for its height, and
+        # answering without it lays out each card's text again (tests/bench/bench_pictures.py).
+        self._rows: dict[int, _Rows] = {}
         self._shown: _Drawn | None = None
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
