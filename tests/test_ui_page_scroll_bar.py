@@ -38,5 +38,3 @@ def test_the_scroll_bar_shows_where_the_reader_is_on_the_pages_colour(qapp: Any,
     assert image.pixelColor(middle, handle.center().y()) != theme.page_color()
     assert image.pixelColor(middle, handle.top() - 10) == theme.page_color()
     assert image.pixelColor(0, handle.center().y()) == theme.page_color()  # the handle is thinner than the bar
-    # Opaque, so Qt does not paint the five containers beneath it each time the page grows.
-    assert bar.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QMargins, QObject, QPoint
+from PySide6.QtCore import QEvent, QMargins, QPoint
 from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QHelpEvent
-from PySide6.QtWidgets import QApplication, QMenu, QToolTip
+from PySide6.QtWidgets import QApplication, QMenu, QToolTip, QWidget
 
 from desktop.models import Scene, Upload, UploadStatus
 from desktop.ui.common import theme
@@ -39,17 +39,6 @@ def test_a_card_is_outlined_while_its_text_streams_in(qapp: Any, qtbot: Any) -> 
     assert left_edge_colour(card) == plain
 
 
-class Resizes(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self.count += 1
-        return False
-
-
 def story_column(qtbot: Any, written: list[str], writing: int = 0) -> tuple[CardColumn, list[SceneCard]]:
     """A story's column of cards (12 px apart): the scenes `written`, then `writing` more still being written."""
     column = CardColumn(QMargins(10, 10, 10, 10), spacing=12)
@@ -64,19 +53,28 @@ def story_column(qtbot: Any, written: list[str], writing: int = 0) -> tuple[Card
     return column, cards
 
 
+def on_screen_as_drawn_afresh(widget: QWidget) -> bool:
+    """What the screen shows of `widget` is what drawing it from scratch gives: nothing stale stayed behind."""
+    shown = widget.screen().grabWindow(widget.winId()).toImage()
+    afresh = widget.grab().toImage()
+    return shown.convertToFormat(afresh.format()) == afresh
+
+
 def test_a_growing_scene_moves_the_cards_below_it_and_leaves_those_above_alone(qapp: Any, qtbot: Any) -> None:
     column, cards = story_column(qtbot, [LINE * 3, LINE * 3], writing=1)
+    qtbot.waitExposed(column)
     qtbot.waitUntil(lambda: cards[2].y() > cards[1].geometry().bottom())
-    above = Resizes()
-    cards[0].installEventFilter(above)
-    below_top, streaming_height = cards[2].y(), cards[2].height()
+    above = cards[0].geometry()
+    below_top, streaming_height = cards[2].y(), cards[1].height()
 
     cards[1].set_streaming_text(LINE * 12)  # the middle scene is written again, much longer
     qtbot.waitUntil(lambda: cards[2].y() > below_top)
     assert cards[1].height() > streaming_height
+    assert cards[1].height() == cards[1].heightForWidth(cards[1].width())  # room for all of its text
     assert cards[2].y() == cards[1].geometry().bottom() + 1 + 12
-    assert above.count == 0  # the card above was not squeezed and given its height back
+    assert cards[0].geometry() == above
     assert column.heightForWidth(column.width()) == cards[2].geometry().bottom() + 1 + 10
+    qtbot.waitUntil(lambda: on_screen_as_drawn_afresh(column), timeout=2000)
 
 
 def test_text_keeps_its_paragraphs_and_line_breaks_and_wraps_to_the_width(qapp: Any) -> None:
@@ -136,7 +134,7 @@ def test_the_badge_tells_why_an_upload_failed(qapp: Any, qtbot: Any) -> None:
     assert card.badge_text == "Failed"
     assert "larger than the bucket allows" in card.error_text
     assert card.retry_button.isVisible()
-    badge = card._badge_rect().center().toPoint()
+    badge = card.badge_rect.center().toPoint()
     QApplication.sendEvent(card, QHelpEvent(QEvent.Type.ToolTip, badge, card.mapToGlobal(badge)))
     qtbot.waitUntil(QToolTip.isVisible)
     assert QToolTip.text() == failed.error_message
@@ -174,15 +172,10 @@ def upload_of(scene: Scene, status: UploadStatus, error: str | None = None) -> U
 
 
 def test_the_screen_shows_each_change_as_a_card_drawn_afresh_would(qapp: Any, qtbot: Any) -> None:
-    """Cards repaint only the parts that change (a badge, the border, new lines); nothing stale may stay behind."""
+    """Whatever a card repaints after a change (a badge, the border, new lines), nothing stale may stay behind."""
     column, cards = story_column(qtbot, [LINE], writing=1)
     qtbot.waitExposed(column)
     card = cards[1]
-
-    def on_screen_as_drawn_afresh() -> bool:
-        shown = column.screen().grabWindow(column.winId()).toImage()
-        afresh = column.grab().toImage()
-        return shown.convertToFormat(afresh.format()) == afresh
 
     scene = Scene.create(uuid.uuid4(), 1, "Word from the North", LINE * 6)
     changes = [
@@ -198,5 +191,5 @@ def test_the_screen_shows_each_change_as_a_card_drawn_afresh_would(qapp: Any, qt
     ]
     for change in changes:
         change()
-        qtbot.waitUntil(on_screen_as_drawn_afresh, timeout=2000)
+        qtbot.waitUntil(lambda: on_screen_as_drawn_afresh(column), timeout=2000)
     assert card.badge_text == "Failed" and "The bucket is full." in card.error_text

@@ -1,4 +1,4 @@
-"""Thumbnails: decoded off the GUI thread, cached in a byte-bounded LRU, so hundreds of scenes keep memory flat."""
+"""Thumbnails: decoded off the GUI thread, kept in the picture cache, so hundreds of scenes keep memory flat."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor, QImage
 
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.ui.common import thumbnails
-from desktop.ui.common.thumbnails import ThumbnailCache, ThumbnailLoader
+from desktop.ui.common.pictures import PictureCache
+from desktop.ui.common.thumbnails import ThumbnailLoader
 from desktop.ui.story.scene_card import THUMB_SIZE, SceneCard
 
 Run = Callable[..., Any]
@@ -43,18 +44,6 @@ def write_images(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def test_the_cache_forgets_the_least_recently_used_first() -> None:
-    one = QImage(100, 100, QImage.Format.Format_ARGB32)  # 40,000 bytes each
-    cache = ThumbnailCache(budget_bytes=100_000)
-    cache.put(("a", 1, 1, None), one)
-    cache.put(("b", 1, 1, None), one.copy())
-    assert cache.get(("a", 1, 1, None)) is not None  # "a" is now the most recent
-    cache.put(("c", 1, 1, None), one.copy())
-    assert cache.get(("b", 1, 1, None)) is None
-    assert cache.get(("a", 1, 1, None)) is not None
-    assert cache.bytes_used <= 100_000
-
-
 def test_thumbnails_are_scaled_off_the_gui_thread_and_decoded_once(
     executor: QThreadPoolExecutor, tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,7 +56,7 @@ def test_thumbnails_are_scaled_off_the_gui_thread_and_decoded_once(
 
     monkeypatch.setattr(thumbnails, "scale_image", recording)
     (path,) = write_images(tmp_path, 1)
-    loader = ThumbnailLoader(executor)
+    loader = ThumbnailLoader(executor, PictureCache())
 
     async def twice() -> list[QImage | None]:
         return list(await asyncio.gather(*(loader.thumbnail(str(path), THUMB_SIZE) for _ in range(3))))
@@ -86,7 +75,7 @@ def test_two_hundred_scene_thumbnails_keep_memory_bounded(
 ) -> None:
     paths = write_images(tmp_path / "images", 200)
     budget = 12 * 1024 * 1024
-    loader = ThumbnailLoader(executor, ThumbnailCache(budget_bytes=budget))
+    loader = ThumbnailLoader(executor, PictureCache(budget_bytes=budget))
     process = psutil.Process()
     before = process.memory_info().rss
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from functools import cache, lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from desktop.ui.common.pictures import kept
+
 ICON_SIZES = (16, 20, 24, 32, 48)
+APP_ICON_SIZES = (*ICON_SIZES, 64, 128, 256)
 APP_ICON = "storyforge"
 
 
@@ -26,22 +28,10 @@ def resource_path(*parts: str) -> Path:
     return resources_dir().joinpath(*parts)
 
 
-@cache
-def _svg_source(name: str) -> str:
-    return resource_path("icons", f"{name}.svg").read_text(encoding="utf-8")
-
-
 def svg_image(name: str, size: int, color: QColor | None = None, device_pixel_ratio: float = 1.0) -> QImage:
-    """Render icon `name` square at `size` logical pixels; `currentColor` becomes `color`. Cached: badges and
-    placeholders ask for the same few on every paint."""
-    rgba = color.name(QColor.NameFormat.HexArgb) if color is not None else ""
-    return _rendered(name, size, rgba, device_pixel_ratio)
-
-
-@lru_cache(maxsize=256)
-def _rendered(name: str, size: int, rgba: str, device_pixel_ratio: float) -> QImage:
-    source = _svg_source(name)
-    color = QColor(rgba) if rgba else None
+    """Render icon `name` square at `size` logical pixels; `currentColor` becomes `color`. Not kept: callers draw it
+    into a picture that the picture cache keeps."""
+    source = resource_path("icons", f"{name}.svg").read_text(encoding="utf-8")
     if color is not None:
         # SVG knows #rrggbb, not Qt's #aarrggbb: the alpha goes in as the drawing's opacity.
         source = source.replace("currentColor", color.name(QColor.NameFormat.HexRgb))
@@ -59,49 +49,54 @@ def _rendered(name: str, size: int, rgba: str, device_pixel_ratio: float) -> QIm
     return image
 
 
-_icons: dict[tuple[str, str, str], QIcon] = {}
+def _argb(color: QColor | None) -> str:
+    return color.name(QColor.NameFormat.HexArgb) if color is not None else ""
 
 
-def _palette() -> QPalette:
-    return QGuiApplication.palette()
+class SvgIconEngine(QIconEngine):
+    """An SVG icon rendered at the size it is first asked for (not at every size up front), kept in the picture
+    cache under its name, pixel size and colour."""
+
+    def __init__(self, name: str, normal: QColor | None, disabled: QColor | None, sizes: tuple[int, ...]) -> None:
+        super().__init__()
+        self._name, self._normal, self._disabled, self._sizes = name, normal, disabled, sizes
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        pixels = max(1, min(size.width(), size.height()))
+        color = self._disabled if mode is QIcon.Mode.Disabled else self._normal
+        return kept(
+            ("icon", self._name, pixels, _argb(color)),
+            lambda: QPixmap.fromImage(svg_image(self._name, pixels, color)),
+        )
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        device = painter.device()
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        side = round(min(rect.width(), rect.height()) * ratio)
+        picture = self.pixmap(QSize(side, side), mode, state)
+        painter.drawPixmap(QRectF(rect), picture, QRectF(picture.rect()))
+
+    def availableSizes(self, mode: QIcon.Mode = QIcon.Mode.Normal, state: QIcon.State = QIcon.State.Off) -> list[QSize]:
+        return [QSize(size, size) for size in self._sizes]
+
+    def clone(self) -> QIconEngine:
+        return SvgIconEngine(self._name, self._normal, self._disabled, self._sizes)
+
+    def key(self) -> str:
+        return "storyforge-svg"
 
 
 def icon(name: str, color: QColor | None = None) -> QIcon:
-    """A palette-tinted icon with a dimmed disabled state; cached per name and colour."""
-    palette = _palette()
+    """A palette-tinted icon with a dimmed disabled state."""
+    palette = QGuiApplication.palette()
     normal = color or palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText)
     disabled = QColor(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText))
     disabled.setAlphaF(0.55)
-    key = (name, normal.name(QColor.NameFormat.HexArgb), disabled.name(QColor.NameFormat.HexArgb))
-    found = _icons.get(key)
-    if found is not None:
-        return found
-    ratio = max(1.0, _device_pixel_ratio())
-    made = QIcon()
-    for size in ICON_SIZES:
-        made.addPixmap(QPixmap.fromImage(svg_image(name, size, normal, ratio)), QIcon.Mode.Normal)
-        made.addPixmap(QPixmap.fromImage(svg_image(name, size, normal, ratio)), QIcon.Mode.Active)
-        made.addPixmap(QPixmap.fromImage(svg_image(name, size, disabled, ratio)), QIcon.Mode.Disabled)
-    _icons[key] = made
-    return made
+    return QIcon(SvgIconEngine(name, QColor(normal), disabled, ICON_SIZES))
 
 
 def app_icon() -> QIcon:
-    made = QIcon()
-    for size in (*ICON_SIZES, 64, 128, 256):
-        made.addPixmap(QPixmap.fromImage(svg_image(APP_ICON, size)))
-    return made
-
-
-def clear_icon_cache() -> None:
-    """The palette changed (light ↔ dark): icons are tinted afresh on next use."""
-    _icons.clear()
-    _rendered.cache_clear()
-
-
-def _device_pixel_ratio() -> float:
-    screen = QGuiApplication.primaryScreen()
-    return screen.devicePixelRatio() if screen is not None else 1.0
+    return QIcon(SvgIconEngine(APP_ICON, None, None, APP_ICON_SIZES))
 
 
 def stylesheet_template() -> str:

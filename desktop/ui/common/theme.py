@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop.models import StoryStatus, UploadStatus
-from desktop.ui.common.resources import clear_icon_cache, stylesheet_template
+from desktop.ui.common.resources import stylesheet_template
 
 SERIF_FAMILIES = ["Iowan Old Style", "Charter", "Georgia", "Source Serif 4", "Noto Serif", "DejaVu Serif", "serif"]
 
@@ -216,5 +216,4 @@ def scaled_font(factor: float, *, bold: bool = False, base: QFont | None = None)
 
 def apply(app: QApplication) -> None:
     """(Re)apply the style sheet for the current palette; called at start and when the palette changes."""
-    clear_icon_cache()
     app.setStyleSheet(stylesheet(app.palette()))

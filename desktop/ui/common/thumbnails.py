@@ -1,22 +1,21 @@
-"""Thumbnails decoded and scaled on worker threads (QImage is thread-safe; QPixmap is not), kept in an LRU cache
-bounded in bytes, so a story with hundreds of images keeps memory flat."""
+"""Thumbnails decoded and scaled on worker threads (QImage is thread-safe; QPixmap is not), kept in the picture
+cache (bounded in bytes), so a story with hundreds of images keeps memory flat."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import Executor
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
+from desktop.ui.common.pictures import PICTURES, PictureCache
+
 log = logging.getLogger(__name__)
 
-DEFAULT_BUDGET_BYTES = 48 * 1024 * 1024
-
-Key = tuple[str, int, int, Hashable]
+Key = tuple[str, str, int, int, Hashable]
 
 
 def scale_image(path: str, width: int, height: int) -> QImage | None:
@@ -43,55 +42,19 @@ def read_image(path: str) -> QImage | None:
     return None if image.isNull() else image
 
 
-class ThumbnailCache:
-    """Least recently used first out, once the images together pass `budget_bytes`."""
-
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
-        self.budget_bytes = budget_bytes
-        self._images: OrderedDict[Key, QImage] = OrderedDict()
-        self._bytes = 0
-
-    @property
-    def bytes_used(self) -> int:
-        return self._bytes
-
-    def __len__(self) -> int:
-        return len(self._images)
-
-    def get(self, key: Key) -> QImage | None:
-        image = self._images.get(key)
-        if image is not None:
-            self._images.move_to_end(key)
-        return image
-
-    def put(self, key: Key, image: QImage) -> None:
-        old = self._images.pop(key, None)
-        if old is not None:
-            self._bytes -= old.sizeInBytes()
-        self._images[key] = image
-        self._bytes += image.sizeInBytes()
-        while self._bytes > self.budget_bytes and len(self._images) > 1:
-            _, evicted = self._images.popitem(last=False)
-            self._bytes -= evicted.sizeInBytes()
-
-    def clear(self) -> None:
-        self._images.clear()
-        self._bytes = 0
-
-
 class ThumbnailLoader:
     """`await loader.thumbnail(path, size, version)`: from the cache, or scaled on the executor; one decode per key."""
 
-    def __init__(self, executor: Executor, cache: ThumbnailCache | None = None) -> None:
+    def __init__(self, executor: Executor, cache: PictureCache = PICTURES) -> None:
         self.executor = executor
-        self.cache = cache if cache is not None else ThumbnailCache()
+        self.cache = cache
         self._in_flight: dict[Key, asyncio.Future[QImage | None]] = {}
         self.decoded = 0  # how many images were decoded (not served from the cache)
 
     async def thumbnail(self, path: str, size: QSize, version: Hashable = None) -> QImage | None:
-        key: Key = (path, size.width(), size.height(), version)
+        key: Key = ("thumbnail", path, size.width(), size.height(), version)
         cached = self.cache.get(key)
-        if cached is not None:
+        if isinstance(cached, QImage):
             return cached
         pending = self._in_flight.get(key)
         if pending is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 
 import shiboken6
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.common import theme
+from desktop.ui.common.pictures import kept
 from desktop.ui.common.resources import icon, svg_image
 
 BADGE_ICON = 12
@@ -122,14 +123,8 @@ def clear_image(size: QSize, ratio: float) -> QImage:
     return image
 
 
-_metrics: dict[str, QFontMetrics] = {}
-
-
 def font_metrics(font: QFont) -> QFontMetrics:
-    found = _metrics.get(font.key())
-    if found is None:
-        found = _metrics[font.key()] = QFontMetrics(font)
-    return found
+    return QFontMetrics(font)
 
 
 def badge_size(text: str, font: QFont, with_icon: bool) -> QSize:
@@ -139,17 +134,13 @@ def badge_size(text: str, font: QFont, with_icon: bool) -> QSize:
     return QSize(width, height)
 
 
-_badges: dict[tuple[str, str, str | None, int, int, float], QPixmap] = {}
-MAX_BADGES = 256
-
-
 def paint_badge(
     painter: QPainter, top_left: QPointF, text: str, tone: theme.Tone, font: QFont, icon_name: str | None = None
 ) -> QRectF:
     """Draw a rounded status pill; returns the rectangle it took.
 
-    Each look is drawn once and copied after: library rows and scene cards repaint their badges often, and
-    drawing one costs more than the rest of a library row together.
+    Each look is drawn once and copied after (the picture cache keeps it): library rows and scene cards repaint
+    their badges often, and drawing one costs more than the rest of a library row together.
     """
     device = painter.device()
     pixmap = badge_pixmap(text, tone, font, icon_name, device.devicePixelRatioF() if device is not None else 1.0)
@@ -158,16 +149,21 @@ def paint_badge(
 
 
 def badge_pixmap(text: str, tone: theme.Tone, font: QFont, icon_name: str | None, ratio: float) -> QPixmap:
-    """A status pill as `paint_badge` draws it, for a widget that keeps it between paints."""
+    """A status pill as `paint_badge` draws it."""
     colors = theme.tone_colors(tone)
-    key = (text, font.key(), icon_name, colors.background.rgba(), colors.text.rgba(), ratio)
-    pixmap = _badges.get(key)
-    if pixmap is None:
-        if len(_badges) >= MAX_BADGES:
-            _badges.clear()
-        size = badge_size(text, font, icon_name is not None)
-        pixmap = _badges[key] = _draw_badge(size, text, colors, font, icon_name, ratio)
-    return pixmap
+    key = (
+        "badge",
+        text,
+        font.key(),
+        icon_name,
+        colors.background.rgba(),
+        colors.text.rgba(),
+        colors.border.rgba(),
+        ratio,
+    )
+    return kept(
+        key, lambda: _draw_badge(badge_size(text, font, icon_name is not None), text, colors, font, icon_name, ratio)
+    )
 
 
 def _draw_badge(
@@ -296,7 +292,6 @@ class StatusLine(QWidget):
         super().__init__(parent)
         self._text = ""
         self._muted = muted
-        self._elided: tuple[str, int, str] | None = None  # text, width, as shown: eliding shapes the whole text
         self.setAccessibleName(accessible_name)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -323,16 +318,8 @@ class StatusLine(QWidget):
         super().resizeEvent(event)
         self._offer_full_text()
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._elided = None
-        super().changeEvent(event)
-
     def _shown(self) -> str:
-        text, width = self._text, self.width()
-        if self._elided is None or self._elided[:2] != (text, width):
-            self._elided = (text, width, self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width))
-        return self._elided[2]
+        return self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width())
 
     def _offer_full_text(self) -> None:
         self.setToolTip(self._text if self._shown() != self._text else "")

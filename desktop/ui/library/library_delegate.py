@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.models import StorySummary
 from desktop.ui.common import theme
+from desktop.ui.common.pictures import kept
 from desktop.ui.common.widgets import badge_font, badge_size, clear_image, paint_badge
 from desktop.ui.library.library_model import AnyIndex, StoryRole, storage_note
 
@@ -21,16 +21,11 @@ ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 PADDING_X = 12
 PADDING_Y = 9
 LINE_GAP = 5
-MAX_KEPT_ROWS = 64  # a screen of rows in a few looks (hovered, selected); a full cache is simply started again
 
 
 def friendly_date(moment: datetime, now: datetime | None = None) -> str:
     """'Today 14:05', 'Yesterday', '12 Nov', '12 Nov 2025' — in the writer's local time."""
-    return _friendly_date(moment, now.date() if now is not None else date.today())
-
-
-@lru_cache(maxsize=1024)  # asked for each row each time it is painted, and the time zone lookups cost much of a row
-def _friendly_date(moment: datetime, today: date) -> str:
+    today = now.date() if now is not None else date.today()
     local = moment.astimezone()
     days = (today - local.date()).days
     if days == 0:
@@ -67,39 +62,22 @@ class RowFonts:
     badge: QFont
 
 
-_row_fonts: dict[str, RowFonts] = {}
-
-
 def row_fonts(base: QFont) -> RowFonts:
-    """The fonts of a row, made once per view font: every visible row is painted again when one story changes."""
-    found = _row_fonts.get(base.key())
-    if found is None:
-        title = theme.scaled_font(1.05, bold=True, base=base)
-        small = badge_font(base)
-        small.setWeight(base.weight())
-        found = _row_fonts[base.key()] = RowFonts(
-            title, QFontMetrics(title), small, QFontMetrics(small), badge_font(base)
-        )
-    return found
+    title = theme.scaled_font(1.05, bold=True, base=base)
+    small = badge_font(base)
+    small.setWeight(base.weight())
+    return RowFonts(title, QFontMetrics(title), small, QFontMetrics(small), badge_font(base))
 
 
 class LibraryDelegate(QStyledItemDelegate):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: dict[tuple[object, ...], QPixmap | None] = {}  # by look; None: painted once, not kept yet
-        self._highlights: dict[tuple[object, ...], QPixmap] = {}
-
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         fonts = row_fonts(option.font)
         badge = badge_size("Writing", fonts.badge, False)
         return QSize(200, PADDING_Y * 2 + fonts.title_metrics.height() + LINE_GAP + badge.height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        """Copies a row painted before from a picture kept per look: drawing one costs far more than copying it, and
-        every visible row is painted again as the list scrolls, a row is hovered or the window is uncovered.
-
-        A look painted for the first time is drawn in place: the row of the story being written changes with each
-        scene, and is rarely painted twice the same."""
+        """Copies the row's picture from the picture cache: drawing one costs far more than copying it, and every
+        visible row is painted again as the list scrolls, a row is hovered or the window is uncovered."""
         story: StorySummary | None = index.data(StoryRole)
         if story is None:
             return
@@ -116,57 +94,47 @@ class LibraryDelegate(QStyledItemDelegate):
             storage_note(story),
             friendly_date(story.created_at),
         )
-        key = (look, option.rect.size().toTuple(), state.value, option.palette.cacheKey(), option.font.key(), ratio)
-        if len(self._rows) >= MAX_KEPT_ROWS and key not in self._rows:
-            self._rows.clear()
-        if key in self._rows:
-            pixmap = self._rows[key] or self._drawn(option, story, ratio)
-            self._rows[key] = pixmap
-            painter.drawPixmap(option.rect.topLeft(), pixmap)
-            return
-        self._rows[key] = None
-        painter.save()
-        painter.drawPixmap(option.rect.topLeft(), self._highlight(option, ratio))
-        self._draw(painter, option, QRectF(option.rect), story)
-        painter.restore()
+        key = (
+            "library row",
+            look,
+            option.rect.size().toTuple(),
+            state.value,
+            option.palette.cacheKey(),
+            option.font.key(),
+            ratio,
+        )
+        painter.drawPixmap(option.rect.topLeft(), kept(key, lambda: self._drawn(option, story, ratio)))
 
     def _drawn(self, option: QStyleOptionViewItem, story: StorySummary, ratio: float) -> QPixmap:
         image = clear_image(option.rect.size(), ratio)
         painter = QPainter(image)
-        painter.drawPixmap(0, 0, self._highlight(option, ratio))
+        self._draw_highlight(painter, option)
         self._draw(painter, option, QRectF(0, 0, option.rect.width(), option.rect.height()), story)
         painter.end()
         return QPixmap.fromImage(image)
 
-    def _highlight(self, option: QStyleOptionViewItem, ratio: float) -> QPixmap:
-        """The rounded fill behind a selected or hovered row, and the focus ring: one per look, not one per change."""
+    @staticmethod
+    def _draw_highlight(painter: QPainter, option: QStyleOptionViewItem) -> None:
+        """The rounded fill behind a selected or hovered row, and the focus ring."""
         state = option.state
         selected = bool(state & QStyle.StateFlag.State_Selected)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
         focused = selected and bool(state & QStyle.StateFlag.State_HasFocus)
         accent = theme.accent(option.palette)
-        key = (option.rect.width(), option.rect.height(), selected, hovered, focused, accent.rgba(), ratio)
-        found = self._highlights.get(key)
-        if found is None:
-            if len(self._highlights) >= MAX_KEPT_ROWS:  # the list was resized
-                self._highlights.clear()
-            image = clear_image(option.rect.size(), ratio)
-            painter = QPainter(image)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            rect = QRectF(0, 0, option.rect.width(), option.rect.height()).adjusted(4, 2, -4, -2)
-            if selected or hovered:
-                fill = QColor(accent)
-                fill.setAlphaF(0.20 if selected else 0.07)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(fill)
-                painter.drawRoundedRect(rect, 8, 8)
-            if focused:
-                painter.setPen(accent)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
-            painter.end()
-            found = self._highlights[key] = QPixmap.fromImage(image)
-        return found
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(0, 0, option.rect.width(), option.rect.height()).adjusted(4, 2, -4, -2)
+        if selected or hovered:
+            fill = QColor(accent)
+            fill.setAlphaF(0.20 if selected else 0.07)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.drawRoundedRect(rect, 8, 8)
+        if focused:
+            painter.setPen(accent)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        painter.restore()
 
     def _draw(self, painter: QPainter, option: QStyleOptionViewItem, row: QRectF, story: StorySummary) -> None:
         pal: QPalette = option.palette

@@ -6,8 +6,6 @@ from PySide6.QtCore import QEvent, QMargins, QRect, QSize
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-MAX_KEPT_HEIGHTS = 16
-
 
 class CardColumn(QWidget):
     """A vertical stack that moves only the cards below one that grew.
@@ -16,8 +14,8 @@ class CardColumn(QWidget):
     until the page itself has grown, then gives them their height back: each card is resized, laid out and painted
     twice. Here a card's new height moves the cards below it and asks the page for room.
 
-    The page's layout and the scroll area ask the column for its height many times over each time a card grows; it
-    keeps its answers until a card's height changes.
+    The page's layout and the scroll area ask the column for its height many times over each time a card grows: at
+    its own width the answer is the height it last stacked its cards to.
     """
 
     def __init__(self, margins: QMargins, spacing: int, parent: QWidget | None = None) -> None:
@@ -26,7 +24,6 @@ class CardColumn(QWidget):
         self._spacing = spacing
         self._cards: list[QWidget] = []
         self._height = 0
-        self._heights: dict[int, int] = {}  # by width
         self._widths = (0, 0)  # the widest card's preferred width, the narrowest it may be
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
@@ -56,16 +53,12 @@ class CardColumn(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            inner = width - self._margins.left() - self._margins.right()
-            heights = [card.heightForWidth(inner) for card in self._cards if not card.isHidden()]
-            gaps = self._spacing * max(0, len(heights) - 1)
-            height = self._margins.top() + sum(heights) + gaps + self._margins.bottom()
-            if len(self._heights) > MAX_KEPT_HEIGHTS:  # a window resized by dragging asks about many widths
-                self._heights.clear()
-            self._heights[width] = height
-        return height
+        if width == self.width():
+            return self._height
+        inner = width - self._margins.left() - self._margins.right()
+        heights = [card.heightForWidth(inner) for card in self._cards if not card.isHidden()]
+        gaps = self._spacing * max(0, len(heights) - 1)
+        return self._margins.top() + sum(heights) + gaps + self._margins.bottom()
 
     def sizeHint(self) -> QSize:
         width = self._widths[0] + self._margins.left() + self._margins.right()
@@ -104,8 +97,6 @@ class CardColumn(QWidget):
             y += height + self._spacing
             placed = True
         height = y - (self._spacing if placed else 0) + self._margins.bottom()
-        # The page asks for this height next: kept, it is not summed again over every card.
-        self._heights = {self.width(): height}
         if height != self._height:
             self._height = height
             self.updateGeometry()

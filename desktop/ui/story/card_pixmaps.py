@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QRegion
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from desktop.ui.common import theme
+from desktop.ui.common.pictures import kept
 from desktop.ui.common.resources import svg_image
 from desktop.ui.common.widgets import clear_image
 
 CARD_RADIUS = 10
 
 
-_placeholders: dict[tuple[int, int, str, str, str, float, bool], QPixmap] = {}
-
-
 def placeholder_pixmap(size: QSize, text: str, icon_name: str, tone: theme.Tone, ratio: float) -> QPixmap:
     """A calm stand-in while an image is painted (or when there is none); one shared pixmap per kind."""
-    key = (size.width(), size.height(), text, icon_name, tone.value, ratio, theme.is_dark())
-    found = _placeholders.get(key)
-    if found is None:
-        found = _placeholders[key] = _draw_placeholder(size, text, icon_name, tone, ratio)
-    return found
-
-
-def _draw_placeholder(size: QSize, text: str, icon_name: str, tone: theme.Tone, ratio: float) -> QPixmap:
-    image = clear_image(size, ratio)
     colors = theme.tone_colors(tone)
+    key = (
+        "placeholder",
+        size.toTuple(),
+        text,
+        icon_name,
+        colors.background.rgba(),
+        colors.text.rgba(),
+        colors.border.rgba(),
+        QGuiApplication.font().key(),
+        ratio,
+    )
+    return kept(key, lambda: _draw_placeholder(size, text, icon_name, colors, ratio))
+
+
+def _draw_placeholder(size: QSize, text: str, icon_name: str, colors: theme.ToneColors, ratio: float) -> QPixmap:
+    image = clear_image(size, ratio)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     rect = QRectF(0.5, 0.5, size.width() - 1, size.height() - 1)
@@ -64,31 +69,28 @@ def rounded_pixmap(image: QImage, size: QSize, ratio: float) -> QPixmap:
     return QPixmap.fromImage(canvas)
 
 
-_frames: dict[tuple[str, str, float], QPixmap] = {}
-
-
 def frame_pixmap(background: QColor, border: QColor, ratio: float) -> QPixmap:
     """A card's rounded corners and border, drawn once; `paint_frame` stretches its middle to any size."""
-    key = (background.name(QColor.NameFormat.HexArgb), border.name(QColor.NameFormat.HexArgb), ratio)
-    found = _frames.get(key)
-    if found is None:
-        side = 2 * (CARD_RADIUS + 1) + 1
-        image = clear_image(QSize(side, side), ratio)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(border, 1))
-        painter.setBrush(background)
-        painter.drawRoundedRect(QRectF(0.5, 0.5, side - 1, side - 1), CARD_RADIUS, CARD_RADIUS)
-        painter.end()
-        found = _frames[key] = QPixmap.fromImage(image)
-    return found
+    return kept(("frame", background.rgba(), border.rgba(), ratio), lambda: _draw_frame(background, border, ratio))
 
 
-def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QColor, dirty: QRegion) -> None:
+def _draw_frame(background: QColor, border: QColor, ratio: float) -> QPixmap:
+    side = 2 * (CARD_RADIUS + 1) + 1
+    image = clear_image(QSize(side, side), ratio)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(border, 1))
+    painter.setBrush(background)
+    painter.drawRoundedRect(QRectF(0.5, 0.5, side - 1, side - 1), CARD_RADIUS, CARD_RADIUS)
+    painter.end()
+    return QPixmap.fromImage(image)
+
+
+def paint_frame(painter: QPainter, rect: QRect, background: QColor, border: QColor, ratio: float) -> None:
     """`frame_pixmap` in nine pieces, its one-pixel middle row and column stretched: copying them costs far less
-    than filling an antialiased rounded rectangle the size of a card. Only pieces in `dirty` are drawn."""
+    than filling an antialiased rounded rectangle the size of a card."""
+    frame = frame_pixmap(background, border, ratio)
     r = CARD_RADIUS + 1
-    ratio = frame.devicePixelRatio()
     middle_w, middle_h = rect.width() - 2 * r, rect.height() - 2 * r
     if middle_w <= 0 or middle_h <= 0:
         return
@@ -96,8 +98,6 @@ def paint_frame(painter: QPainter, rect: QRect, frame: QPixmap, background: QCol
     rows = ((rect.top(), 0, r, r), (rect.top() + r, r, middle_h, 1), (rect.bottom() + 1 - r, r + 1, r, r))
     for x, source_x, width, source_w in columns:
         for y, source_y, height, source_h in rows:
-            if not dirty.intersects(QRect(x, y, width, height)):
-                continue
             target = QRectF(x, y, width, height)
             if source_w == 1 and source_h == 1:
                 painter.fillRect(target, background)

@@ -12,8 +12,10 @@ from PySide6.QtGui import QColor, QEnterEvent, QPainter, QPaintEvent, QPalette, 
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from desktop.ui.common import theme
+from desktop.ui.common.pictures import kept
 from desktop.ui.common.resources import svg_image
 from desktop.ui.common.widgets import clear_image, plain
+from desktop.ui.story.card_pixmaps import placeholder_pixmap
 
 ICON = 16
 PADDING_X, PADDING_Y, ICON_GAP = 8, 4, 6
@@ -31,20 +33,11 @@ class FlatButton(QAbstractButton):
         self.setToolTip(tooltip or plain(text))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self._hint: tuple[str, QSize] | None = None  # asked for each time its card lays out its row of actions
 
     def sizeHint(self) -> QSize:
-        text = self.text()
-        if self._hint is None or self._hint[0] != text:
-            metrics = self.fontMetrics()
-            width = PADDING_X * 2 + ICON + ICON_GAP + metrics.horizontalAdvance(plain(text))
-            self._hint = (text, QSize(width, max(ICON, metrics.height()) + PADDING_Y * 2))
-        return self._hint[1]
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._hint = None
-        super().changeEvent(event)
+        metrics = self.fontMetrics()
+        width = PADDING_X * 2 + ICON + ICON_GAP + metrics.horizontalAdvance(plain(self.text()))
+        return QSize(width, max(ICON, metrics.height()) + PADDING_Y * 2)
 
     def enterEvent(self, event: QEnterEvent) -> None:
         self.update()
@@ -71,13 +64,8 @@ class FlatButton(QAbstractButton):
         """The icon and the label, drawn once per look: a card's buttons repaint each time the card grows."""
         color = palette.color(QPalette.ColorRole.WindowText) if enabled else theme.disabled_text(palette)
         ratio = self.devicePixelRatioF()
-        key = (self.text(), self.icon_name, color.rgba(), self.width(), self.height(), self.font().key(), ratio)
-        face = _faces.get(key)
-        if face is None:
-            if len(_faces) >= MAX_FACES:
-                _faces.clear()
-            face = _faces[key] = self._draw_face(color, ratio)
-        return face
+        key = ("face", self.text(), self.icon_name, color.rgba(), self.width(), self.height(), self.font().key(), ratio)
+        return kept(key, lambda: self._draw_face(color, ratio))
 
     def _draw_face(self, color: QColor, ratio: float) -> QPixmap:
         image = clear_image(self.size(), ratio)
@@ -95,16 +83,14 @@ class FlatButton(QAbstractButton):
         return QPixmap.fromImage(image)
 
 
-_faces: dict[tuple[object, ...], QPixmap] = {}
-MAX_FACES = 64  # four actions in two looks (enabled or not), at a few sizes
-
-
 class ImageButton(QAbstractButton):
-    """A picture that opens when clicked; focusable (with a ring) only while `clickable`."""
+    """A picture that opens when clicked; focusable (with a ring) only while `clickable`. Until it has one, a
+    placeholder says why, drawn from the picture cache at each paint so it follows the theme."""
 
     def __init__(self, size: QSize, accessible_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap = QPixmap()
+        self._placeholder: tuple[str, str, theme.Tone] | None = None  # text, icon, tone
         self.setText(accessible_name)
         self.setAccessibleName(accessible_name)
         self.setFixedSize(size)
@@ -112,10 +98,16 @@ class ImageButton(QAbstractButton):
 
     @property
     def pixmap(self) -> QPixmap:
+        if self._placeholder is not None:
+            return placeholder_pixmap(self.size(), *self._placeholder, self.devicePixelRatioF())
         return self._pixmap
 
     def set_pixmap(self, pixmap: QPixmap) -> None:
-        self._pixmap = pixmap
+        self._pixmap, self._placeholder = pixmap, None
+        self.update()
+
+    def set_placeholder(self, text: str, icon_name: str, tone: theme.Tone) -> None:
+        self._pixmap, self._placeholder = QPixmap(), (text, icon_name, tone)
         self.update()
 
     def set_clickable(self, clickable: bool) -> None:
@@ -128,8 +120,9 @@ class ImageButton(QAbstractButton):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        if not self._pixmap.isNull():
-            painter.drawPixmap(0, 0, self._pixmap)
+        pixmap = self.pixmap
+        if not pixmap.isNull():
+            painter.drawPixmap(0, 0, pixmap)
         if self.hasFocus():
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(theme.accent(self.palette()), 2))

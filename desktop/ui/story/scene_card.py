@@ -19,8 +19,6 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
-    QPixmap,
-    QRegion,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QDialog, QMenu, QSizePolicy, QToolTip, QWidget
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import QDialog, QMenu, QSizePolicy, QToolTip, QWidget
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
 from desktop.ui.common import confirm, theme
 from desktop.ui.common.widgets import badge_font, badge_pixmap, badge_size, font_metrics, plain, small_font
-from desktop.ui.story.card_pixmaps import CARD_RADIUS, frame_pixmap, paint_frame, placeholder_pixmap, rounded_pixmap
+from desktop.ui.story.card_pixmaps import paint_frame, rounded_pixmap
 from desktop.ui.story.edit_conflict import Choice, EditConflictView, both_texts, both_titles, show_edit_conflict
 from desktop.ui.story.flat_buttons import FlatButton, ImageButton
 from desktop.ui.story.scene_editor import CHANGED_ELSEWHERE, SceneEditor
@@ -67,24 +65,15 @@ class _Ink:
     danger: QColor
 
 
-_inks: dict[int, _Ink] = {}
-
-
 def _ink(palette: QPalette) -> _Ink:
-    """Worked out once per palette: the theme mixes them in Python, and cards are painted many times a second."""
-    found = _inks.get(palette.cacheKey())
-    if found is None:
-        if len(_inks) > 8:
-            _inks.clear()
-        found = _inks[palette.cacheKey()] = _Ink(
-            theme.card_background(palette),
-            theme.card_border(palette),
-            theme.accent(palette),
-            theme.muted_text(palette),
-            palette.color(QPalette.ColorRole.WindowText),
-            theme.tone_colors(theme.Tone.danger, palette).text,
-        )
-    return found
+    return _Ink(
+        theme.card_background(palette),
+        theme.card_border(palette),
+        theme.accent(palette),
+        theme.muted_text(palette),
+        palette.color(QPalette.ColorRole.WindowText),
+        theme.tone_colors(theme.Tone.danger, palette).text,
+    )
 
 
 BadgeLook = tuple[str, theme.Tone, str | None]  # text, tone, icon
@@ -153,15 +142,13 @@ class SceneCard(QWidget):
         self._badge_tooltip = ""
         self._errors = ""
         self._edit_error = ""
-        self._rows: dict[int, _Rows] = {}  # by the card's width
-        self._badge_drawn: tuple[object, QPixmap, QPointF] | None = None
-        self._badge_font_of: tuple[str, QFont] | None = None  # by the card's font
+        # The card's one memo, by width: each time a card grows the column asks every card for its height, and
+        # answering without it lays out each card's text again (tests/bench/bench_pictures.py).
+        self._rows: dict[int, _Rows] = {}
         self._shown: _Drawn | None = None
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
-        # Grown (as a scene streams in), only the new strip needs painting; the card repaints what it changes.
-        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
 
         self._number_font = theme.scaled_font(0.8, bold=True)
         self._number_font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 1)
@@ -295,10 +282,8 @@ class SceneCard(QWidget):
         self._refresh()
 
     def set_upload_progress(self, done: int, total: int) -> None:
-        was = self._badge_rect()
         if self._refresh_upload(done, total):
-            self.update(was.united(self._badge_rect()).toAlignedRect())
-            self._shown = self._painted()
+            self._show_state()
 
     def set_thumbnail(self, image: QImage | None) -> None:
         if image is None:
@@ -537,7 +522,7 @@ class SceneCard(QWidget):
         if self.thumbnail_key == key:
             return
         self.thumbnail_key = key
-        self.thumbnail.set_pixmap(placeholder_pixmap(THUMB_SIZE, text, icon_name, tone, self.devicePixelRatioF()))
+        self.thumbnail.set_placeholder(text, icon_name, tone)
         self.thumbnail.setToolTip(text)
         self.thumbnail.set_clickable(False)
 
@@ -555,50 +540,20 @@ class SceneCard(QWidget):
         )
 
     def _show_state(self) -> None:
-        """Lay the rows out again and repaint what changed; ask the column for another height only if it changed.
-
-        When only the text changed (as it streams in), just the text and what moves below it is repainted.
-        """
-        painted, before_painted = self._painted(), self._shown
-        self._shown = painted
+        """Lay the rows out again and repaint if what the card draws changed; ask the column for another height
+        only if it changed."""
+        painted = self._painted()
         width = self.width()
         before = self._rows.get(width)
-        if painted != before_painted:
+        if painted != self._shown:
+            self._shown = painted
             self._rows.clear()
             self._error.set_text(self.error_text)
+            self.update()
         after = self._rows_at(width)
         if before is None or before.height != after.height:
             self.updateGeometry()
         self._place_children()
-        if painted != before_painted:
-            self.update(self._changed_area(before, after, before_painted, painted))
-
-    def _changed_area(self, before: _Rows | None, after: _Rows, was: _Drawn | None, now: _Drawn) -> QRegion:
-        """What a change from `was` to `now` repaints: a whole card took 2 ms, a badge a tenth."""
-        if before is None or was is None:  # never painted at this width
-            return QRegion(self.rect())
-        if was.title != now.title or was.error != now.error or was.editing != now.editing:
-            return QRegion(self.rect())
-        width = self.width()
-        area = QRegion()
-        if was.text != now.text:  # and what moved below it
-            bottom = max(before.height, after.height)
-            area += QRect(after.body_left, after.text_top, after.body_width, bottom - after.text_top)
-            if before.height != after.height:  # the frame's bottom edge moves
-                edge = min(before.height, after.height) - CARD_RADIUS - 1
-                area += QRect(0, edge, width, bottom - edge)
-        if was.busy != now.busy:
-            area += QRect(after.body_left, after.actions_top, after.body_width, after.height - after.actions_top)
-        if was.badge != now.badge:
-            area += self._badge_rect(was.badge).toAlignedRect()
-            area += self._badge_rect().toAlignedRect()
-        if was.live != now.live:  # the border's colour
-            edge, height = CARD_RADIUS + 1, self.height()
-            area += QRect(0, 0, width, edge)
-            area += QRect(0, height - edge, width, edge)
-            area += QRect(0, 0, edge, height)
-            area += QRect(width - edge, 0, edge, height)
-        return area
 
     def hasHeightForWidth(self) -> bool:
         return True
@@ -666,26 +621,16 @@ class SceneCard(QWidget):
         return max(MIN_TEXT_WIDTH, width - MARGINS.left() - THUMB_SIZE.width() - COLUMN_GAP - MARGINS.right())
 
     def _badge_font(self) -> QFont:
-        key = self.font().key()
-        if self._badge_font_of is None or self._badge_font_of[0] != key:
-            self._badge_font_of = (key, badge_font(self.font()))
-        return self._badge_font_of[1]
+        return badge_font(self.font())
 
-    def _badge_rect(self, badge: BadgeLook | None = None) -> QRectF:
-        text, _, icon_name = badge or self._badge
+    @property
+    def badge_rect(self) -> QRectF:
+        """Where the upload's badge shows (resting the pointer on it tells more)."""
+        text, _, icon_name = self._badge
         size = badge_size(text, self._badge_font(), icon_name is not None)
         rows = self._rows_at(self.width())
         top = MARGINS.top() + (rows.header_height - size.height()) / 2
         return QRectF(self.width() - MARGINS.right() - size.width(), top, size.width() + 1, size.height() + 1)
-
-    def _badge_art(self) -> tuple[QPixmap, QPointF]:
-        """The badge's picture and where it goes, kept until the badge or the card's width changes."""
-        key = (self._badge, self.width(), self.devicePixelRatioF(), self.font().key(), theme.is_dark())
-        if self._badge_drawn is None or self._badge_drawn[0] != key:
-            text, tone, icon_name = self._badge
-            pixmap = badge_pixmap(text, tone, self._badge_font(), icon_name, self.devicePixelRatioF())
-            self._badge_drawn = (key, pixmap, self._badge_rect().topLeft())
-        return self._badge_drawn[1], self._badge_drawn[2]
 
     def _place_children(self) -> None:
         rows = self._rows_at(self.width())
@@ -710,8 +655,8 @@ class SceneCard(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            if self._badge[0] and self._badge_rect().contains(QPointF(event.pos())):
-                QToolTip.showText(event.globalPos(), self._badge_tooltip, self, self._badge_rect().toAlignedRect())
+            if self._badge[0] and self.badge_rect.contains(QPointF(event.pos())):
+                QToolTip.showText(event.globalPos(), self._badge_tooltip, self, self.badge_rect.toAlignedRect())
             else:
                 QToolTip.hideText()
                 event.ignore()
@@ -721,32 +666,24 @@ class SceneCard(QWidget):
     # --- painting ---
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Draws only the parts that reach into what is repainted: most repaints are a badge or a strip of text."""
         ink = _ink(self.palette())
         rows = self._rows_at(self.width())
-        dirty = event.region()
         painter = QPainter(self)
         border = ink.live_border if self._live else ink.border
-        frame = frame_pixmap(ink.background, border, self.devicePixelRatioF())
-        paint_frame(painter, self.rect(), frame, ink.background, dirty)
-
+        paint_frame(painter, self.rect(), ink.background, border, self.devicePixelRatioF())
         number = QRect(rows.body_left, MARGINS.top(), rows.body_width, rows.header_height)
-        number.setWidth(font_metrics(self._number_font).horizontalAdvance(self.number_text) + 2)
-        if dirty.intersects(number):
-            painter.setFont(self._number_font)
-            painter.setPen(ink.muted)
-            painter.drawText(number, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.number_text)
+        painter.setFont(self._number_font)
+        painter.setPen(ink.muted)
+        painter.drawText(number, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.number_text)
         if self._badge[0]:
-            pixmap, top_left = self._badge_art()
-            if dirty.intersects(QRectF(top_left, pixmap.deviceIndependentSize()).toAlignedRect()):
-                painter.drawPixmap(top_left, pixmap)
+            text, tone, icon_name = self._badge
+            badge = badge_pixmap(text, tone, self._badge_font(), icon_name, self.devicePixelRatioF())
+            painter.drawPixmap(self.badge_rect.topLeft(), badge)
         if not self.is_editing:
-            title = QRect(rows.body_left, rows.title_top, rows.body_width, rows.text_top - rows.title_top)
-            if dirty.intersects(title):
-                self._title.draw(painter, QPointF(rows.body_left, rows.title_top), rows.body_width, ink.text)
-            self._text.draw(painter, QPointF(rows.body_left, rows.text_top), rows.body_width, ink.text, dirty)
+            self._title.draw(painter, QPointF(rows.body_left, rows.title_top), rows.body_width, ink.text)
+            self._text.draw(painter, QPointF(rows.body_left, rows.text_top), rows.body_width, ink.text)
         if self.error_text:
-            self._error.draw(painter, QPointF(rows.body_left, rows.error_top), rows.body_width, ink.danger, dirty)
+            self._error.draw(painter, QPointF(rows.body_left, rows.error_top), rows.body_width, ink.danger)
         if self._busy and not self.is_editing:
             painter.setFont(small_font())
             painter.setPen(ink.muted)

@@ -1,21 +1,18 @@
-"""Wrapped text laid out once per width and drawn by the widget that shows it (a scene's title, text, errors)."""
+"""Wrapped text laid out and drawn by the widget that shows it (a scene's title, text, errors)."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRect, QRectF
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QRegion, QTextLayout, QTextOption
-
-MAX_LAYOUTS = 64
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTextLayout, QTextOption
 
 
 class TextBlock:
     """Paragraphs (split at blank lines) with room between the lines, as long text reads best.
 
-    A label would keep a rich-text document and lay it out again at each width a layout asks about; here each
-    paragraph's lines are kept for the widths they were laid out at, and unchanged paragraphs keep theirs while
-    text streams in at the end.
+    Nothing is kept between calls: its card keeps the heights it asked for (by width), and laying a card's text out
+    again to paint it costs a few hundredths of a millisecond.
     """
 
     def __init__(self, font: QFont, *, line_height: float = 1.0, paragraph_gap: float = 0.0) -> None:
@@ -26,8 +23,6 @@ class TextBlock:
         self._option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self._text = ""
         self._paragraphs: list[str] = []
-        self._layouts: dict[tuple[str, int], tuple[QTextLayout, float]] = {}  # (paragraph, width): lines, height
-        self._heights: dict[int, int] = {}
 
     @property
     def text(self) -> str:
@@ -43,40 +38,20 @@ class TextBlock:
         self._text = text
         # A single line break stays one inside its paragraph (QTextLayout reads "\n" as a space).
         self._paragraphs = [part.strip("\n").replace("\n", "\u2028") for part in text.split("\n\n") if part.strip()]
-        kept = set(self._paragraphs)
-        self._layouts = {key: laid for key, laid in self._layouts.items() if key[0] in kept}
-        self._heights.clear()
 
     def height(self, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            if len(self._heights) > MAX_LAYOUTS:
-                self._heights.clear()
-            heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
-            total = sum(heights) + self._paragraph_gap * max(0, len(heights) - 1)
-            height = self._heights[width] = math.ceil(total)
-        return height
+        heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
+        return math.ceil(sum(heights) + self._paragraph_gap * max(0, len(heights) - 1))
 
-    def draw(
-        self, painter: QPainter, top_left: QPointF, width: int, color: QColor, dirty: QRegion | None = None
-    ) -> None:
-        """Draw at `top_left`; with `dirty`, only the lines that reach into it (a scene streaming in repaints the
-        strip of its newest line, at the end of a long paragraph)."""
+    def draw(self, painter: QPainter, top_left: QPointF, width: int, color: QColor) -> None:
         painter.setPen(color)
         x, y = top_left.x(), top_left.y()
-        clip = QRectF(dirty.boundingRect()) if dirty is not None else QRectF()
         for paragraph in self._paragraphs:
             layout, height = self._layout(paragraph, width)
-            if dirty is None or dirty.intersects(QRect(int(x), int(y), width, math.ceil(height) + 1)):
-                layout.draw(painter, QPointF(x, y), [], clip)
+            layout.draw(painter, QPointF(x, y))
             y += height + self._paragraph_gap
 
     def _layout(self, paragraph: str, width: int) -> tuple[QTextLayout, float]:
-        known = self._layouts.get((paragraph, width))
-        if known is not None:
-            return known
-        if len(self._layouts) > MAX_LAYOUTS:  # a window resized by dragging asks about many widths
-            self._layouts.clear()
         layout = QTextLayout(paragraph, self._font)
         layout.setTextOption(self._option)
         layout.setCacheEnabled(True)
@@ -93,5 +68,4 @@ class TextBlock:
             line.setPosition(QPointF(0, y + lead))
             y += step
         layout.endLayout()
-        self._layouts[(paragraph, width)] = (layout, y)
         return layout, y
