@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import threading
+import uuid
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +22,8 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
-from desktop.export import Book, Chapter, ExportFormat, ExportResult, export_book
+from desktop.export import Book, Chapter, ExportFormat, ExportResult, book_from_story, export_book
+from desktop.models import ImageStatus, Scene, Story, StoryRequest
 from desktop.qt.executor import QThreadPoolExecutor
 
 TITLE = "The Key in the Fish"
@@ -285,3 +287,35 @@ def test_webp_with_transparency_stays_png_for_word_and_epub(tmp_path: Path) -> N
         converted = Image.open(io.BytesIO(archive.read("EPUB/images/scene-001.png")))
     assert converted.mode == "RGBA"
     assert len(docx.Document(str(export(book, ExportFormat.docx, tmp_path).path)).inline_shapes) == 1
+
+
+def test_a_story_from_the_library_becomes_a_book_in_scene_order(tmp_path: Path) -> None:
+    request = StoryRequest(title=TITLE, prompt="A lighthouse keeper finds a brass key in a fish.", scene_count=3)
+    story = Story.create(request, uuid.uuid4())
+    image = painted(tmp_path / "1.png", "PNG")
+    first = Scene.create(story.id, 0, "The harbour", "Gulls.").model_copy(
+        update={"image_path": str(image), "image_status": ImageStatus.painted}
+    )
+    failed = Scene.create(story.id, 2, "The stair", "Up.").model_copy(
+        update={"image_status": ImageStatus.failed, "image_error": "The image server answered 500"}
+    )
+    pending = Scene.create(story.id, 1, "The fish", "A key.")
+    book = book_from_story(story, [failed, first, pending], byline="Written by Mira")
+    assert (book.title, book.subtitle, book.byline, book.identifier) == (
+        TITLE,
+        story.prompt,
+        "Written by Mira",
+        story.id,
+    )
+    assert [(chapter.number, chapter.title) for chapter in book.chapters] == [
+        (1, "The harbour"),
+        (2, "The fish"),
+        (3, "The stair"),
+    ]
+    assert [chapter.image for chapter in book.chapters] == [image, None, None]
+    assert [chapter.image_note for chapter in book.chapters] == ["", "", "The image server answered 500"]
+    warnings = export(book, ExportFormat.html, tmp_path).warnings
+    assert warnings == (
+        "Scene 2: it has no image; a placeholder is in its place.",
+        "Scene 3: its image failed (The image server answered 500); a placeholder is in its place.",
+    )
