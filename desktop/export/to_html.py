@@ -55,7 +55,7 @@ def write_html(walk: ChapterWalk, out: Path) -> tuple[Path, ...]:
                 'loading="lazy" decoding="async"></figure>'
             )
         else:
-            figure = f'<figure class="placeholder" role="img">{escape_html(illustration.placeholder)}</figure>'
+            figure = f'<figure class="placeholder">{escape_html(illustration.placeholder)}</figure>'
         body = html_paragraphs(chapter.text)
         sections.append(f'<section id="{anchor}">\n<h2>{heading}</h2>\n{figure}\n{body}\n</section>')
     header = [f"<h1>{title}</h1>"]

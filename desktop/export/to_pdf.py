@@ -33,13 +33,15 @@ MARGINS_MM = (18.0, 18.0, 18.0, 22.0)  # left, top, right, bottom (the page numb
 FONT_FAMILIES = ["Charter", "Georgia", "Cambria", "DejaVu Serif", "Noto Serif", "serif"]
 FONT_POINTS = 11
 IMAGE_MAX_HEIGHT = 0.55  # of the text area: a scene's text starts on its image's page
+# Qt's rich text takes margins in px only (CSS pixels, which the layout scales to the writer's dots); it does not
+# scale a text-indent, so paragraphs are set apart by space rather than indented.
 CSS = """
 h1 { font-size: 24pt; font-weight: 600; }
-h2 { font-size: 16pt; font-weight: 600; margin-bottom: 8pt; }
-p { margin-top: 0; margin-bottom: 0; text-indent: 14pt; line-height: 135%; }
-p.first { text-indent: 0; margin-top: 12pt; }
-.subtitle { font-style: italic; color: #555; text-indent: 0; }
-.byline { color: #555; text-indent: 0; }
+h2 { font-size: 16pt; font-weight: 600; margin-bottom: 14px; }
+p { margin-top: 0; margin-bottom: 9px; line-height: 135%; }
+p.first { margin-top: 16px; }
+.subtitle { font-style: italic; color: #555; margin-top: 12px; }
+.byline { color: #555; margin-top: 24px; }
 .placeholder { color: #666; font-style: italic; }
 """
 
@@ -116,7 +118,7 @@ def _title_html(book: Book) -> str:
     if book.subtitle.strip():
         lines.append(f'<p class="subtitle" align="center">{escape_html(book.subtitle)}</p>')
     if book.byline.strip():
-        lines.append(f'<p class="byline" align="center"><br/>{escape_html(book.byline)}</p>')
+        lines.append(f'<p class="byline" align="center">{escape_html(book.byline)}</p>')
     return "\n".join(lines)
 
 
