@@ -38,6 +38,8 @@ def _read(data: bytes) -> SceneImage | str:
     try:
         with Image.open(io.BytesIO(data)) as opened:
             width, height = opened.size
+            # Checks a PNG's chunks (a cut-off download) without decoding its pixels.
+            opened.verify()
     except (UnidentifiedImageError, OSError, ValueError) as error:
         return f"a damaged {kind.format} image ({error})"
     return SceneImage(data, kind, width, height)

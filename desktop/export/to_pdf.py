@@ -122,10 +122,8 @@ def _title_html(book: Book) -> str:
     return "\n".join(lines)
 
 
-def _chapter_document(pages: _Pages, chapter: Chapter, illustration: Illustration) -> QTextDocument:
-    image = QImage.fromData(illustration.image.data) if illustration.image is not None else QImage()
+def _chapter_document(pages: _Pages, chapter: Chapter, image: QImage, placeholder: str) -> QTextDocument:
     if image.isNull():
-        placeholder = illustration.placeholder or "No image for this scene: its file could not be read."
         figure = (
             '<div class="figure"><table width="100%" cellpadding="24" border="1" bordercolor="#bbbbbb" '
             f'style="border-style: dashed"><tr><td align="center" class="placeholder">{escape_html(placeholder)}'
@@ -142,6 +140,17 @@ def _chapter_document(pages: _Pages, chapter: Chapter, illustration: Illustratio
         document.addResource(QTextDocument.ResourceType.ImageResource, QUrl("image:scene"), image)
         document.markContentsDirty(0, document.characterCount())
     return document
+
+
+def _decoded(walk: ChapterWalk, chapter: Chapter, illustration: Illustration) -> tuple[QImage, str]:
+    """The image to draw, or none and the placeholder's text; an image that only fails here is reported too."""
+    if illustration.image is None:
+        return QImage(), illustration.placeholder
+    image = QImage.fromData(illustration.image.data)
+    if image.isNull():
+        walk.warnings.append(f"Scene {chapter.number}: its image could not be decoded; a placeholder is in its place.")
+        return image, "No image for this scene: its file could not be read."
+    return image, ""
 
 
 def write_pdf(walk: ChapterWalk, out: Path) -> tuple[Path, ...]:
@@ -161,7 +170,8 @@ def write_pdf(walk: ChapterWalk, out: Path) -> tuple[Path, ...]:
             pages = _Pages(writer, painter)
             pages.draw_centred(pages.document(_title_html(book)))
             for chapter, illustration in walk:
-                pages.draw_flowing(_chapter_document(pages, chapter, illustration))
+                image, placeholder = _decoded(walk, chapter, illustration)
+                pages.draw_flowing(_chapter_document(pages, chapter, image, placeholder))
         finally:
             painter.end()
     return (out,)
