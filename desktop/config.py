@@ -23,8 +23,7 @@ import tomli_w
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from desktop.db.address import ca_file_problem
-from desktop.db.connect import check_database_url
+from desktop.db.address import ca_file_problem, check_database_url
 from desktop.models import is_control, printable
 from desktop.secrets import SECRET_NAMES, SecretStore
 

@@ -37,6 +37,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 SERVICES = {
+    "asyncpg",  # the database is reached once the window shows
     "supabase",
     "storage3",
     "desktop.selftest",

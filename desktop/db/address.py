@@ -21,12 +21,42 @@ import secrets
 import ssl as ssl_module
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRANSACTION_POOLER_PORT = 6543  # Supabase's pooler in transaction mode …
 SESSION_POOLER_PORT = 5432  # … and the same pooler in session mode
 _POOLER_HINT = "pgbouncer"
 _LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+_URL_EXAMPLE = "postgresql://user@host:5432/storyforge"
+
+
+def check_database_url(url: str) -> str | None:
+    """Why `url` cannot be a PostgreSQL URL, in plain words; None when it can. Checked before any connection, so
+    asyncpg's "invalid DSN" or a bare int() error never reaches the writer."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.lower() not in ("postgres", "postgresql"):
+        return f"The database URL must start with postgresql:// (for example {_URL_EXAMPLE})."
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        return "The database URL must not contain control characters — type it again."
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    for host in hosts.split(","):  # asyncpg takes several hosts: host1:5432,host2:5433
+        port = host.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host.rsplit("]", 1)[-1] else ""
+        if host.startswith("[") and "]" not in host:
+            return "The database URL must close the [ around an IPv6 host, as in [::1]:5432."
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            return f"The database URL must have a port from 1 to 65535, not {port!r}."
+    return None
+
+
+def database_host(dsn: str) -> str:
+    """The host a writer may see: never the user or password."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
+    if not host or host.startswith("/"):
+        return "local socket"
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def new_instance_name() -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ssl
-from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
-from desktop.db.address import CertificateFileError, DatabaseAddress
+from desktop.db.address import CertificateFileError, DatabaseAddress, check_database_url, database_host
 from desktop.db.migrate import migrate
 
 MIN_SERVER_VERSION = 13
@@ -15,36 +14,6 @@ MIN_SERVER_VERSION = 13
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be used; the message says why and what to do, and never holds a password."""
-
-
-_URL_EXAMPLE = "postgresql://user@host:5432/storyforge"
-
-
-def check_database_url(url: str) -> str | None:
-    """Why `url` cannot be a PostgreSQL URL, in plain words; None when it can. Checked before any connection, so
-    asyncpg's "invalid DSN" or a bare int() error never reaches the writer."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or scheme.lower() not in ("postgres", "postgresql"):
-        return f"The database URL must start with postgresql:// (for example {_URL_EXAMPLE})."
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
-        return "The database URL must not contain control characters — type it again."
-    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
-    for host in hosts.split(","):  # asyncpg takes several hosts: host1:5432,host2:5433
-        port = host.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host.rsplit("]", 1)[-1] else ""
-        if host.startswith("[") and "]" not in host:
-            return "The database URL must close the [ around an IPv6 host, as in [::1]:5432."
-        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
-            return f"The database URL must have a port from 1 to 65535, not {port!r}."
-    return None
-
-
-def database_host(dsn: str) -> str:
-    """The host a writer may see: never the user or password."""
-    parts = urlsplit(dsn)
-    host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
-    if not host or host.startswith("/"):
-        return "local socket"
-    return f"{host}:{parts.port}" if parts.port else host
 
 
 async def open_pool(address: DatabaseAddress | str, *, timeout: float = 15.0, max_size: int = 8) -> asyncpg.Pool:

@@ -14,8 +14,8 @@ import asyncpg
 import httpx
 
 from desktop.config import Settings
-from desktop.db.address import DatabaseAddress, is_local
-from desktop.db.connect import check_database_url, connection_problem, database_host
+from desktop.db.address import DatabaseAddress, check_database_url, database_host, is_local
+from desktop.db.connect import connection_problem
 from desktop.storage.factory import build_backend
 from desktop.storage.failures import classify
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
-from desktop.db.address import DatabaseAddress
-from desktop.db.connect import DatabaseUnavailable, database_host, open_pool
+from desktop.db.address import DatabaseAddress, database_host
 from desktop.db.embedded import EmbeddedPostgres
 from desktop.db.server_user import EmbeddedPostgresError
 from desktop.logs import SECRET_MASK
@@ -68,6 +67,8 @@ class Runtime(QObject):
 
     async def start_database(self) -> bool:
         """Start (or reach) the database and migrate it; False with `database_error` set when it cannot."""
+        from desktop.db.connect import DatabaseUnavailable, open_pool  # asyncpg: not before the window shows
+
         try:
             address = DatabaseAddress.of(
                 await self._dsn(),
