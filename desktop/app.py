@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="start everything, show the window, round-trip the database, write, paint and upload one scene, quit;"
         " exit 0 when all worked",
     )
-    from desktop.cli import generate, uploads
+    from desktop.cli import export, generate, uploads
 
     commands = cast(
         "argparse._SubParsersAction[argparse.ArgumentParser]",
@@ -62,6 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     generate.register(commands)
     uploads.register(commands)
+    export.register(commands)
     return parser.parse_args(argv)
 
 
@@ -189,10 +190,10 @@ def _work(
     args: argparse.Namespace, settings: Settings, secrets: SecretStore, problems: list[str]
 ) -> Coroutine[Any, Any, int]:
     if args.command:
-        from desktop.cli import generate, uploads
+        from desktop.cli import export, generate, uploads
         from desktop.headless import run_headless
 
-        command = {"generate": generate.run, "uploads": uploads.run}[args.command]
+        command = {"generate": generate.run, "uploads": uploads.run, "export": export.run}[args.command]
         return run_headless(settings, secrets, command, args)
     return _windowed(args, settings, secrets, problems)
 

@@ -202,6 +202,21 @@ class Story(Timestamped):
             characters=self.characters,
         )
 
+    @property
+    def byline(self) -> str:
+        """Who wrote and painted it, as the story's header and its exports say: "Written by …, painted by …"."""
+        writer, painter = provider_words(self.text_provider), provider_words(self.image_provider)
+        if not writer:
+            return ""
+        return f"Written by {writer}" + (f", painted by {painter}" if painter and painter != writer else "")
+
+
+def provider_words(label: str) -> str:
+    """A provider's label as a sentence names it: "Offline generator" → "the offline generator"."""
+    if label.lower().startswith("offline"):
+        return "the offline generator"
+    return label
+
 
 class StorySummary(BaseModel):
     """One row of the library: enough to list a story without loading its scenes."""

@@ -14,6 +14,7 @@ from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.live_changes import LiveChanges
+from desktop.services.story_exports import StoryExports
 from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager
 
@@ -23,7 +24,7 @@ class Session:
     """Made by `Runtime.start_database` once the database is reached and migrated, and handed to the pages.
 
     The repositories (`story_rows`, `scene_rows`) are for the services, the CLI and the self-test; the UI asks the
-    services (`stories`, `uploads`, `live`) only.
+    services (`stories`, `uploads`, `live`, `exports`) only.
     """
 
     address: DatabaseAddress
@@ -33,6 +34,7 @@ class Session:
     stories: StoryService
     uploads: UploadManager
     live: LiveChanges
+    exports: StoryExports
 
     @classmethod
     def open(
@@ -52,7 +54,8 @@ class Session:
             settings=settings, stories=story_rows, scenes=scene_rows, executor=executor, uploads=uploads, parent=parent
         )
         live = LiveChanges(address, stories, uploads, restart_database, parent=parent)
-        return cls(address, pool, story_rows, scene_rows, stories, uploads, live)
+        exports = StoryExports(stories, executor)
+        return cls(address, pool, story_rows, scene_rows, stories, uploads, live, exports)
 
     async def start(self) -> None:
         await self.stories.recover()
