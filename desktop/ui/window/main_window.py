@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.uploads_panel = UploadsPanel(runtime, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.uploads_panel)
         self.uploads_panel.hide()
+        self._uploads_height = window_state.chosen_uploads_height()  # the writer's last height for the dock
         self.viewer: ImageViewer | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.local_images_question: QMessageBox | None = None
@@ -170,6 +171,7 @@ class MainWindow(QMainWindow):
         actions.open_image.triggered.connect(lambda: self.open_viewer(None))
         actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
         actions.show_uploads.toggled.connect(self.uploads_panel.setVisible)
+        actions.show_uploads.toggled.connect(self._fit_uploads)
         self.uploads_panel.visibilityChanged.connect(actions.show_uploads.setChecked)
         actions.focus_search.triggered.connect(self._focus_search)
         actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
@@ -426,6 +428,18 @@ class MainWindow(QMainWindow):
         self.uploads_panel.raise_()
         self.uploads_panel.table.setFocus()
 
+    def _fit_uploads(self, opened: bool) -> None:
+        """The dock opens at the height the writer left it at, or a share of the window; closing it remembers it."""
+        panel = self.uploads_panel
+        if not opened:
+            self._uploads_height = panel.height()
+            return
+        height = window_state.uploads_height(self.height(), panel.height_for_rows(3), self._uploads_height)
+        self.resizeDocks([panel], [height], Qt.Orientation.Vertical)
+
+    def _chosen_uploads_height(self) -> int | None:
+        return self.uploads_panel.height() if self.uploads_panel.isVisible() else self._uploads_height
+
     def _refresh_library_row(self, upload: Upload) -> None:
         """The library's badge counts images not stored: read the story's row again once its uploads settle or
         queue, one query at a time per story (an image changes state three times on its way)."""
@@ -588,7 +602,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Remember the layout and stop the thumbnail workers; the runtime stops the rest."""
-        window_state.save(self, self.splitter)
+        window_state.save(self, self.splitter, self._chosen_uploads_height())
         if self.viewer is not None:
             self.viewer.close()
         self.thumbnail_executor.shutdown(wait=True, cancel_futures=True, timeout=2.0)
@@ -622,5 +636,5 @@ class MainWindow(QMainWindow):
 
     def _quit(self) -> None:
         self._closing, self._leaving = True, False
-        window_state.save(self, self.splitter)
+        window_state.save(self, self.splitter, self._chosen_uploads_height())
         self.close_requested.emit()
