@@ -134,7 +134,8 @@ def _main(argv: list[str] | None) -> int:
     secrets = SecretStore()
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     try:
-        loaded = read_settings(secrets, **overrides)
+        # A window does not wait for the keyring: its Runtime reads the secrets as the database starts.
+        loaded = read_settings(secrets if args.command else None, **overrides)
     except SettingsError as exc:
         return _refuse(args, str(exc))
     settings = loaded.settings

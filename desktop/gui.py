@@ -21,11 +21,12 @@ log = logging.getLogger(__name__)
 async def run_gui(
     settings: Settings, secrets: SecretStore, *, self_test: bool, started_at: float, shown: Callable[[], None]
 ) -> int:
+    """`settings` come without their secrets: the Runtime reads them from the keyring as the database starts."""
     claim = WindowClaim(settings.data_dir)
     # The self-test checks this launch's own window, whatever else is open.
     if not self_test and not claim.claim():
         return _raise_the_open_window(claim, settings.data_dir)
-    runtime = Runtime(settings, secrets)
+    runtime = Runtime(settings, secrets, keyring_pending=True)
     window = MainWindow(runtime)
     claim.raise_requested.connect(window.bring_to_front)
     window.show()

@@ -38,6 +38,7 @@ print(json.dumps(sorted(sys.modules)))
 
 SERVICES = {
     "asyncpg",  # the database is reached once the window shows
+    "keyring",  # the secrets are read on the executor as the database starts: a desktop's keyring answers over D-Bus
     "supabase",
     "storage3",
     "desktop.selftest",

@@ -480,11 +480,18 @@ class MainWindow(QMainWindow):
         from desktop.ui.settings.settings_dialog import SettingsDialog
 
         runtime = self._runtime
+        if not runtime.secrets_read:  # the form shows the keys: saving it before they are read would erase them
+            self._runtime.tasks.start(self._open_settings_once_read(), "Opening the settings")
+            return
         dialog = SettingsDialog(runtime.settings, runtime.secrets, runtime.executor, runtime.tasks.start, self)
         dialog.saved.connect(self._settings_saved)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()
+
+    async def _open_settings_once_read(self) -> None:
+        await self._runtime.read_secrets()
+        self.open_settings()
 
     def _settings_saved(self, settings: Settings) -> None:
         self._runtime.tasks.start(self._apply_settings(settings), "Applying the settings")
