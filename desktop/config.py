@@ -18,31 +18,17 @@ from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 import annotated_types
-import platformdirs
 import tomli_w
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from desktop.db.address import ca_file_problem, check_database_url
 from desktop.models import is_control, printable
+from desktop.places import config_dir, default_data_dir
+from desktop.places import log_dir as log_dir  # where it has always been imported from
 from desktop.secrets import SECRET_NAMES, SecretStore
 
-APP_NAME = "storyforge"
 SETTINGS_FILE = "settings.toml"
-
-
-def config_dir() -> Path:
-    override = os.environ.get("STORYFORGE_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
-
-
-def log_dir() -> Path:
-    override = os.environ.get("STORYFORGE_LOG_DIR")
-    return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME))
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME))
 
 
 class Settings(BaseSettings):

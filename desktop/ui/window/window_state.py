@@ -37,19 +37,23 @@ def chosen_uploads_height() -> int | None:
         return None
 
 
-def restore(window: QMainWindow, splitter: QSplitter) -> bool:
-    """Put the window back as it was; False on a first run (nothing remembered yet)."""
-    store = window_settings()
-    geometry = _bytes(store.value("window/geometry"))
-    state = _bytes(store.value("window/state"))
-    split = _bytes(store.value("window/splitter"))
+def restore_geometry(window: QMainWindow) -> bool:
+    """Put the window back where it was, at its size; False on a first run (nothing remembered yet)."""
+    geometry = _bytes(window_settings().value("window/geometry"))
     if geometry is not None:
         window.restoreGeometry(geometry)
+    return geometry is not None
+
+
+def restore_layout(window: QMainWindow, splitter: QSplitter) -> None:
+    """Put the docks and the splitter back as they were."""
+    store = window_settings()
+    state = _bytes(store.value("window/state"))
+    split = _bytes(store.value("window/splitter"))
     if state is not None:
         window.restoreState(state, STATE_VERSION)
     if split is not None:
         splitter.restoreState(split)
-    return geometry is not None
 
 
 def save(window: QMainWindow, splitter: QSplitter, uploads_height: int | None = None) -> None:
