@@ -13,15 +13,17 @@ import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Coroutine  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any, NoReturn, cast  # noqa: E402
+from typing import TYPE_CHECKING, NoReturn, cast  # noqa: E402
 
 from desktop import __version__  # noqa: E402
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from desktop.config import Settings
     from desktop.secrets import SecretStore
+    from desktop.ui.window.main_window import MainWindow
 
 log = logging.getLogger("desktop")
 
@@ -54,6 +56,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="start everything, show the window, round-trip the database, write, paint and upload one scene, quit;"
         " exit 0 when all worked",
     )
+    if _window_options_only(sys.argv[1:] if argv is None else argv):
+        # The usual start: the commands' modules (and the data models they load) would only delay the window.
+        parser.set_defaults(command=None)
+        return parser.parse_args(argv)
     from desktop.cli import export, generate, uploads
 
     commands = cast(
@@ -64,6 +70,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     uploads.register(commands)
     export.register(commands)
     return parser.parse_args(argv)
+
+
+def _window_options_only(argv: list[str]) -> bool:
+    """Nothing but the window's own options: no command, no help, nothing to refuse."""
+    words = iter(argv)
+    for word in words:
+        if word == "--data-dir":
+            next(words, None)
+        elif not (word.startswith("--data-dir=") or word == "--self-test"):
+            return False
+    return True
 
 
 def _needs_offscreen(args: argparse.Namespace) -> bool:
@@ -98,7 +115,6 @@ def _say(line: str) -> None:
 
 def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
-    windowed = not (args.command or args.self_test)
     # Arguments first: a mistake in them is told before anything (the database least of all) starts.
     if args.command == "generate":
         from desktop.cli import generate
@@ -106,13 +122,10 @@ def _main(argv: list[str] | None) -> int:
         if problem := generate.check_arguments(args):
             _say(problem)
             return BAD_INPUT
-    # Before PySide6: once it is imported, its import hook looks at every later import.
-    from desktop.config import SettingsError, log_dir, read_settings
-    from desktop.data_folder import check_data_dir
     from desktop.desktop_check import desktop_problem
     from desktop.frozen import is_frozen, restore_users_library_path
-    from desktop.logs import SECRET_MASK, setup_logging
-    from desktop.secrets import SECRET_NAMES, SecretStore
+    from desktop.logs import setup_logging
+    from desktop.places import log_dir
 
     if is_frozen():
         restore_users_library_path()
@@ -122,45 +135,55 @@ def _main(argv: list[str] | None) -> int:
     if problem := desktop_problem(frozen=is_frozen()):  # instead of Qt's abort, a bare desktop hears what it lacks
         _say(problem)
         return BAD_INPUT
-
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.qt.loop import EventLoop
-    from desktop.qt.messages import route_qt_messages_to_log
-
     try:
         setup_logging(log_dir())
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         return _refuse(args, _log_folder_problem(log_dir(), exc))
+    if args.command:
+        return _run_command(args)
+    return _run_window(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """A command: its settings, secrets and data folder checked before anything starts, then its work on the loop."""
+    # Before PySide6: once it is imported, its import hook looks at every later import.
+    from desktop.cli import export, generate, uploads
+    from desktop.data_folder import check_data_dir
+    from desktop.headless import run_headless
+    from desktop.logs import SECRET_MASK
+    from desktop.secrets import SECRET_NAMES, SecretStore
+
     secrets = SecretStore()
-    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
-    try:
-        loaded = read_settings(secrets, **overrides)
-    except SettingsError as exc:
-        return _refuse(args, str(exc))
-    settings = loaded.settings
-    for problem in loaded.problems:
-        log.warning("settings: %s", problem)
-    if loaded.problems and not windowed:
-        return _refuse(args, loaded.problems[0])
+    settings = _settings(args, secrets)
+    if isinstance(settings, str):
+        return _refuse(args, settings)
     if problem := check_data_dir(settings.data_dir):
         return _refuse(args, problem)
     SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
     log.info("Storyforge %s starting, data in %s", __version__, settings.data_dir)
+    app = _application()
+    _started()
+    command = {"generate": generate.run, "uploads": uploads.run, "export": export.run}[args.command]
+    with asyncio.Runner(loop_factory=lambda: _loop(app)) as runner:
+        return runner.run(run_headless(settings, secrets, command, args))
 
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName("Storyforge")
-    app.setOrganizationName("Storyforge")
-    app.setApplicationVersion(__version__)
-    app.setQuitOnLastWindowClosed(False)  # quitting is a coroutine; the loop ends when it is done
-    route_qt_messages_to_log()
 
-    if args.command:
-        _started()  # with a window, start-up ends when it shows (run_gui)
-    # The one loop of the process: qasync's (see desktop.qt.loop) drives Qt and asyncio together until the app's work
-    # ends.
-    with asyncio.Runner(loop_factory=lambda: EventLoop(app)) as runner:
-        return runner.run(_work(args, settings, secrets, loaded.problems))
+def _run_window(args: argparse.Namespace) -> int:
+    """The window's frame first, then — on the loop, once it is painted — the settings, the rest of the window and
+    the database behind it."""
+    app = _application()
+    from desktop.ui.window.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    window_ms = (time.monotonic() - STARTED_AT) * 1000
+    log.info("window shown %.0f ms after start", window_ms)
+    with asyncio.Runner(loop_factory=lambda: _loop(app)) as runner:
+        outcome = runner.run(_windowed(args, window, window_ms))
+    if isinstance(outcome, str):  # the settings or the data folder make no run: the frame goes, the box says why
+        window.hide()
+        return _refuse(args, outcome)
+    return outcome
 
 
 def _log_folder_problem(folder: Path, exc: BaseException) -> str:
@@ -174,7 +197,8 @@ def _log_folder_problem(folder: Path, exc: BaseException) -> str:
 
 
 def _refuse(args: argparse.Namespace, problem: str) -> int:
-    """Input that makes no run: one line on stderr and, for the window, the same words in a box (before the loop)."""
+    """Input that makes no run: one line on stderr and, for the window, the same words in a box (never inside a
+    coroutine: before the loop runs, or after it ended)."""
     _say(problem)
     if not (args.command or args.self_test):
         from PySide6.QtWidgets import QApplication, QMessageBox
@@ -182,29 +206,73 @@ def _refuse(args: argparse.Namespace, problem: str) -> int:
         _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive while the box shows
         box = QMessageBox(QMessageBox.Icon.Critical, "Storyforge cannot start", problem)
         box.setInformativeText("Nothing was changed. Fix this, then start Storyforge again.")
-        box.exec()  # before the loop runs: no coroutine is inside it
+        box.exec()
     return BAD_INPUT
 
 
-def _work(
-    args: argparse.Namespace, settings: Settings, secrets: SecretStore, problems: list[str]
-) -> Coroutine[Any, Any, int]:
-    if args.command:
-        from desktop.cli import export, generate, uploads
-        from desktop.headless import run_headless
+def _application() -> QApplication:
+    from PySide6.QtWidgets import QApplication
 
-        command = {"generate": generate.run, "uploads": uploads.run, "export": export.run}[args.command]
-        return run_headless(settings, secrets, command, args)
-    return _windowed(args, settings, secrets, problems)
+    from desktop.qt.messages import route_qt_messages_to_log
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Storyforge")
+    app.setOrganizationName("Storyforge")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)  # quitting is a coroutine; the loop ends when it is done
+    route_qt_messages_to_log()
+    return app
 
 
-async def _windowed(args: argparse.Namespace, settings: Settings, secrets: SecretStore, problems: list[str]) -> int:
+def _loop(app: QApplication) -> asyncio.AbstractEventLoop:
+    """The one loop of the process: qasync's (see desktop.qt.loop) drives Qt and asyncio together until the app's
+    work ends."""
+    from desktop.qt.loop import EventLoop
+
+    return EventLoop(app)
+
+
+def _settings(args: argparse.Namespace, secrets: SecretStore | None) -> Settings | str:
+    """The settings (without their secrets when `secrets` is None), or why they make no run. Problems a window can
+    live with are told in it, on defaults; a command stops at the first."""
+    from desktop.config import SettingsError, read_settings
+
+    try:
+        loaded = read_settings(secrets, **({"data_dir": args.data_dir} if args.data_dir else {}))
+    except SettingsError as exc:
+        return str(exc)
+    for problem in loaded.problems:
+        log.warning("settings: %s", problem)
+    if loaded.problems and (args.command or args.self_test):
+        return loaded.problems[0]
+    if loaded.problems:
+        # The window is filled before the loop's next turn; the notice then finds it.
+        asyncio.get_running_loop().call_soon(_tell_the_window, loaded.problems)
+    return loaded.settings
+
+
+async def _windowed(args: argparse.Namespace, window: MainWindow, window_ms: float) -> int | str:
+    """The rest of the start, once the frame is painted: the settings (without waiting for the keyring), the data
+    folder, then the app's life in run_gui. A problem that makes no run is returned, for the box after the loop."""
+    from desktop.ui.window.frame_pacer import first_paint
+
+    await first_paint(window)
+    from desktop.data_folder import check_data_dir
     from desktop.gui import run_gui
+    from desktop.logs import SECRET_MASK
+    from desktop.secrets import SECRET_NAMES, SecretStore
 
-    if problems:
-        # run_gui shows the window before it first waits; the notice then finds it.
-        asyncio.get_running_loop().call_soon(_tell_the_window, problems)
-    return await run_gui(settings, secrets, self_test=args.self_test, started_at=STARTED_AT, shown=_started)
+    secrets = SecretStore()
+    settings = _settings(args, None)
+    if isinstance(settings, str):
+        return settings
+    if problem := check_data_dir(settings.data_dir):
+        return problem
+    SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)  # those set by variables
+    log.info("Storyforge %s starting, data in %s", __version__, settings.data_dir)
+    return await run_gui(
+        window, settings, secrets, self_test=args.self_test, started_at=STARTED_AT, window_ms=window_ms, shown=_started
+    )
 
 
 def _tell_the_window(problems: list[str]) -> None:
@@ -214,7 +282,7 @@ def _tell_the_window(problems: list[str]) -> None:
     from desktop.ui.window.main_window import MainWindow
 
     for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, MainWindow):
+        if isinstance(widget, MainWindow) and widget.attached:
             for problem in problems:
                 widget.notices.add_message(
                     "Reading the settings",

@@ -18,31 +18,17 @@ from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 import annotated_types
-import platformdirs
 import tomli_w
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from desktop.db.address import ca_file_problem, check_database_url
 from desktop.models import is_control, printable
+from desktop.places import config_dir, default_data_dir
+from desktop.places import log_dir as log_dir  # where it has always been imported from
 from desktop.secrets import SECRET_NAMES, SecretStore
 
-APP_NAME = "storyforge"
 SETTINGS_FILE = "settings.toml"
-
-
-def config_dir() -> Path:
-    override = os.environ.get("STORYFORGE_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
-
-
-def log_dir() -> Path:
-    override = os.environ.get("STORYFORGE_LOG_DIR")
-    return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME))
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME))
 
 
 class Settings(BaseSettings):
@@ -267,10 +253,12 @@ def _salvaged_user_id(text: str) -> uuid.UUID | None:
         return None
 
 
-def read_settings(secrets: SecretStore, directory: Path | None = None, **overrides: Any) -> LoadedSettings:
+def read_settings(secrets: SecretStore | None, directory: Path | None = None, **overrides: Any) -> LoadedSettings:
     """File, then environment, then `overrides`; defaults stand in for bad values, each told in `problems`.
 
     A first run gets its writer profile id written to the file; a file that failed to load is never written.
+    The secrets set neither by a variable nor an override come from `secrets`; with None they are left empty, for
+    `with_secrets` to fill later (the window does not wait for the keyring).
     """
     path = (directory or config_dir()) / SETTINGS_FILE
     problems: list[str] = []
@@ -316,10 +304,17 @@ def read_settings(secrets: SecretStore, directory: Path | None = None, **overrid
                     f"The settings file {path} cannot be written ({exc.strerror or exc}) — "
                     "check that its folder exists and can be written."
                 )
-    missing_secrets = {
-        name: SecretStr(secrets.get(name)) for name in SECRET_NAMES if name not in env_set and name not in overrides
-    }
-    return LoadedSettings(settings.model_copy(update=missing_secrets), problems)
+    if secrets is not None:
+        settings = with_secrets(settings, secrets, overridden=set(overrides))
+    return LoadedSettings(settings, problems)
+
+
+def with_secrets(settings: Settings, secrets: SecretStore, overridden: Iterable[str] = ()) -> Settings:
+    """`settings` with the secrets a variable or an override did not set read from the keyring (blocking: on a
+    desktop each read is a D-Bus round trip)."""
+    skipped = set(overridden) | {name for name in SECRET_NAMES if f"STORYFORGE_{name.upper()}" in os.environ}
+    read = {name: SecretStr(secrets.get(name)) for name in SECRET_NAMES if name not in skipped}
+    return settings.model_copy(update=read)
 
 
 def _where(name: str, path: Path, text: str, values: dict[str, Any], overrides: dict[str, Any], reason: str) -> str:

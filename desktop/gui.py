@@ -19,18 +19,26 @@ log = logging.getLogger(__name__)
 
 
 async def run_gui(
-    settings: Settings, secrets: SecretStore, *, self_test: bool, started_at: float, shown: Callable[[], None]
+    window: MainWindow,
+    settings: Settings,
+    secrets: SecretStore,
+    *,
+    self_test: bool,
+    started_at: float,
+    window_ms: float,
+    shown: Callable[[], None],
 ) -> int:
+    """`window` is the frame already on screen; `settings` come without their secrets: the Runtime reads them from
+    the keyring as the database starts."""
     claim = WindowClaim(settings.data_dir)
     # The self-test checks this launch's own window, whatever else is open.
     if not self_test and not claim.claim():
+        window.hide()  # this launch's frame goes; the open window comes forward
         return _raise_the_open_window(claim, settings.data_dir)
-    runtime = Runtime(settings, secrets)
-    window = MainWindow(runtime)
+    runtime = Runtime(settings, secrets, keyring_pending=True)
+    window.attach(runtime)
     claim.raise_requested.connect(window.bring_to_front)
-    window.show()
-    window_ms = (time.monotonic() - started_at) * 1000
-    log.info("window shown %.0f ms after start", window_ms)
+    log.info("window filled %.0f ms after start", (time.monotonic() - started_at) * 1000)
     shown()
 
     if self_test:

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from desktop.config import Settings, log_dir
+from desktop.config import Settings
 from desktop.explain import plain_words
 from desktop.models import printable
+from desktop.places import log_dir
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 

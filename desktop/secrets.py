@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.errors
-from keyring.backends import fail
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -15,17 +15,29 @@ SERVICE = "storyforge"
 SECRET_NAMES = ("openai_api_key", "supabase_key", "database_password")
 
 
-def _usable(backend: keyring.backend.KeyringBackend) -> bool:
-    return not isinstance(backend, fail.Keyring) and backend.priority > 0
-
-
 class SecretStore:
-    """The keyring, or — where no keyring exists — the session's memory, said out loud via `persistent`."""
+    """The keyring, or — where no keyring exists — the session's memory, said out loud via `persistent`.
 
-    def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
+    The keyring is looked for on first use, not when the store is made: finding it probes every backend and, on a
+    desktop, talks to the Secret Service over D-Bus — work the window does not wait for (the Runtime reads the
+    secrets on its executor, with the database's start).
+    """
+
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
+        self._chosen = backend
         self._session: dict[str, str] = {}
-        self.persistent = _usable(self._backend)
+
+    @functools.cached_property
+    def _backend(self) -> KeyringBackend:
+        import keyring
+
+        return self._chosen if self._chosen is not None else keyring.get_keyring()
+
+    @property
+    def persistent(self) -> bool:
+        from keyring.backends import fail
+
+        return not isinstance(self._backend, fail.Keyring) and self._backend.priority > 0
 
     @property
     def where(self) -> str:
@@ -34,6 +46,8 @@ class SecretStore:
         return "memory for this session only (no system keyring is available)"
 
     def get(self, name: str) -> str:
+        import keyring.errors
+
         if not self.persistent:
             return self._session.get(name, "")
         try:
@@ -43,6 +57,8 @@ class SecretStore:
             return self._session.get(name, "")
 
     def set(self, name: str, value: str) -> None:
+        import keyring.errors
+
         if not self.persistent:
             self._session[name] = value
             return

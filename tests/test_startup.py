@@ -1,4 +1,5 @@
-"""What the window waits for at start: the modules loaded when it shows, and what reading the arguments loads.
+"""What the window waits for at start: the modules loaded when its frame shows (the rest fills it a loop turn later),
+and what reading the arguments loads.
 
 Each check runs the app's own entry point in a fresh interpreter (a test process has imported everything already).
 How long start-up takes is measured by `python -m tests.bench startup`, not here.
@@ -38,6 +39,7 @@ print(json.dumps(sorted(sys.modules)))
 
 SERVICES = {
     "asyncpg",  # the database is reached once the window shows
+    "keyring",  # the secrets are read on the executor as the database starts: a desktop's keyring answers over D-Bus
     "supabase",
     "storage3",
     "desktop.selftest",
@@ -71,11 +73,31 @@ def modules(script: str, *args: str) -> set[str]:
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
+# Loaded once the frame is on screen: the settings (pydantic), the data models, and the panels that use them.
+FILLED_LATER = {
+    "pydantic",
+    "pydantic_settings",
+    "desktop.config",
+    "desktop.models",
+    "desktop.cli.generate",
+    "desktop.services.runtime",
+    "desktop.ui.library.library_panel",
+    "desktop.ui.uploads.uploads_panel",
+    "desktop.ui.common.theme",
+}
+
+
 def test_the_window_shows_before_the_services_and_the_self_test_are_loaded(app_data_dir: Path) -> None:
     loaded = modules(AT_WINDOW_SHOWN, "--data-dir", str(app_data_dir))
     assert "desktop.ui.window.main_window" in loaded
     assert not loaded & SERVICES
     assert not loaded & PAGES_LATER
+    assert not loaded & FILLED_LATER
+
+
+def test_reading_the_windows_own_options_loads_no_command() -> None:
+    loaded = modules(AFTER_PARSING, "--data-dir", "/tmp/stories")
+    assert not loaded & {"desktop.cli.generate", "desktop.cli.uploads", "desktop.models", "pydantic"}
 
 
 def test_reading_a_commands_arguments_loads_no_runtime() -> None:

@@ -214,3 +214,30 @@ def test_an_upload_that_changes_repaints_its_own_row_only(qapp: Any, qtbot: Any)
     row = QRect(0, table.rowViewportPosition(2), table.viewport().width(), table.rowHeight(2))
     assert shown.index(2, Column.state).data() == "Uploading"
     assert all(row.contains(rect) for rect in watch.painted), (row, watch.painted)  # not every upload again
+
+
+def test_the_uploads_dock_leaves_the_story_room_and_keeps_the_writers_height(
+    open_app: Callable[..., WriterApp], qtbot: Any
+) -> None:
+    first = open_app()
+    window, panel = first.window, first.window.uploads_panel
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.height() == 700)
+    window.show_uploads()
+    three_rows = panel.height_for_rows(3)
+    qtbot.waitUntil(lambda: panel.height() >= three_rows)
+    assert panel.height() <= 0.45 * 700  # a sensible share, not half the window
+    assert window.pages.height() >= 0.45 * 700  # the story keeps a reading height
+
+    window.resizeDocks([panel], [260], Qt.Orientation.Vertical)  # the writer drags the dock's edge
+    qtbot.waitUntil(lambda: panel.height() == 260)
+    window.actions_.show_uploads.trigger()  # closed and opened again: the same height
+    assert not panel.isVisible()
+    window.actions_.show_uploads.trigger()
+    qtbot.waitUntil(lambda: panel.isVisible() and panel.height() == 260)
+    first.close()
+
+    second = open_app()  # the next run opens the dock at the height the writer chose
+    second.window.resize(1024, 700)
+    qtbot.waitUntil(lambda: second.window.uploads_panel.isVisible() and second.window.height() == 700)
+    qtbot.waitUntil(lambda: second.window.uploads_panel.height() == 260)

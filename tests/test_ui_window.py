@@ -183,3 +183,47 @@ def test_the_window_restyles_when_the_system_turns_dark(writer_app: WriterApp, q
         qapp.setPalette(light)
         QApplication.processEvents()
     assert qapp.styleSheet() == before
+
+
+def test_the_window_does_not_wait_for_the_keyring_and_settings_opened_early_show_the_stored_key(
+    run: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    import uuid
+
+    import keyring.backend
+
+    from desktop.config import Settings
+    from desktop.secrets import SecretStore
+    from desktop.services.runtime import Runtime
+    from desktop.ui.window.main_window import MainWindow
+
+    class StoredKey(keyring.backend.KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        reads = 0
+
+        def get_password(self, service: str, username: str) -> str | None:
+            StoredKey.reads += 1
+            return "sk-stored-key" if username == "openai_api_key" else None
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise AssertionError("opening the settings stores nothing")
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise AssertionError("opening the settings erases nothing")
+
+    settings = Settings(data_dir=tmp_path / "data", user_id=uuid.uuid4())
+    runtime = Runtime(settings, SecretStore(StoredKey()), keyring_pending=True)
+    window = MainWindow(runtime)
+    window.show()
+    assert StoredKey.reads == 0 and not runtime.secrets_read
+    try:
+        window.actions_.settings.trigger()  # before the keyring was read: the form waits for the keys
+        qtbot.waitUntil(lambda: window.settings_dialog is not None and window.settings_dialog.isVisible())
+        assert window.settings_dialog is not None
+        assert window.settings_dialog.openai_key.text() == "sk-stored-key"
+        assert runtime.settings.openai_api_key.get_secret_value() == "sk-stored-key"
+        window.settings_dialog.reject()
+    finally:
+        window.shutdown()
+        run(runtime.shutdown())
+        window.deleteLater()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.config import Settings
+from desktop.config import Settings, with_secrets
 from desktop.db.address import DatabaseAddress, database_host
 from desktop.db.embedded import EmbeddedPostgres
 from desktop.db.server_user import EmbeddedPostgresError
@@ -47,7 +47,11 @@ class Runtime(QObject):
     database_ready = Signal(str)
     database_failed = Signal(str)
 
-    def __init__(self, settings: Settings, secrets: SecretStore, parent: QObject | None = None) -> None:
+    def __init__(
+        self, settings: Settings, secrets: SecretStore, parent: QObject | None = None, *, keyring_pending: bool = False
+    ) -> None:
+        """`keyring_pending`: the settings' secrets are still in the keyring; they are read on the executor as the
+        database starts (`read_secrets`), so the window never waits for the keyring."""
         super().__init__(parent)
         self.settings = settings
         self.secrets = secrets
@@ -63,12 +67,32 @@ class Runtime(QObject):
         )
         self.database_error = ""
         self._embedded: EmbeddedPostgres | None = None
+        self._reading_secrets = False
         self._ready = asyncio.Event()
+        self._secrets_read = asyncio.Event()
+        if not keyring_pending:
+            self._secrets_read.set()
+
+    @property
+    def secrets_read(self) -> bool:
+        return self._secrets_read.is_set()
+
+    async def read_secrets(self) -> Settings:
+        """The settings with their secrets, once read from the keyring (at most once, whoever asks first)."""
+        if not self._secrets_read.is_set() and not self._reading_secrets:
+            self._reading_secrets = True
+            settings = await asyncio.wrap_future(self.executor.submit(with_secrets, self.settings, self.secrets))
+            self.settings = settings
+            SECRET_MASK.add(getattr(settings, name).get_secret_value() for name in SECRET_NAMES)
+            self._secrets_read.set()
+        await self._secrets_read.wait()
+        return self.settings
 
     async def start_database(self) -> bool:
         """Start (or reach) the database and migrate it; False with `database_error` set when it cannot."""
         from desktop.db.connect import DatabaseUnavailable, open_pool  # asyncpg: not before the window shows
 
+        await self.read_secrets()  # the database's password may be one
         try:
             address = DatabaseAddress.of(
                 await self._dsn(),

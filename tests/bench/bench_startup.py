@@ -3,13 +3,16 @@
 The app as a writer starts it: `python -m desktop --data-dir <folder>` in a subprocess, offscreen, on a warm data
 folder (its embedded cluster made and migrated, a story in the library, the server stopped), with its settings,
 log and QSettings in a temporary folder. Its log says "window shown N ms after start", counted from the first line
-of desktop/app.py. Side by side, in the same run and alternating with it (app first in odd pairs, bare first in
-even ones): the same interpreter showing a bare `QMainWindow`, counted the same way from its first line. Both sides
-pay the interpreter's own start-up, which neither figure includes.
+of desktop/app.py to the frame's `show()`: everything the app does before a writer sees its window is inside that
+span; the frame is filled (settings, panels, menus) on the loop's next turns, once it is painted. Side by side, in
+the same run and alternating with it (app first in odd pairs, bare first in even ones): the same interpreter showing
+a bare `QMainWindow`, counted the same way from its first line. Both sides pay the interpreter's own start-up, which
+neither figure includes.
 Pass: the median of the pairs' ratios (app / bare) ≤ 2.0.
 
-Printed beside it, not judged: when the library's first page arrived after the window (the log's "library's first
-page N ms after start") and when the database was ready, on the warm embedded server each run starts again.
+Printed beside it, not judged: when the frame was filled after it showed (the log's "window filled N ms after
+start"), when the library's first page arrived after the window ("library's first page N ms after start") and when
+the database was ready, on the warm embedded server each run starts again.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ window = QMainWindow()
 window.show()
 print(f"window shown {(time.monotonic() - started) * 1000:.1f} ms after start", flush=True)
 """
-_LOGGED = re.compile(r"(window shown|database ready|library's first page) ([\d.]+) ms after start")
+_LOGGED = re.compile(r"(window shown|window filled|database ready|library's first page) ([\d.]+) ms after start")
 
 
 def _environment(folder: Path, run: str) -> dict[str, str]:
@@ -121,7 +124,7 @@ def measure(folder: Path) -> dict[str, list[float]]:
     _storyforge(folder, "--self-test")  # the cluster made, migrated and the settings file written
     _storyforge(folder, "generate", "--title", "The Warm Library", "--prompt", "A keeper finds a key.", "--scenes", "2")
     _bare_window_ms(folder)  # its bytecode compiled too
-    runs: dict[str, list[float]] = {"app": [], "bare": [], "library": [], "database": []}
+    runs: dict[str, list[float]] = {"app": [], "bare": [], "filled": [], "library": [], "database": []}
     for pair in range(PAIRS):
         for side in ("app", "bare") if pair % 2 == 0 else ("bare", "app"):
             if side == "bare":
@@ -129,6 +132,7 @@ def measure(folder: Path) -> dict[str, list[float]]:
                 continue
             figures = _app_figures(folder, f"app-{pair}")
             runs["app"].append(figures["window shown"])
+            runs["filled"].append(figures["window filled"] - figures["window shown"])
             runs["library"].append(figures["library's first page"] - figures["window shown"])
             runs["database"].append(figures["database ready"] - figures["window shown"])
     return runs
@@ -152,6 +156,7 @@ def main() -> int:
         f"bench startup: ratio={ratio:.2f} app_window_ms={statistics.median(runs['app']):.0f} "
         f"bare_window_ms={statistics.median(runs['bare']):.0f} app_runs={listed(runs['app'])} "
         f"bare_runs={listed(runs['bare'])} ratios={','.join(f'{r:.2f}' for r in ratios)} "
+        f"filled_after_window_ms={statistics.median(runs['filled']):.0f} "
         f"library_after_window_ms={statistics.median(runs['library']):.0f} "
         f"database_after_window_ms={statistics.median(runs['database']):.0f} pairs={PAIRS} "
         f"cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f} {'ok' if passed else 'FAILED'}"

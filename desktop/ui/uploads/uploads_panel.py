@@ -231,6 +231,16 @@ class UploadsPanel(QDockWidget):
         self._update_buttons()
         self._update_summary(0, 0)
 
+    def height_for_rows(self, rows: int) -> int:
+        """The dock's height that shows `rows` uploads under its bar and the table's header."""
+        table = self.table
+        table_height = (
+            table.horizontalHeader().sizeHint().height()
+            + rows * table.verticalHeader().defaultSectionSize()
+            + 2 * table.frameWidth()
+        )
+        return self.minimumSizeHint().height() - self._stack.minimumSizeHint().height() + table_height
+
     # --- following the UploadManager ---
 
     def set_session(self, session: Session) -> None:

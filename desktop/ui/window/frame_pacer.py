@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -56,3 +58,32 @@ class FramePacer(QObject):
         callbacks, self._after_paint = self._after_paint, []
         for callback in callbacks:
             QTimer.singleShot(0, callback)
+
+
+# Where no paint comes (a platform that paints nothing until asked), the start goes on after this long.
+FIRST_PAINT_TIMEOUT_S = 0.25
+
+
+async def first_paint(window: QWidget) -> None:
+    """Return once `window` has painted (after `show`), so what follows does not hold its first frame back."""
+    painted = asyncio.get_running_loop().create_future()
+    watcher = _PaintWatcher(window, painted)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(painted, FIRST_PAINT_TIMEOUT_S)
+    finally:
+        window.removeEventFilter(watcher)
+        watcher.deleteLater()
+    await asyncio.sleep(0)  # the loop turn after the paint: the frame is on screen
+
+
+class _PaintWatcher(QObject):
+    def __init__(self, window: QWidget, painted: asyncio.Future[None]) -> None:
+        super().__init__(window)
+        self._painted = painted
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._painted.done():
+            self._painted.set_result(None)
+        return False

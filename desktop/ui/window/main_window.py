@@ -20,34 +20,35 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
-from desktop.config import log_dir
-from desktop.models import UploadStatus
+from desktop.places import log_dir
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.ui.common import confirm, theme
 from desktop.ui.common.resources import app_icon
 from desktop.ui.common.thumbnails import ThumbnailLoader
-from desktop.ui.common.widgets import retint_all, set_icon
-from desktop.ui.library.library_panel import LibraryPanel
-from desktop.ui.uploads.uploads_panel import UploadsPanel, status_text
 from desktop.ui.window import window_state
-from desktop.ui.window.empty_page import EmptyPage
 from desktop.ui.window.frame_pacer import FramePacer
-from desktop.ui.window.notices import NoticeBar
-from desktop.ui.window.window_actions import WindowActions
 
 if TYPE_CHECKING:
-    # The story page, the form and the dialogs load once the library has shown its first page (see `_build_pages`):
-    # the story page pulls in the story service and, through it, the providers.
+    # What fills the frame loads in `attach`, once the frame shows: the panels, the look and the data models they use
+    # (pydantic) cost more than the frame itself. The story page, the form and the dialogs load once the library has
+    # shown its first page (see `_build_pages`): the story page pulls in the story service and, through it, the
+    # providers.
     from desktop.config import Settings
     from desktop.models import Scene, Story, StoryRequest, StorySummary, Upload
     from desktop.services.runtime import Runtime
     from desktop.services.session import Session  # loaded with the services, once the database is up
     from desktop.services.story_service import StoryService
     from desktop.storage import Failure
+    from desktop.ui.common import confirm
     from desktop.ui.compose.composer import Composer
+    from desktop.ui.library.library_model import LibraryModel
+    from desktop.ui.library.library_panel import LibraryPanel
     from desktop.ui.settings.settings_dialog import SettingsDialog
     from desktop.ui.story.story_view import StoryView
+    from desktop.ui.uploads.uploads_panel import UploadsPanel
     from desktop.ui.viewer.image_viewer import ImageViewer
+    from desktop.ui.window.empty_page import EmptyPage
+    from desktop.ui.window.notices import NoticeBar
+    from desktop.ui.window.window_actions import WindowActions
 
 THUMBNAIL_WORKERS = 2
 STORAGE_NOTICE = "Uploading images"  # the title of a storage problem's notice
@@ -56,8 +57,26 @@ STORAGE_NOTICE = "Uploading images"  # the title of a storage problem's notice
 class MainWindow(QMainWindow):
     close_requested = Signal()
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        """The frame — title, icon, the size and place the writer left it at — shown before the rest of the app has
+        loaded; with `runtime` (or later, through `attach`) everything it holds."""
         super().__init__()
+        self.attached = False
+        self.setWindowTitle("Storyforge")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 820)
+        window_state.restore_geometry(self)
+        if runtime is not None:
+            self.attach(runtime)
+
+    def attach(self, runtime: Runtime) -> None:
+        """Fill the frame: the library, the empty page, the Uploads dock, menus and status bar, the look."""
+        from desktop.ui.library.library_panel import LibraryPanel
+        from desktop.ui.uploads.uploads_panel import UploadsPanel, status_text
+        from desktop.ui.window.empty_page import EmptyPage
+        from desktop.ui.window.notices import NoticeBar
+        from desktop.ui.window.window_actions import WindowActions
+
         self._runtime = runtime
         self._session: Session | None = None  # the services, from the moment the database is ready
         self._closing = False
@@ -70,9 +89,6 @@ class MainWindow(QMainWindow):
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(lambda _: QTimer.singleShot(0, self.restyle))
-        self.setWindowTitle("Storyforge")
-        self.setWindowIcon(app_icon())
-        self.resize(1280, 820)
         self._frame_pacer = FramePacer(self)
         # Thumbnails get their own small pool so slow uploads never keep them waiting.
         self.thumbnail_executor = QThreadPoolExecutor(
@@ -80,16 +96,16 @@ class MainWindow(QMainWindow):
         )
         self.thumbnails = ThumbnailLoader(self.thumbnail_executor)
 
-        self.library_panel = LibraryPanel(self._fetch_page, runtime.tasks.start)
-        self.library = self.library_panel.model
+        self.library_panel: LibraryPanel = LibraryPanel(self._fetch_page, runtime.tasks.start)
+        self.library: LibraryModel = self.library_panel.model
         self.library_view = self.library_panel.view
         self.search_box = self.library_panel.search_box
-        self.empty_page = EmptyPage()
+        self.empty_page: EmptyPage = EmptyPage()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty_page)
         self._composer: Composer | None = None
         self._story_view: StoryView | None = None
-        self.notices = NoticeBar()
+        self.notices: NoticeBar = NoticeBar()
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)
@@ -115,9 +131,10 @@ class MainWindow(QMainWindow):
         self.library_panel.setMinimumWidth(240)
         self.setCentralWidget(self.splitter)
 
-        self.uploads_panel = UploadsPanel(runtime, self)
+        self.uploads_panel: UploadsPanel = UploadsPanel(runtime, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.uploads_panel)
         self.uploads_panel.hide()
+        self._uploads_height = window_state.chosen_uploads_height()  # the writer's last height for the dock
         self.viewer: ImageViewer | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.local_images_question: QMessageBox | None = None
@@ -141,13 +158,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.uploads_status)
         self.statusBar().addPermanentWidget(self.database_label)
 
-        self.actions_ = WindowActions(self)
+        self.actions_: WindowActions = WindowActions(self)
         self._connect_actions()
         self._connect_widgets()
         self.pages.currentChanged.connect(self._update_actions)
         self._update_actions()
-        window_state.restore(self, self.splitter)
+        window_state.restore_layout(self, self.splitter)
         self.actions_.show_uploads.setChecked(self.uploads_panel.isVisible())
+        self.attached = True
 
         runtime.database_ready.connect(self._database_ready)
         runtime.database_failed.connect(self._database_failed)
@@ -170,6 +188,7 @@ class MainWindow(QMainWindow):
         actions.open_image.triggered.connect(lambda: self.open_viewer(None))
         actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
         actions.show_uploads.toggled.connect(self.uploads_panel.setVisible)
+        actions.show_uploads.toggled.connect(self._fit_uploads)
         self.uploads_panel.visibilityChanged.connect(actions.show_uploads.setChecked)
         actions.focus_search.triggered.connect(self._focus_search)
         actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
@@ -426,9 +445,23 @@ class MainWindow(QMainWindow):
         self.uploads_panel.raise_()
         self.uploads_panel.table.setFocus()
 
+    def _fit_uploads(self, opened: bool) -> None:
+        """The dock opens at the height the writer left it at, or a share of the window; closing it remembers it."""
+        panel = self.uploads_panel
+        if not opened:
+            self._uploads_height = panel.height()
+            return
+        height = window_state.uploads_height(self.height(), panel.height_for_rows(3), self._uploads_height)
+        self.resizeDocks([panel], [height], Qt.Orientation.Vertical)
+
+    def _chosen_uploads_height(self) -> int | None:
+        return self.uploads_panel.height() if self.uploads_panel.isVisible() else self._uploads_height
+
     def _refresh_library_row(self, upload: Upload) -> None:
         """The library's badge counts images not stored: read the story's row again once its uploads settle or
         queue, one query at a time per story (an image changes state three times on its way)."""
+        from desktop.models import UploadStatus
+
         story_id = upload.story_id
         if upload.status is UploadStatus.uploading or self.library.summary(story_id) is None:
             return
@@ -449,6 +482,10 @@ class MainWindow(QMainWindow):
             self._library_rows_due.pop(story_id, None)
 
     def _show_upload_counts(self, pending: int, failed: int) -> None:
+        from desktop.ui.common import theme
+        from desktop.ui.common.widgets import set_icon
+        from desktop.ui.uploads.uploads_panel import status_text
+
         if (pending, failed) == self._upload_counts:
             return
         self._upload_counts = (pending, failed)
@@ -466,11 +503,18 @@ class MainWindow(QMainWindow):
         from desktop.ui.settings.settings_dialog import SettingsDialog
 
         runtime = self._runtime
+        if not runtime.secrets_read:  # the form shows the keys: saving it before they are read would erase them
+            self._runtime.tasks.start(self._open_settings_once_read(), "Opening the settings")
+            return
         dialog = SettingsDialog(runtime.settings, runtime.secrets, runtime.executor, runtime.tasks.start, self)
         dialog.saved.connect(self._settings_saved)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()
+
+    async def _open_settings_once_read(self) -> None:
+        await self._runtime.read_secrets()
+        self.open_settings()
 
     def _settings_saved(self, settings: Settings) -> None:
         self._runtime.tasks.start(self._apply_settings(settings), "Applying the settings")
@@ -554,6 +598,8 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
+        if not self.attached:  # the frame alone: `attach` gives it its look
+            return
         if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
             self.restyle()
         elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self._live_refresh_off():
@@ -564,6 +610,9 @@ class MainWindow(QMainWindow):
 
     def restyle(self) -> None:
         """The system switched between light and dark: new colours for the style sheet, icons and badges."""
+        from desktop.ui.common import theme
+        from desktop.ui.common.widgets import retint_all
+
         app = QApplication.instance()
         if self._restyling or not isinstance(app, QApplication):
             return
@@ -588,7 +637,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Remember the layout and stop the thumbnail workers; the runtime stops the rest."""
-        window_state.save(self, self.splitter)
+        window_state.save(self, self.splitter, self._chosen_uploads_height())
         if self.viewer is not None:
             self.viewer.close()
         self.thumbnail_executor.shutdown(wait=True, cancel_futures=True, timeout=2.0)
@@ -597,6 +646,8 @@ class MainWindow(QMainWindow):
         # Quitting is a coroutine (cancel, settle uploads, close the pool): the app ends the loop when it is done.
         # Unsaved edits, then a story being written, are asked about first.
         event.ignore()
+        if not self.attached:  # the frame alone: nothing to ask about, and quitting starts with the app
+            return
         if not self._closing and not self._leaving:
             self._leaving = True
             self.story_view.leave_edits(self._ask_quit_while_writing, self._stay)
@@ -609,11 +660,15 @@ class MainWindow(QMainWindow):
             if session is not None and session.stories.is_running(story_id)
         ]
         if writing:
+            from desktop.ui.common import confirm
+
             self.quit_question = confirm.ask_quit_while_writing(self, writing, self._quit_answered)
         else:
             self._quit()
 
     def _quit_answered(self, answer: confirm.Answer) -> None:
+        from desktop.ui.common import confirm
+
         self.quit_question = None
         self._quit() if answer is confirm.Answer.go_ahead else self._stay()
 
@@ -622,5 +677,5 @@ class MainWindow(QMainWindow):
 
     def _quit(self) -> None:
         self._closing, self._leaving = True, False
-        window_state.save(self, self.splitter)
+        window_state.save(self, self.splitter, self._chosen_uploads_height())
         self.close_requested.emit()
