@@ -9,11 +9,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+import shiboken6
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QGuiApplication,
+    QHideEvent,
     QKeySequence,
     QPainter,
     QPixmap,
@@ -22,6 +24,7 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFileDialog,
     QFrame,
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -45,7 +49,13 @@ ZOOM_MIN, ZOOM_MAX = 0.05, 16.0
 
 
 class ImageCanvas(QGraphicsView):
-    """Fit to the window until the writer zooms; the wheel zooms around the pointer."""
+    """Fit to the window until the writer zooms; the wheel zooms around the pointer.
+
+    Fit shrinks a large image and leaves a small one at 100 %: enlarged, it would only look blurred. Zooming in
+    stays the writer's choice.
+    """
+
+    zoom_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,15 +85,20 @@ class ImageCanvas(QGraphicsView):
         self.fitting = True
         if not self.item.pixmap().isNull():
             self.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.zoom > 1:
+                self.resetTransform()
+        self.zoom_changed.emit()
 
     def actual_size(self) -> None:
         self.fitting = False
         self.resetTransform()
+        self.zoom_changed.emit()
 
     def zoom_by(self, factor: float) -> None:
         target = min(ZOOM_MAX, max(ZOOM_MIN, self.zoom * factor))
         self.fitting = False
         self.scale(target / self.zoom, target / self.zoom)
+        self.zoom_changed.emit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
@@ -98,6 +113,11 @@ class ImageCanvas(QGraphicsView):
 
 
 class ImageViewer(QDialog):
+    """Esc closes it; the focus then goes back to where the writer was (the scene's thumbnail, usually), and
+    `closed` names the scene last shown, for the story to bring that scene into view."""
+
+    closed = Signal(int)  # the index of the scene shown last
+
     def __init__(self, thumbnails: ThumbnailLoader, start_task: StartTask, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Image")
@@ -112,17 +132,23 @@ class ImageViewer(QDialog):
         self.story_id: uuid.UUID | None = None
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl  # tests record instead of opening
         self._save_dialog: QFileDialog | None = None
+        self._came_from: QWidget | None = None  # had the focus when the viewer opened
 
         self.canvas = ImageCanvas()
+        self.canvas.zoom_changed.connect(self._update_zoom_label)
         self.caption = QLabel()
         self.caption.setFont(theme.scaled_font(1.05, bold=True))
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        # A label asks for room for all of its text: a long scene title widened the whole window, and stepping on
+        # to a short one left it that wide. The caption and the status line take the room there is instead.
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.zoom_label = small_label("", "muted")
         self.zoom_label.setWordWrap(False)
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("1600 %") + 6)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.status = small_label("", "muted")
         self.status.setWordWrap(False)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.previous_button = tool_button("Previous scene", "previous", tooltip="Previous scene (Left)")
         self.next_button = tool_button("Next scene", "next", tooltip="Next scene (Right)")
         self.fit_button = tool_button("Fit", "fit", tooltip="Fit the image to the window (F)")
@@ -185,6 +211,9 @@ class ImageViewer(QDialog):
         self.position = max(0, min(position, len(entries) - 1))
         self.canvas.fitting = True
         self._show_current()
+        if not self.isVisible():
+            focused = QApplication.focusWidget()
+            self._came_from = focused if focused is not None and focused.window() is not self else None
         self.show()
         self.raise_()
         self.activateWindow()
@@ -234,7 +263,7 @@ class ImageViewer(QDialog):
             return
         self.canvas.set_pixmap(QPixmap.fromImage(image))
         self.status.setText(f"{image.width()} × {image.height()} px · {entry.scene.image_path}")
-        self._update_zoom_label()
+        self.status.setToolTip(entry.scene.image_path)
 
     def _update_controls(self) -> None:
         entry = self.current
@@ -242,6 +271,7 @@ class ImageViewer(QDialog):
         if entry is not None:
             scene = entry.scene
             self.caption.setText(f"Scene {scene.number} · {scene.title}")
+            self.caption.setToolTip(scene.title)
             self.setWindowTitle(f"{self.story_title} — scene {scene.number}")
         self.previous_button.setEnabled(self.position > 0)
         self.next_button.setEnabled(self.position < total - 1)
@@ -260,15 +290,12 @@ class ImageViewer(QDialog):
 
     def _fit(self) -> None:
         self.canvas.fit()
-        self._update_zoom_label()
 
     def _actual(self) -> None:
         self.canvas.actual_size()
-        self._update_zoom_label()
 
     def _zoom(self, factor: float) -> None:
         self.canvas.zoom_by(factor)
-        self._update_zoom_label()
 
     # --- actions ---
 
@@ -316,6 +343,16 @@ class ImageViewer(QDialog):
     async def _copy(self, source: Path, target: Path) -> None:
         await asyncio.wrap_future(self._loader.executor.submit(shutil.copyfile, source, target))
         self.status.setText(f"Saved to {target}")
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        came_from, self._came_from = self._came_from, None
+        if came_from is not None and shiboken6.isValid(came_from) and came_from.isVisible():
+            came_from.window().activateWindow()
+            came_from.setFocus(Qt.FocusReason.OtherFocusReason)
+        entry = self.current
+        if entry is not None:
+            self.closed.emit(entry.scene.index)
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_Escape:
