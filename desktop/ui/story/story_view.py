@@ -250,6 +250,7 @@ class StoryView(QWidget):
         card = self.cards.get(upload.scene_index)
         if card is not None and shown.id == upload.id:
             card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
+            self._show_image(card)
         self._update_progress()
 
     def on_upload_progress(self, upload_id: uuid.UUID, done: int, total: int) -> None:
@@ -302,25 +303,26 @@ class StoryView(QWidget):
 
     def _apply_scene(self, scene: Scene) -> None:
         card = self._card(scene.index)
-        previous = card.scene
         card.set_scene(scene)
         upload = self._uploads.get(scene.id)
         if upload is not None and card.upload is None:
             card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
-        image_changed = previous is None or (previous.image_path, previous.updated_at) != (
-            scene.image_path,
-            scene.updated_at,
-        )
-        if card.has_image and (image_changed or card.placeholder_text is not None):
-            self._runtime.tasks.start(self._load_thumbnail(card, scene), "Showing a thumbnail")
+        self._show_image(card)
 
-    async def _load_thumbnail(self, card: SceneCard, scene: Scene) -> None:
+    def _show_image(self, card: SceneCard) -> None:
+        """Load the card's thumbnail when its image is new, or a placeholder still stands in for it."""
+        path = card.image_file
+        if path and (path != card.requested_image or card.placeholder_text is not None):
+            card.requested_image = path
+            self._runtime.tasks.start(self._load_thumbnail(card, path), "Showing a thumbnail")
+
+    async def _load_thumbnail(self, card: SceneCard, path: str) -> None:
         ratio = max(1.0, self.devicePixelRatioF())
         size = QSize(round(THUMB_SIZE.width() * ratio), round(THUMB_SIZE.height() * ratio))
-        image = await self._thumbnails.thumbnail(scene.image_path, size, scene.image_path)
+        image = await self._thumbnails.thumbnail(path, size, path)
         if image is not None:
             image.setDevicePixelRatio(ratio)
-        if card.scene is not None and card.scene.image_path == scene.image_path and self.cards.get(card.index) is card:
+        if card.image_file == path and self.cards.get(card.index) is card:
             card.set_thumbnail(image)
 
     def _update_progress(self) -> None:
