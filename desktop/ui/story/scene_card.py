@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NamedTuple
 
 import shiboken6
@@ -12,6 +13,7 @@ from PySide6.QtCore import QEvent, QMargins, QPointF, QRect, QRectF, QSize, Qt, 
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
+    QFocusEvent,
     QFont,
     QGuiApplication,
     QHelpEvent,
@@ -193,8 +195,9 @@ class SceneCard(QWidget):
         self.repaint_button.clicked.connect(lambda: self.scene and self.regenerate_image.emit(self.scene.id))
         self.retry_button.clicked.connect(lambda: self.upload and self.retry_upload.emit(self.upload.id))
         self._actions = (self.edit_button, self.rewrite_button, self.repaint_button, self.retry_button)
-        self.setTabOrder(self.thumbnail, self.outdated_button)
-        self.setTabOrder(self.outdated_button, self.edit_button)
+        in_order = (self.thumbnail, self.outdated_button, *self._actions)
+        for before, after in pairwise(in_order):
+            QWidget.setTabOrder(before, after)
         # The action that had the focus when the card went busy (Save, Regenerate): the card holds the focus
         # meanwhile, and gives it back once the work is done. A disabled button hands the focus to the next
         # control in the window, which for the last card was the library's search box.
@@ -574,7 +577,10 @@ class SceneCard(QWidget):
         self._show_state()
 
     def _keep_focus_while(self, enabled: dict[FlatButton, bool]) -> None:
-        focused = next((button for button in enabled if button.hasFocus()), None)
+        # The window's focus widget, not only a focused one: while a question (Replace your edits?) is open the
+        # window is not active, and when it closes the focus goes back to the widget that had it in the window.
+        window_focus = self.window().focusWidget()
+        focused = next((button for button in enabled if button is window_focus), None)
         if focused is not None and not enabled[focused]:
             self._focus_back = focused
             self.setFocus(Qt.FocusReason.OtherFocusReason)  # before it is disabled: the focus stays on this card
@@ -583,7 +589,7 @@ class SceneCard(QWidget):
         back = self._focus_back
         if back is not None and enabled.get(back, False):
             self._focus_back = None
-            if self.hasFocus():
+            if self.window().focusWidget() is self:
                 back.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _set_label(self, button: FlatButton, text: str) -> None:
@@ -791,6 +797,14 @@ class SceneCard(QWidget):
         super().resizeEvent(event)
         self._place_children()
 
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()  # its border shows where the focus is while the card is busy
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._rows.clear()
@@ -812,7 +826,7 @@ class SceneCard(QWidget):
         ink = _ink(self.palette())
         rows = self._rows_at(self.width())
         painter = QPainter(self)
-        border = ink.live_border if self._live else ink.border
+        border = ink.live_border if self._live or self.hasFocus() else ink.border
         paint_frame(painter, self.rect(), ink.background, border, self.devicePixelRatioF())
         number = QRect(rows.body_left, MARGINS.top(), rows.body_width, rows.header_height)
         painter.setFont(self._number_font)

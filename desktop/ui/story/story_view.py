@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # loaded with the services, once the database is up: the wind
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
 OPEN_TURN_S = 0.004  # how long a story that opens may make cards before the loop gets a turn
+FOLD_MARGIN = 48  # how much further than folding saves a story must reach for its header to fold
 PREPARE_AFTER_MS = 50  # once a scene's card is placed, the next one's is made (scenes take seconds to write)
 
 
@@ -101,6 +102,7 @@ class StoryView(QWidget):
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self._cards_widget)
         self.scroll_area.viewport().setAutoFillBackground(False)  # the page covers it
+        self.scroll_area.verticalScrollBar().valueChanged.connect(self._fold_header)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -109,6 +111,29 @@ class StoryView(QWidget):
         centred(header_row, self.header)
         layout.addWidget(header_row)
         layout.addWidget(self.scroll_area, 1)
+
+    def _fold_header(self, position: int) -> None:
+        """The header folds to one line once the writer reads on, and opens again back at the top.
+
+        Only a story longer than the room folding gives folds: a shorter one would fit once folded, scroll back to
+        the top and open again, over and over.
+        """
+        header = self.header
+        if header.compact:
+            header.set_compact(position > 0)
+        elif position > 0:
+            full = header.height()
+            header.set_compact(True)
+            saved = full - header.sizeHint().height()
+            if self.scroll_area.verticalScrollBar().maximum() <= saved + FOLD_MARGIN:
+                header.set_compact(False)
+
+    def focus_scene(self, index: int) -> None:
+        """Back from the viewer (or anywhere that showed one scene): that scene in view, with the focus."""
+        card = self.cards.get(index)
+        if card is not None:
+            self.scroll_area.ensureWidgetVisible(card, 0, 40)
+            card.focus_scene()
 
     # --- opening a story ---
 
