@@ -36,6 +36,7 @@ def press(qtbot: Any, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardMo
 
 def test_after_save_and_regenerate_the_focus_is_back_on_the_scene(writer_app: WriterApp, qtbot: Any) -> None:
     window = writer_app.window
+    window.resize(1024, 700)
     last = written(writer_app, qtbot)[1]  # the last card: a focus that moved on went round to the search box
     last.edit_button.setFocus()
     press(qtbot, Qt.Key.Key_Return)  # Edit
@@ -46,6 +47,7 @@ def test_after_save_and_regenerate_the_focus_is_back_on_the_scene(writer_app: Wr
     qtbot.waitUntil(lambda: last.busy_text == "" and last.text.startswith("The frost"), timeout=10_000)
     assert in_card(last) and not window.search_box.hasFocus()
     qtbot.waitUntil(last.edit_button.hasFocus)
+    qtbot.waitUntil(lambda: last.edit_button.visibleRegion().boundingRect().size() == last.edit_button.size())
 
     last.rewrite_button.setFocus()
     old_text = last.text

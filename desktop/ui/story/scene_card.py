@@ -23,7 +23,7 @@ from PySide6.QtGui import (
     QPalette,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QDialog, QMenu, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QDialog, QMenu, QScrollArea, QSizePolicy, QToolTip, QWidget
 
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
 from desktop.ui.common import confirm, theme
@@ -437,6 +437,7 @@ class SceneCard(QWidget):
         self._edit_error = ""
         self._refresh()
         self.edit_button.setFocus()
+        self._reveal(self.edit_button)
 
     @property
     def is_editing(self) -> bool:
@@ -591,6 +592,23 @@ class SceneCard(QWidget):
             self._focus_back = None
             if self.window().focusWidget() is self:
                 back.setFocus(Qt.FocusReason.OtherFocusReason)
+                self._reveal(back)
+
+    def _reveal(self, control: QWidget) -> None:
+        """Scroll the story to a control that takes the focus back, once the card has its new height (an editor
+        that closes leaves the card shorter, and the page may scroll the control out of sight)."""
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            return
+        scroll_area = area
+
+        def show() -> None:
+            if control.hasFocus():
+                scroll_area.ensureWidgetVisible(control, 0, 24)
+
+        QTimer.singleShot(0, control, show)
 
     def _set_label(self, button: FlatButton, text: str) -> None:
         if button.text() != text:
