@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QWheelEvent
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
 from desktop.models import ImageStatus, Scene
 from desktop.qt.aio import TaskRunner
@@ -142,6 +142,10 @@ def test_the_viewer_keeps_its_size_between_long_and_short_titles(
     viewer.next_button.click()
     assert viewer.size() == size
     assert viewer.caption.width() < viewer.width()
+    viewer.previous_button.click()
+    shown = QLabel.text(viewer.caption)  # as drawn: cut short to its room, the whole title in its tooltip
+    assert shown.endswith("…") and viewer.caption.fontMetrics().horizontalAdvance(shown) <= viewer.caption.width()
+    assert viewer.caption.toolTip().endswith(long_title)
 
 
 def test_fit_never_enlarges_a_small_image(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:

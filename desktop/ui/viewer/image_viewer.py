@@ -46,6 +46,7 @@ from desktop.ui.story.story_view import ViewerEntry
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 ZOOM_STEP = 1.2
 ZOOM_MIN, ZOOM_MAX = 0.05, 16.0
+CAPTION_MIN_WIDTH = 160
 
 
 class ImageCanvas(QGraphicsView):
@@ -112,6 +113,35 @@ class ImageCanvas(QGraphicsView):
             self.fit()
 
 
+class Caption(QLabel):
+    """The scene's number and title on one line, cut short with "…" to the room the bar leaves it (the full
+    title in its tooltip). A label that asks for room for all of its text widened the whole window on a long title,
+    and the window stayed that wide on the next scene."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(CAPTION_MIN_WIDTH)
+
+    def text(self) -> str:  # the whole caption, as a screen reader says it
+        return self._full
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setAccessibleName(text)
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
+
+
 class ImageViewer(QDialog):
     """Esc closes it; the focus then goes back to where the writer was (the scene's thumbnail, usually), and
     `closed` names the scene last shown, for the story to bring that scene into view."""
@@ -136,18 +166,15 @@ class ImageViewer(QDialog):
 
         self.canvas = ImageCanvas()
         self.canvas.zoom_changed.connect(self._update_zoom_label)
-        self.caption = QLabel()
+        self.caption = Caption()
         self.caption.setFont(theme.scaled_font(1.05, bold=True))
-        self.caption.setTextFormat(Qt.TextFormat.PlainText)
-        # A label asks for room for all of its text: a long scene title widened the whole window, and stepping on
-        # to a short one left it that wide. The caption and the status line take the room there is instead.
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.zoom_label = small_label("", "muted")
         self.zoom_label.setWordWrap(False)
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("1600 %") + 6)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.status = small_label("", "muted")
         self.status.setWordWrap(False)
+        # Its image path may be long: the line takes the room there is, rather than widening the window.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.previous_button = tool_button("Previous scene", "previous", tooltip="Previous scene (Left)")
         self.next_button = tool_button("Next scene", "next", tooltip="Next scene (Right)")
@@ -271,7 +298,6 @@ class ImageViewer(QDialog):
         if entry is not None:
             scene = entry.scene
             self.caption.setText(f"Scene {scene.number} · {scene.title}")
-            self.caption.setToolTip(scene.title)
             self.setWindowTitle(f"{self.story_title} — scene {scene.number}")
         self.previous_button.setEnabled(self.position > 0)
         self.next_button.setEnabled(self.position < total - 1)
