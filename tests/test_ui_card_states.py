@@ -106,3 +106,24 @@ def test_after_regenerate_text_the_image_is_marked_out_of_date_until_repainted(
         timeout=15_000,
     )
     assert card.outdated_text == "" and not card.outdated_button.isVisible()
+
+
+def test_after_a_cancel_no_card_waits_for_a_text_or_goes_on_writing(
+    open_app: Callable[..., WriterApp], qtbot: Any
+) -> None:
+    app = open_app(offline_delay=0.15)
+    window = app.window
+    window.resize(1024, 700)
+    view = window.story_view
+    write_story(window, qtbot, "The Salt Road", "Two sisters cross the desert to Qarra.", 6)
+    qtbot.waitUntil(lambda: sum(card.scene is not None for card in view.cards.values()) >= 2, timeout=30_000)
+    qtbot.waitUntil(lambda: any(card.scene is None for card in view.cards.values()), timeout=10_000)  # mid-scene
+    qtbot.mouseClick(view.header.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.story is not None and view.story.status is StoryStatus.cancelled, timeout=10_000)
+    qtbot.waitUntil(lambda: all(card.busy_text == "" for card in view.cards.values()))
+    for card in view.cards.values():
+        assert card.scene is not None, "a card of a scene that was never stored"
+        assert card.text and card.title != "Writing…" and not card.is_live
+        assert card.placeholder_text != WAITING_FOR_TEXT
+        if card.scene.image_status is ImageStatus.pending:
+            assert card.placeholder_text == NOT_PAINTED and card.repaint_button.text() == "Paint image"

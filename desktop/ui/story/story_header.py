@@ -55,7 +55,7 @@ class StoryHeader(QWidget):
         short_font = theme.serif_font(theme.scaled_font(1.15).pointSizeF())
         short_font.setWeight(short_font.Weight.Bold)
         self.short_title.setFont(short_font)
-        self.short_title.setMaximumWidth(360)
+        self.short_title.setMaximumWidth(260)  # the progress beside it keeps room for its words
         self.short_title.hide()
         self.prompt = QLabel()
         self.prompt.setObjectName("muted")

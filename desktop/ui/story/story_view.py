@@ -233,9 +233,23 @@ class StoryView(QWidget):
             return
         self.story = story
         self.header.show_story(story)
+        if not story.status.is_running:
+            self._drop_unwritten()
         for card in self.cards.values():
             card.set_story_running(story.status.is_running)
         self._update_progress()
+
+    def _drop_unwritten(self) -> None:
+        """A story that stopped (cancelled, failed) leaves no card for a scene it did not store: its streamed
+        words were never kept, and the card would go on saying "Writing…". Resume writes the scene again."""
+        for index, card in list(self.cards.items()):
+            if card.scene is None:
+                del self.cards[index]
+                self._column.remove(card)
+        for card in self._unplaced.values():
+            card.deleteLater()
+        self._unplaced = {}
+        self._placing = set()
 
     def on_story_progress(self, story_id: uuid.UUID, line: str) -> None:
         if self.story is not None and self.story.id == story_id:
@@ -246,6 +260,8 @@ class StoryView(QWidget):
             return
         # No progress line to redo: it counts saved scenes, uploads and painting, none of which streamed text moves.
         card = self.cards.get(index)
+        if card is None and not self.is_generating:
+            return  # the last words of a scene the story stopped writing: they are not kept
         if card is None:
             # A new scene's card (usually made ahead, see _prepare_next) is placed on a later turn of the loop:
             # making it, then styling and laying it out, are separate short waits for the loop (2 ms each) instead
