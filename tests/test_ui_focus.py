@@ -98,3 +98,14 @@ def test_the_viewer_closes_with_esc_and_the_focus_goes_back_to_its_scene(writer_
     assert not viewer.isVisible()
     qtbot.waitUntil(card.thumbnail.hasFocus)
     assert not window.search_box.hasFocus()
+
+
+def test_coming_back_to_a_scene_brings_it_into_view_with_the_focus(writer_app: WriterApp, qtbot: Any) -> None:
+    window = writer_app.window
+    window.resize(1024, 700)
+    cards = written(writer_app, qtbot, scenes=4)
+    view = window.story_view
+    view.scroll_area.verticalScrollBar().setValue(0)
+    view.focus_scene(3)  # as the window does when the viewer closes on scene 4
+    assert cards[3].thumbnail.hasFocus()
+    qtbot.waitUntil(lambda: not cards[3].thumbnail.visibleRegion().isEmpty())
