@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QWheelEvent
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
 from desktop.models import ImageStatus, Scene
 from desktop.qt.aio import TaskRunner
@@ -114,3 +114,76 @@ def test_copy_url_open_folder_and_save_as(viewer: ImageViewer, tmp_path: Path, q
     viewer.next_button.click()
     assert not viewer.copy_button.isEnabled()  # not uploaded yet: no URL to copy
     assert "Not uploaded yet" in viewer.copy_button.toolTip()
+
+
+def test_the_wheel_zoom_shows_in_the_zoom_label(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:
+    viewer.show_entries(entries(tmp_path, 1), 0, "The Salt Road")
+    qtbot.waitUntil(lambda: not viewer.canvas.item.pixmap().isNull())
+    fitted = viewer.zoom_label.text()
+    wheel(viewer, 1)
+    assert viewer.zoom_label.text() == f"{round(viewer.canvas.zoom * 100)} %" != fitted
+    wheel(viewer, -2)
+    assert viewer.zoom_label.text() == f"{round(viewer.canvas.zoom * 100)} %"
+
+
+def test_the_viewer_keeps_its_size_between_long_and_short_titles(
+    viewer: ImageViewer, tmp_path: Path, qtbot: Any
+) -> None:
+    shown = entries(tmp_path, 2)
+    long_title = "The Long and Winding Account of Everything the Archivist Found Beneath the Old Customs House"
+    shown[0] = ViewerEntry(shown[0].scene.changed(title=long_title), shown[0].url)
+    viewer.show_entries(shown, 1, "The Salt Road")
+    qtbot.waitUntil(viewer.isVisible)
+    size = viewer.size()
+    viewer.previous_button.click()
+    assert viewer.caption.text().endswith(long_title)
+    QApplication.processEvents()  # the layout settles: the window must stay as it is
+    assert viewer.size() == size
+    viewer.next_button.click()
+    assert viewer.size() == size
+    assert viewer.caption.width() < viewer.width()
+    viewer.previous_button.click()
+    shown = QLabel.text(viewer.caption)  # as drawn: cut short to its room, the whole title in its tooltip
+    assert shown.endswith("…") and viewer.caption.fontMetrics().horizontalAdvance(shown) <= viewer.caption.width()
+    assert viewer.caption.toolTip().endswith(long_title)
+
+
+def test_fit_never_enlarges_a_small_image(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:
+    path = tmp_path / "small.png"
+    image = QImage(200, 120, QImage.Format.Format_RGB32)
+    image.fill(QColor("teal"))
+    image.save(str(path))
+    scene = Scene.create(uuid.uuid4(), 0, "Small", "Text.").changed(
+        image_status=ImageStatus.painted, image_path=str(path)
+    )
+    viewer.show_entries([ViewerEntry(scene, "")], 0, "The Salt Road")
+    qtbot.waitUntil(lambda: not viewer.canvas.item.pixmap().isNull())
+    assert viewer.canvas.zoom == pytest.approx(1.0)
+    assert viewer.zoom_label.text() == "100 %"
+    viewer.resize(1200, 900)
+    qtbot.waitUntil(lambda: viewer.canvas.viewport().width() > 1000)
+    assert viewer.canvas.zoom == pytest.approx(1.0)
+    viewer.fit_button.click()
+    assert viewer.canvas.zoom == pytest.approx(1.0)
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)  # the writer asks: then it grows
+    assert viewer.canvas.zoom > 1.0
+
+
+def test_esc_closes_the_viewer_and_the_focus_goes_back(viewer: ImageViewer, tmp_path: Path, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    opener = QPushButton("Open image")
+    qtbot.addWidget(opener)
+    opener.show()
+    opener.activateWindow()
+    opener.setFocus()
+    qtbot.waitUntil(opener.hasFocus)
+    closed: list[int] = []
+    viewer.closed.connect(closed.append)
+    viewer.show_entries(entries(tmp_path, 2), 0, "The Salt Road")
+    qtbot.waitUntil(viewer.isActiveWindow)
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert not viewer.isVisible()
+    assert closed == [1]
+    qtbot.waitUntil(opener.hasFocus)

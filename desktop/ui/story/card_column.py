@@ -35,6 +35,13 @@ class CardColumn(QWidget):
         card.show()
         self._cards_changed()
 
+    def remove(self, card: QWidget) -> None:
+        if card in self._cards:
+            self._cards.remove(card)
+            card.hide()
+            card.deleteLater()
+            self._cards_changed()
+
     def clear(self) -> None:
         cards, self._cards = self._cards, []
         for card in cards:

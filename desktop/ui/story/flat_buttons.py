@@ -8,7 +8,7 @@ to the palette, and cost a fraction of it. Each is still a real button: focusabl
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QEnterEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QEnterEvent, QKeyEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from desktop.ui.common import theme
@@ -20,6 +20,15 @@ from desktop.ui.story.card_pixmaps import placeholder_pixmap
 ICON = 16
 PADDING_X, PADDING_Y, ICON_GAP = 8, 4, 6
 RADIUS = 6
+
+
+def _enter_clicks(button: QAbstractButton, event: QKeyEvent) -> bool:
+    """Enter presses a focused button as Space does (a plain QAbstractButton knows only Space)."""
+    if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() and button.isEnabled():
+        if not event.isAutoRepeat():
+            button.click()
+        return True
+    return False
 
 
 class FlatButton(QAbstractButton):
@@ -38,6 +47,10 @@ class FlatButton(QAbstractButton):
         metrics = self.fontMetrics()
         width = PADDING_X * 2 + ICON + ICON_GAP + metrics.horizontalAdvance(plain(self.text()))
         return QSize(width, max(ICON, metrics.height()) + PADDING_Y * 2)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not _enter_clicks(self, event):
+            super().keyPressEvent(event)
 
     def enterEvent(self, event: QEnterEvent) -> None:
         self.update()
@@ -109,6 +122,10 @@ class ImageButton(QAbstractButton):
     def set_placeholder(self, text: str, icon_name: str, tone: theme.Tone) -> None:
         self._pixmap, self._placeholder = QPixmap(), (text, icon_name, tone)
         self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not _enter_clicks(self, event):
+            super().keyPressEvent(event)
 
     def set_clickable(self, clickable: bool) -> None:
         self.setEnabled(clickable)

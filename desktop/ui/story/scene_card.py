@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NamedTuple
 
 import shiboken6
@@ -12,6 +13,7 @@ from PySide6.QtCore import QEvent, QMargins, QPointF, QRect, QRectF, QSize, Qt, 
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
+    QFocusEvent,
     QFont,
     QGuiApplication,
     QHelpEvent,
@@ -21,14 +23,14 @@ from PySide6.QtGui import (
     QPalette,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QDialog, QMenu, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QDialog, QMenu, QScrollArea, QSizePolicy, QToolTip, QWidget
 
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
 from desktop.ui.common import confirm, theme
 from desktop.ui.common.widgets import badge_font, badge_pixmap, badge_size, font_metrics, plain, small_font
 from desktop.ui.story.card_pixmaps import paint_frame, rounded_pixmap
 from desktop.ui.story.edit_conflict import Choice, EditConflictView, both_texts, both_titles, show_edit_conflict
-from desktop.ui.story.flat_buttons import FlatButton, ImageButton
+from desktop.ui.story.flat_buttons import PADDING_X, FlatButton, ImageButton
 from desktop.ui.story.scene_editor import CHANGED_ELSEWHERE, SceneEditor
 from desktop.ui.story.text_block import TextBlock
 
@@ -39,9 +41,15 @@ COLUMN_GAP = 18  # between the thumbnail and the text
 ROW_GAP = 6
 ACTION_GAP = 2  # between two actions
 ACTIONS_GAP = 6  # above the row of actions, on top of ROW_GAP
+ACTION_LINE_GAP = 2  # between two lines of actions, when they wrap
 PREFERRED_WIDTH = 900
 MIN_TEXT_WIDTH = 120
 MIN_WIDTH = MARGINS.left() + THUMB_SIZE.width() + COLUMN_GAP + MIN_TEXT_WIDTH + MARGINS.right()
+OUTDATED_NOTE = "Out of date — the text changed"
+WAITING_FOR_TEXT = "Waiting for the text"
+WAITING_TO_PAINT = "Waiting to be painted"
+NOT_PAINTED = "Not painted yet — press Paint image"
+LOADING_IMAGE = "Painted — showing it…"
 
 
 def upload_badge_text(upload: Upload, done: int = 0, total: int = 0) -> str:
@@ -63,6 +71,7 @@ class _Ink:
     muted: QColor
     text: QColor
     danger: QColor
+    warning: QColor
 
 
 def _ink(palette: QPalette) -> _Ink:
@@ -73,6 +82,7 @@ def _ink(palette: QPalette) -> _Ink:
         theme.muted_text(palette),
         palette.color(QPalette.ColorRole.WindowText),
         theme.tone_colors(theme.Tone.danger, palette).text,
+        theme.tone_colors(theme.Tone.warning, palette).text,
     )
 
 
@@ -89,6 +99,7 @@ class _Drawn(NamedTuple):
     badge: BadgeLook
     live: bool
     editing: bool
+    outdated: bool
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,8 @@ class _Rows:
     editor_height: int
     error_top: int
     actions_top: int
+    action_lines: tuple[int, ...]  # how many actions each line holds, top to bottom
+    outdated_top: int  # the out-of-date note under the thumbnail
     height: int
 
 
@@ -132,6 +145,8 @@ class SceneCard(QWidget):
         self.scene: Scene | None = None
         self.upload: Upload | None = None
         self.thumbnail_key: tuple[str, str] | None = None
+        self.requested_image = ""  # the file whose thumbnail was last asked for (StoryView loads it)
+        self._missing_image = ""  # a file the thumbnail loader could not read
         self._streamed: str | None = None
         self._stream_timer = QTimer(self, singleShot=True, interval=STREAM_FRAME_MS)
         self._stream_timer.timeout.connect(self._show_streamed)
@@ -171,11 +186,22 @@ class SceneCard(QWidget):
             "Regenerate image", "regenerate-image", tooltip="Paint this scene again", parent=self
         )
         self.retry_button = FlatButton("Retry upload", "retry", tooltip="Try the upload again now", parent=self)
+        self.outdated_button = FlatButton(
+            "Repaint", "regenerate-image", tooltip="Paint the image again from the scene as it is now", parent=self
+        )
+        self.outdated_button.clicked.connect(lambda: self.scene and self.regenerate_image.emit(self.scene.id))
         self.edit_button.clicked.connect(self.start_editing)
         self.rewrite_button.clicked.connect(self._regenerate_text_clicked)
         self.repaint_button.clicked.connect(lambda: self.scene and self.regenerate_image.emit(self.scene.id))
         self.retry_button.clicked.connect(lambda: self.upload and self.retry_upload.emit(self.upload.id))
         self._actions = (self.edit_button, self.rewrite_button, self.repaint_button, self.retry_button)
+        in_order = (self.thumbnail, self.outdated_button, *self._actions)
+        for before, after in pairwise(in_order):
+            QWidget.setTabOrder(before, after)
+        # The action that had the focus when the card went busy (Save, Regenerate): the card holds the focus
+        # meanwhile, and gives it back once the work is done. A disabled button hands the focus to the next
+        # control in the window, which for the last card was the library's search box.
+        self._focus_back: FlatButton | None = None
         self.editor: SceneEditor | None = None
         self.question: QDialog | None = None  # open while the card asks the writer something
         self.conflict: EditConflictView | None = None  # open while the writer chooses between two versions
@@ -218,6 +244,38 @@ class SceneCard(QWidget):
     @property
     def has_image(self) -> bool:
         return self.scene is not None and self.scene.image_status is ImageStatus.painted and bool(self.scene.image_path)
+
+    @property
+    def image_file(self) -> str:
+        """The file of the image to show ("" while there is none).
+
+        A new image's upload is queued just before the scene is marked painted (so that a crash never leaves a
+        painted image no upload will pick up), and the upload may start at once: an upload of another file than the
+        scene's while it paints is the new image, already on disk, and shows as such.
+        """
+        scene, upload = self.scene, self.upload
+        if scene is None:
+            return ""
+        if scene.image_status is ImageStatus.painted:
+            return scene.image_path
+        if (
+            scene.image_status is ImageStatus.painting
+            and upload is not None
+            and upload.scene_id == scene.id
+            and upload.local_path
+            and upload.local_path != scene.image_path
+        ):
+            return upload.local_path
+        return ""
+
+    @property
+    def image_outdated(self) -> bool:
+        """The image shows an earlier version of the scene (its text was written again since)."""
+        return self.has_image and self.scene is not None and self.scene.image_outdated
+
+    @property
+    def outdated_text(self) -> str:
+        return OUTDATED_NOTE if self.image_outdated else ""
 
     @property
     def placeholder_text(self) -> str | None:
@@ -287,8 +345,10 @@ class SceneCard(QWidget):
 
     def set_thumbnail(self, image: QImage | None) -> None:
         if image is None:
+            self._missing_image = self.image_file
             self._show_placeholder("The image file is missing", "failed", theme.Tone.warning)
             return
+        self._missing_image = ""
         self.thumbnail_key = None
         self.thumbnail.set_pixmap(rounded_pixmap(image, THUMB_SIZE, self.devicePixelRatioF()))
         self.thumbnail.set_clickable(True)
@@ -377,6 +437,7 @@ class SceneCard(QWidget):
         self._edit_error = ""
         self._refresh()
         self.edit_button.setFocus()
+        self._reveal(self.edit_button)
 
     @property
     def is_editing(self) -> bool:
@@ -485,13 +546,27 @@ class SceneCard(QWidget):
         saved = scene is not None
         busy = bool(self._busy)
         editing = self.is_editing
-        self.edit_button.setEnabled(saved and not busy)
-        self.rewrite_button.setEnabled(saved and not busy and not self._story_running)
-        self.repaint_button.setEnabled(saved and not busy and not self._story_running)
-        for button in self._actions:
-            shown = not editing and (button is not self.retry_button or self._can_retry)
+        can_paint = saved and not busy and not self._story_running
+        self._keep_focus_while(
+            {
+                self.edit_button: saved and not busy,
+                self.rewrite_button: can_paint,
+                self.repaint_button: can_paint,
+                self.outdated_button: can_paint,
+            }
+        )
+        unpainted = scene is not None and scene.image_status is not ImageStatus.painted
+        self._set_label(self.repaint_button, "Paint image" if unpainted else "Regenerate image")
+        for button in (*self._actions, self.outdated_button):
+            if button is self.retry_button:
+                shown = not editing and self._can_retry
+            elif button is self.outdated_button:
+                shown = not editing and self.image_outdated
+            else:
+                shown = not editing
             if shown != button.isVisibleTo(self):  # a new card's buttons show with it, styled then, not now
                 button.setVisible(shown)
+                self._rows.clear()  # the actions may take another line
         if not editing:
             errors = []
             if scene is not None and scene.image_status is ImageStatus.failed and scene.image_error:
@@ -502,16 +577,73 @@ class SceneCard(QWidget):
         self._refresh_thumbnail_placeholder()
         self._show_state()
 
+    def _keep_focus_while(self, enabled: dict[FlatButton, bool]) -> None:
+        # The window's focus widget, not only a focused one: while a question (Replace your edits?) is open the
+        # window is not active, and when it closes the focus goes back to the widget that had it in the window.
+        window_focus = self.window().focusWidget()
+        focused = next((button for button in enabled if button is window_focus), None)
+        if focused is not None and not enabled[focused]:
+            self._focus_back = focused
+            self.setFocus(Qt.FocusReason.OtherFocusReason)  # before it is disabled: the focus stays on this card
+        for button, on in enabled.items():
+            button.setEnabled(on)
+        back = self._focus_back
+        if back is not None and enabled.get(back, False):
+            self._focus_back = None
+            if self.window().focusWidget() is self:
+                back.setFocus(Qt.FocusReason.OtherFocusReason)
+                self._reveal(back)
+
+    def _reveal(self, control: QWidget) -> None:
+        """Scroll the story to a control that takes the focus back, once the card has its new height (an editor
+        that closes leaves the card shorter, and the page may scroll the control out of sight)."""
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            return
+        scroll_area = area
+
+        def show() -> None:
+            if control.hasFocus():
+                scroll_area.ensureWidgetVisible(control, 0, 24)
+
+        QTimer.singleShot(0, control, show)
+
+    def _set_label(self, button: FlatButton, text: str) -> None:
+        if button.text() != text:
+            button.setText(text)
+            button.setAccessibleName(text)
+            self._rows.clear()  # its width changed: the actions may wrap differently
+            button.updateGeometry()
+
+    def focus_scene(self) -> None:
+        """The writer comes back to this scene (from the viewer, the editor): its first action takes the focus."""
+        target = self.thumbnail if self.thumbnail.focusPolicy() != Qt.FocusPolicy.NoFocus else self.edit_button
+        if target.isEnabled() and target.isVisible():
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+
     @property
     def _can_retry(self) -> bool:
         return self.upload is not None and self.upload.status.can_retry
 
     def _refresh_thumbnail_placeholder(self) -> None:
         scene = self.scene
-        if scene is not None and scene.image_status is ImageStatus.painted and scene.image_path:
-            return  # the real thumbnail arrives from the loader
-        if scene is None or scene.image_status is ImageStatus.pending:
-            self._show_placeholder("Waiting for the text", "image", theme.Tone.neutral)
+        image_file = self.image_file
+        if image_file:
+            # The thumbnail arrives from the loader, off the GUI thread: until then the well says the image is
+            # painted, never "Painting…" (nor, over a picture already shown, anything).
+            if self.thumbnail_key is not None and image_file != self._missing_image:
+                self._show_placeholder(LOADING_IMAGE, "image", theme.Tone.neutral)
+            return
+        if scene is None:
+            self._show_placeholder(WAITING_FOR_TEXT, "image", theme.Tone.neutral)
+        elif scene.image_status is ImageStatus.pending and self._story_running:
+            self._show_placeholder(WAITING_TO_PAINT, "image", theme.Tone.neutral)
+        elif scene.image_status is ImageStatus.pending:  # a cancel or a crash stopped the story before its image
+            self._show_placeholder(NOT_PAINTED, "image", theme.Tone.warning)
         elif scene.image_status is ImageStatus.painting:
             self._show_placeholder("Painting…", "generate", theme.Tone.progress)
         else:
@@ -537,6 +669,7 @@ class SceneCard(QWidget):
             self._badge,
             self._live,
             self.is_editing,
+            self.image_outdated,
         )
 
     def _show_state(self) -> None:
@@ -600,8 +733,13 @@ class SceneCard(QWidget):
         if self.error_text:
             y += self._error.height(body_width) + ROW_GAP
         button_height = self.edit_button.sizeHint().height()
-        actions_height = 0 if self.is_editing else ACTIONS_GAP + button_height
-        height = max(MARGINS.top() + THUMB_SIZE.height(), y + actions_height) + MARGINS.bottom()
+        lines = () if self.is_editing else self._action_lines(body_width)
+        actions_height = ACTIONS_GAP + len(lines) * (button_height + ACTION_LINE_GAP) - ACTION_LINE_GAP if lines else 0
+        outdated_top = MARGINS.top() + THUMB_SIZE.height() + ROW_GAP
+        left_bottom = MARGINS.top() + THUMB_SIZE.height()
+        if self.image_outdated and not self.is_editing:
+            left_bottom = outdated_top + self._outdated_note_height() + self.outdated_button.sizeHint().height()
+        height = max(left_bottom, y + actions_height) + MARGINS.bottom()
         rows = self._rows[width] = _Rows(
             body_left,
             body_width,
@@ -611,10 +749,31 @@ class SceneCard(QWidget):
             editor_top,
             editor_height,
             error_top,
-            height - MARGINS.bottom() - button_height,
+            height - MARGINS.bottom() - actions_height + (ACTIONS_GAP if lines else 0),
+            lines,
+            outdated_top,
             height,
         )
         return rows
+
+    def _action_lines(self, body_width: int) -> tuple[int, ...]:
+        """The actions in as many lines as the width needs: in a small window none is cut off."""
+        lines: list[int] = []
+        x = body_width + 1  # the first button starts a line
+        for button in self._actions:
+            if button.isHidden():
+                continue
+            wide = button.sizeHint().width()
+            if lines and x + wide <= body_width:
+                lines[-1] += 1
+            else:
+                lines.append(1)
+                x = 0
+            x += wide + ACTION_GAP
+        return tuple(lines)
+
+    def _outdated_note_height(self) -> int:
+        return font_metrics(small_font()).height() + 2
 
     @staticmethod
     def _body_width(width: int) -> int:
@@ -635,18 +794,34 @@ class SceneCard(QWidget):
     def _place_children(self) -> None:
         rows = self._rows_at(self.width())
         self.thumbnail.move(MARGINS.left(), MARGINS.top())
-        x = rows.body_left
-        for button in self._actions:
-            if not button.isHidden():
+        shown = [button for button in self._actions if not button.isHidden()]
+        y = rows.actions_top
+        for count in rows.action_lines:
+            x = rows.body_left
+            for button in shown[:count]:
                 hint = button.sizeHint()
-                button.setGeometry(x, rows.actions_top, hint.width(), hint.height())
+                button.setGeometry(x, y, hint.width(), hint.height())
                 x += hint.width() + ACTION_GAP
+            shown = shown[count:]
+            y += self.edit_button.sizeHint().height() + ACTION_LINE_GAP
+        if not self.outdated_button.isHidden():
+            hint = self.outdated_button.sizeHint()
+            top = rows.outdated_top + self._outdated_note_height()
+            self.outdated_button.setGeometry(MARGINS.left() - PADDING_X, top, hint.width(), hint.height())
         if self.is_editing and self.editor is not None:
             self.editor.setGeometry(rows.body_left, rows.editor_top, rows.body_width, rows.editor_height)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_children()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()  # its border shows where the focus is while the card is busy
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
@@ -669,7 +844,7 @@ class SceneCard(QWidget):
         ink = _ink(self.palette())
         rows = self._rows_at(self.width())
         painter = QPainter(self)
-        border = ink.live_border if self._live else ink.border
+        border = ink.live_border if self._live or self.hasFocus() else ink.border
         paint_frame(painter, self.rect(), ink.background, border, self.devicePixelRatioF())
         number = QRect(rows.body_left, MARGINS.top(), rows.body_width, rows.header_height)
         painter.setFont(self._number_font)
@@ -684,6 +859,14 @@ class SceneCard(QWidget):
             self._text.draw(painter, QPointF(rows.body_left, rows.text_top), rows.body_width, ink.text)
         if self.error_text:
             self._error.draw(painter, QPointF(rows.body_left, rows.error_top), rows.body_width, ink.danger)
+        if self.image_outdated and not self.is_editing:
+            painter.setFont(small_font())
+            painter.setPen(ink.warning)
+            painter.drawText(
+                QRectF(MARGINS.left(), rows.outdated_top, THUMB_SIZE.width(), self._outdated_note_height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                OUTDATED_NOTE,
+            )
         if self._busy and not self.is_editing:
             painter.setFont(small_font())
             painter.setPen(ink.muted)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMargins, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.models import Story
@@ -30,9 +30,18 @@ def progress_text(written: int, total: int, uploaded: int, failed: int, painting
     return " · ".join(parts)
 
 
+FULL_MARGINS = QMargins(28, 24, 28, 8)
+COMPACT_MARGINS = QMargins(28, 6, 28, 6)
+PROGRESS_GAP = 6  # above the progress line, on top of the header's spacing
+
+
 class StoryHeader(QWidget):
+    """In full at the top of the story; once the writer scrolls into it, one line (`set_compact`): the title, the
+    story's state, its progress and actions, so a small window keeps its height for reading."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.compact = False
         self.title = QLabel()
         self.title.setFont(theme.serif_font(theme.scaled_font(1.75).pointSizeF()))
         font = self.title.font()
@@ -42,6 +51,12 @@ class StoryHeader(QWidget):
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.badge = Badge()
+        self.short_title = StatusLine("Story title")  # the title on the one line of the compact header
+        short_font = theme.serif_font(theme.scaled_font(1.15).pointSizeF())
+        short_font.setWeight(short_font.Weight.Bold)
+        self.short_title.setFont(short_font)
+        self.short_title.setMaximumWidth(260)  # the progress beside it keeps room for its words
+        self.short_title.hide()
         self.prompt = QLabel()
         self.prompt.setObjectName("muted")
         self.prompt.setWordWrap(True)
@@ -75,26 +90,57 @@ class StoryHeader(QWidget):
         top.setSpacing(12)
         top.addWidget(self.title, 1)
         top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
-        progress = QHBoxLayout()
+        self._top = top
+        progress = self._progress_row = QHBoxLayout()
+        progress.setContentsMargins(0, PROGRESS_GAP, 0, 0)
         progress.setSpacing(10)
+        progress.addWidget(self.short_title)
         progress.addWidget(self.progress_bar)
         progress.addWidget(self.progress_label, 1)
         progress.addWidget(self.retry_button)
         progress.addWidget(self.resume_button)
         progress.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 8)
+        layout.setContentsMargins(FULL_MARGINS)
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.prompt)
         layout.addWidget(self.details)
-        layout.addSpacing(6)
         layout.addLayout(progress)
         layout.addWidget(self.activity)
         layout.addWidget(self.error)
 
+    def set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.setUpdatesEnabled(False)
+        layout = self.layout()
+        assert layout is not None
+        layout.setContentsMargins(COMPACT_MARGINS if compact else FULL_MARGINS)
+        self._progress_row.setContentsMargins(0, 0 if compact else PROGRESS_GAP, 0, 0)
+        # The badge goes along to the one line, and back beside the title.
+        for row in (self._top, self._progress_row):
+            row.removeWidget(self.badge)
+        if compact:
+            self._progress_row.insertWidget(1, self.badge, 0, Qt.AlignmentFlag.AlignVCenter)
+        else:
+            self._top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        self.title.setVisible(not compact)
+        self.short_title.setVisible(compact)
+        self.progress_bar.setVisible(not compact)
+        self.prompt.setVisible(not compact and bool(self.prompt.text()))
+        self.details.setVisible(not compact and bool(self.details.text()))
+        keep_room = self.activity.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(not compact)
+        self.activity.setSizePolicy(keep_room)
+        self.activity.setVisible(not compact and bool(self.activity.text()))
+        self.error.setVisible(not compact and bool(self.error.text()))
+        self.setUpdatesEnabled(True)
+
     def show_story(self, story: Story) -> None:
         self.title.setText(story.title)
+        self.short_title.setText(story.title)
         self.badge.set_state(theme.STORY_LABELS[story.status], theme.STORY_TONES[story.status])
         prompt = (
             story.prompt if len(story.prompt) <= PROMPT_PREVIEW_CHARS else story.prompt[:PROMPT_PREVIEW_CHARS] + "…"
@@ -113,22 +159,19 @@ class StoryHeader(QWidget):
                 f"Written by {writer}" + (f", painted by {painter}" if painter and painter != writer else "")
             )
         self.details.setText("  ·  ".join(details))
-        self.details.setVisible(bool(details))
+        self.details.setVisible(bool(details) and not self.compact)
         running = story.status.is_running
         if not running:
             self.show_activity("")
         self.cancel_button.setVisible(running)
         self.resume_button.setVisible(story.status.can_resume)
-        if story.error and not running:
-            self.error.setText(story.error)
-            self.error.show()
-        else:
-            self.error.hide()
+        self.error.setText(story.error if not running else "")
+        self.error.setVisible(bool(self.error.text()) and not self.compact)
 
     def show_activity(self, line: str) -> None:
         """What the story service is doing right now, in its words ("Writing scene 3 of 6…")."""
         self.activity.setText(line)
-        self.activity.setVisible(bool(line))
+        self.activity.setVisible(bool(line) and not self.compact)
 
     def show_progress(self, written: int, total: int, uploaded: int, failed: int, painting: int) -> None:
         self.progress_bar.set_progress(written, total)

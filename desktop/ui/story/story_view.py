@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # loaded with the services, once the database is up: the wind
 # Lines of about 75 characters beside the thumbnail read best; wider windows get margins instead.
 COLUMN_WIDTH = 1060
 OPEN_TURN_S = 0.004  # how long a story that opens may make cards before the loop gets a turn
+FOLD_MARGIN = 48  # how much further than folding saves a story must reach for its header to fold
 PREPARE_AFTER_MS = 50  # once a scene's card is placed, the next one's is made (scenes take seconds to write)
 
 
@@ -101,6 +102,7 @@ class StoryView(QWidget):
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self._cards_widget)
         self.scroll_area.viewport().setAutoFillBackground(False)  # the page covers it
+        self.scroll_area.verticalScrollBar().valueChanged.connect(self._fold_header)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -109,6 +111,29 @@ class StoryView(QWidget):
         centred(header_row, self.header)
         layout.addWidget(header_row)
         layout.addWidget(self.scroll_area, 1)
+
+    def _fold_header(self, position: int) -> None:
+        """The header folds to one line once the writer reads on, and opens again back at the top.
+
+        Only a story longer than the room folding gives folds: a shorter one would fit once folded, scroll back to
+        the top and open again, over and over.
+        """
+        header = self.header
+        if header.compact:
+            header.set_compact(position > 0)
+        elif position > 0:
+            full = header.height()
+            header.set_compact(True)
+            saved = full - header.sizeHint().height()
+            if self.scroll_area.verticalScrollBar().maximum() <= saved + FOLD_MARGIN:
+                header.set_compact(False)
+
+    def focus_scene(self, index: int) -> None:
+        """Back from the viewer (or anywhere that showed one scene): that scene in view, with the focus."""
+        card = self.cards.get(index)
+        if card is not None:
+            self.scroll_area.ensureWidgetVisible(card, 0, 40)
+            card.focus_scene()
 
     # --- opening a story ---
 
@@ -208,9 +233,23 @@ class StoryView(QWidget):
             return
         self.story = story
         self.header.show_story(story)
+        if not story.status.is_running:
+            self._drop_unwritten()
         for card in self.cards.values():
             card.set_story_running(story.status.is_running)
         self._update_progress()
+
+    def _drop_unwritten(self) -> None:
+        """A story that stopped (cancelled, failed) leaves no card for a scene it did not store: its streamed
+        words were never kept, and the card would go on saying "Writing…". Resume writes the scene again."""
+        for index, card in list(self.cards.items()):
+            if card.scene is None:
+                del self.cards[index]
+                self._column.remove(card)
+        for card in self._unplaced.values():
+            card.deleteLater()
+        self._unplaced = {}
+        self._placing = set()
 
     def on_story_progress(self, story_id: uuid.UUID, line: str) -> None:
         if self.story is not None and self.story.id == story_id:
@@ -221,6 +260,8 @@ class StoryView(QWidget):
             return
         # No progress line to redo: it counts saved scenes, uploads and painting, none of which streamed text moves.
         card = self.cards.get(index)
+        if card is None and not self.is_generating:
+            return  # the last words of a scene the story stopped writing: they are not kept
         if card is None:
             # A new scene's card (usually made ahead, see _prepare_next) is placed on a later turn of the loop:
             # making it, then styling and laying it out, are separate short waits for the loop (2 ms each) instead
@@ -250,6 +291,7 @@ class StoryView(QWidget):
         card = self.cards.get(upload.scene_index)
         if card is not None and shown.id == upload.id:
             card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
+            self._show_image(card)
         self._update_progress()
 
     def on_upload_progress(self, upload_id: uuid.UUID, done: int, total: int) -> None:
@@ -302,25 +344,26 @@ class StoryView(QWidget):
 
     def _apply_scene(self, scene: Scene) -> None:
         card = self._card(scene.index)
-        previous = card.scene
         card.set_scene(scene)
         upload = self._uploads.get(scene.id)
         if upload is not None and card.upload is None:
             card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
-        image_changed = previous is None or (previous.image_path, previous.updated_at) != (
-            scene.image_path,
-            scene.updated_at,
-        )
-        if card.has_image and (image_changed or card.placeholder_text is not None):
-            self._runtime.tasks.start(self._load_thumbnail(card, scene), "Showing a thumbnail")
+        self._show_image(card)
 
-    async def _load_thumbnail(self, card: SceneCard, scene: Scene) -> None:
+    def _show_image(self, card: SceneCard) -> None:
+        """Load the card's thumbnail when its image is new, or a placeholder still stands in for it."""
+        path = card.image_file
+        if path and (path != card.requested_image or card.placeholder_text is not None):
+            card.requested_image = path
+            self._runtime.tasks.start(self._load_thumbnail(card, path), "Showing a thumbnail")
+
+    async def _load_thumbnail(self, card: SceneCard, path: str) -> None:
         ratio = max(1.0, self.devicePixelRatioF())
         size = QSize(round(THUMB_SIZE.width() * ratio), round(THUMB_SIZE.height() * ratio))
-        image = await self._thumbnails.thumbnail(scene.image_path, size, scene.image_path)
+        image = await self._thumbnails.thumbnail(path, size, path)
         if image is not None:
             image.setDevicePixelRatio(ratio)
-        if card.scene is not None and card.scene.image_path == scene.image_path and self.cards.get(card.index) is card:
+        if card.image_file == path and self.cards.get(card.index) is card:
             card.set_thumbnail(image)
 
     def _update_progress(self) -> None:

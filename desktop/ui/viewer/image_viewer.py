@@ -9,11 +9,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+import shiboken6
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QGuiApplication,
+    QHideEvent,
     QKeySequence,
     QPainter,
     QPixmap,
@@ -22,6 +24,7 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFileDialog,
     QFrame,
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -42,10 +46,17 @@ from desktop.ui.story.story_view import ViewerEntry
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 ZOOM_STEP = 1.2
 ZOOM_MIN, ZOOM_MAX = 0.05, 16.0
+CAPTION_MIN_WIDTH = 160
 
 
 class ImageCanvas(QGraphicsView):
-    """Fit to the window until the writer zooms; the wheel zooms around the pointer."""
+    """Fit to the window until the writer zooms; the wheel zooms around the pointer.
+
+    Fit shrinks a large image and leaves a small one at 100 %: enlarged, it would only look blurred. Zooming in
+    stays the writer's choice.
+    """
+
+    zoom_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,15 +86,20 @@ class ImageCanvas(QGraphicsView):
         self.fitting = True
         if not self.item.pixmap().isNull():
             self.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.zoom > 1:
+                self.resetTransform()
+        self.zoom_changed.emit()
 
     def actual_size(self) -> None:
         self.fitting = False
         self.resetTransform()
+        self.zoom_changed.emit()
 
     def zoom_by(self, factor: float) -> None:
         target = min(ZOOM_MAX, max(ZOOM_MIN, self.zoom * factor))
         self.fitting = False
         self.scale(target / self.zoom, target / self.zoom)
+        self.zoom_changed.emit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
@@ -97,7 +113,41 @@ class ImageCanvas(QGraphicsView):
             self.fit()
 
 
+class Caption(QLabel):
+    """The scene's number and title on one line, cut short with "…" to the room the bar leaves it (the full
+    title in its tooltip). A label that asks for room for all of its text widened the whole window on a long title,
+    and the window stayed that wide on the next scene."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(CAPTION_MIN_WIDTH)
+
+    def text(self) -> str:  # the whole caption, as a screen reader says it
+        return self._full
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setAccessibleName(text)
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
+
+
 class ImageViewer(QDialog):
+    """Esc closes it; the focus then goes back to where the writer was (the scene's thumbnail, usually), and
+    `closed` names the scene last shown, for the story to bring that scene into view."""
+
+    closed = Signal(int)  # the index of the scene shown last
+
     def __init__(self, thumbnails: ThumbnailLoader, start_task: StartTask, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Image")
@@ -112,17 +162,20 @@ class ImageViewer(QDialog):
         self.story_id: uuid.UUID | None = None
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl  # tests record instead of opening
         self._save_dialog: QFileDialog | None = None
+        self._came_from: QWidget | None = None  # had the focus when the viewer opened
 
         self.canvas = ImageCanvas()
-        self.caption = QLabel()
+        self.canvas.zoom_changed.connect(self._update_zoom_label)
+        self.caption = Caption()
         self.caption.setFont(theme.scaled_font(1.05, bold=True))
-        self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.zoom_label = small_label("", "muted")
         self.zoom_label.setWordWrap(False)
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("1600 %") + 6)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.status = small_label("", "muted")
         self.status.setWordWrap(False)
+        # Its image path may be long: the line takes the room there is, rather than widening the window.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.previous_button = tool_button("Previous scene", "previous", tooltip="Previous scene (Left)")
         self.next_button = tool_button("Next scene", "next", tooltip="Next scene (Right)")
         self.fit_button = tool_button("Fit", "fit", tooltip="Fit the image to the window (F)")
@@ -185,6 +238,9 @@ class ImageViewer(QDialog):
         self.position = max(0, min(position, len(entries) - 1))
         self.canvas.fitting = True
         self._show_current()
+        if not self.isVisible():
+            focused = QApplication.focusWidget()
+            self._came_from = focused if focused is not None and focused.window() is not self else None
         self.show()
         self.raise_()
         self.activateWindow()
@@ -234,7 +290,7 @@ class ImageViewer(QDialog):
             return
         self.canvas.set_pixmap(QPixmap.fromImage(image))
         self.status.setText(f"{image.width()} × {image.height()} px · {entry.scene.image_path}")
-        self._update_zoom_label()
+        self.status.setToolTip(entry.scene.image_path)
 
     def _update_controls(self) -> None:
         entry = self.current
@@ -260,15 +316,12 @@ class ImageViewer(QDialog):
 
     def _fit(self) -> None:
         self.canvas.fit()
-        self._update_zoom_label()
 
     def _actual(self) -> None:
         self.canvas.actual_size()
-        self._update_zoom_label()
 
     def _zoom(self, factor: float) -> None:
         self.canvas.zoom_by(factor)
-        self._update_zoom_label()
 
     # --- actions ---
 
@@ -316,6 +369,16 @@ class ImageViewer(QDialog):
     async def _copy(self, source: Path, target: Path) -> None:
         await asyncio.wrap_future(self._loader.executor.submit(shutil.copyfile, source, target))
         self.status.setText(f"Saved to {target}")
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        came_from, self._came_from = self._came_from, None
+        if came_from is not None and shiboken6.isValid(came_from) and came_from.isVisible():
+            came_from.window().activateWindow()
+            came_from.setFocus(Qt.FocusReason.OtherFocusReason)
+        entry = self.current
+        if entry is not None:
+            self.closed.emit(entry.scene.index)
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_Escape:
