@@ -428,6 +428,8 @@ class MainWindow(QMainWindow):
             from desktop.ui.viewer.image_viewer import ImageViewer
 
             self.viewer = ImageViewer(self.thumbnails, self._runtime.tasks.start, self)
+            # Closed: the writer is back on the scene they looked at last, in view and with the focus.
+            self.viewer.closed.connect(self.story_view.focus_scene)
         self.viewer.story_id = story.id
         self.viewer.show_entries(entries, position, story.title)
 
