@@ -172,12 +172,17 @@ def _run_window(args: argparse.Namespace) -> int:
     """The window's frame first, then — on the loop, once it is painted — the settings, the rest of the window and
     the database behind it."""
     app = _application()
+    from desktop.places import data_dir_hint, window_open_for
     from desktop.ui.window.main_window import MainWindow
 
     window = MainWindow()
-    window.show()
+    # A second launch on a folder whose window is open shows no frame of its own: that window comes forward instead.
+    if args.self_test or not window_open_for(data_dir_hint(args.data_dir)):
+        window.show()
+        log.info("window shown %.0f ms after start", (time.monotonic() - STARTED_AT) * 1000)
+    else:
+        log.info("this data folder's window is open: no frame of this launch's own")
     window_ms = (time.monotonic() - STARTED_AT) * 1000
-    log.info("window shown %.0f ms after start", window_ms)
     with asyncio.Runner(loop_factory=lambda: _loop(app)) as runner:
         outcome = runner.run(_windowed(args, window, window_ms))
     if isinstance(outcome, str):  # the settings or the data folder make no run: the frame goes, the box says why
@@ -256,7 +261,8 @@ async def _windowed(args: argparse.Namespace, window: MainWindow, window_ms: flo
     folder, then the app's life in run_gui. A problem that makes no run is returned, for the box after the loop."""
     from desktop.ui.window.frame_pacer import first_paint
 
-    await first_paint(window)
+    if window.isVisible():  # hidden: another window has the folder, and run_gui brings it forward
+        await first_paint(window)
     from desktop.data_folder import check_data_dir
     from desktop.gui import run_gui
     from desktop.logs import SECRET_MASK

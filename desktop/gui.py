@@ -35,6 +35,7 @@ async def run_gui(
     if not self_test and not claim.claim():
         window.hide()  # this launch's frame goes; the open window comes forward
         return _raise_the_open_window(claim, settings.data_dir)
+    window.show()  # shown already, unless the folder's window seemed open when this launch began
     runtime = Runtime(settings, secrets, keyring_pending=True)
     window.attach(runtime)
     claim.raise_requested.connect(window.bring_to_front)

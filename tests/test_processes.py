@@ -161,9 +161,12 @@ def test_a_second_launch_brings_the_open_window_forward_and_exits(
 
     qtbot.waitUntil(lambda: logged("database ready"), timeout=60_000)
 
-    second = storyforge("--data-dir", str(app_data_dir))
+    second_log = tmp_path / "second-logs" / "storyforge.log"
+    second = storyforge("--data-dir", str(app_data_dir), STORYFORGE_LOG_DIR=str(second_log.parent))
     assert second.returncode == 0, second.stderr
     assert "brought to the front" in second.stdout
+    second_said = second_log.read_text(encoding="utf-8")
+    assert "no frame of this launch's own" in second_said and "window shown" not in second_said  # nothing flashed
     qtbot.waitUntil(lambda: logged("a second launch asked for this window"), timeout=10_000)
     assert window.process.poll() is None
 

@@ -18,9 +18,10 @@ from typing import IO
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from desktop.places import WINDOW_LOCK
+
 log = logging.getLogger(__name__)
 
-LOCK_FILE = ".window.lock"
 RAISE = b"raise\n"
 ANSWER = b"raised\n"
 # How long a second launch keeps trying to reach a first window that holds the lock but is still starting.
@@ -50,7 +51,7 @@ class WindowClaim(QObject):
         """Take the folder for this window (True), or find that another window has it (False)."""
         try:
             self._data_dir.mkdir(parents=True, exist_ok=True)
-            handle = (self._data_dir / LOCK_FILE).open("a")
+            handle = (self._data_dir / WINDOW_LOCK).open("a")
         except OSError as exc:  # the data folder is unusable: start-up says so, in plain words, a moment later
             log.warning("cannot claim the data folder for this window: %s", exc)
             return True
