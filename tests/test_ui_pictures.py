@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QIcon, QImage, QPalette, QPixmap
 
-from desktop.models import Scene, Upload, UploadStatus
+from desktop.models import Scene, UploadStatus
 from desktop.ui.common import theme
 from desktop.ui.common.pictures import PictureCache
 from desktop.ui.common.resources import icon
 from desktop.ui.common.widgets import badge_font, badge_pixmap
 from desktop.ui.story.scene_card import SceneCard
+from tests.support.storage_fixtures import upload_of
 
 
 def test_the_cache_forgets_the_least_recently_used_first() -> None:
@@ -53,25 +53,6 @@ def _ink_of(picture: QImage) -> QColor:
             if color.alpha() > best.alpha():
                 best = color
     return best
-
-
-def upload_of(scene: Scene, status: UploadStatus, error: str) -> Upload:
-    now = datetime.now(UTC)
-    return Upload(
-        id=uuid.uuid4(),
-        story_id=scene.story_id,
-        scene_id=scene.id,
-        scene_index=scene.index,
-        local_path="scene-1.png",
-        object_path="stories/scene-1.png",
-        content_type="image/png",
-        backend="supabase",
-        status=status,
-        attempts=1,
-        error_message=error,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def _switch_palette(qapp: Any, dark: bool) -> None:

@@ -16,6 +16,7 @@ from desktop.ui.common import theme
 from desktop.ui.story.card_column import CardColumn
 from desktop.ui.story.scene_card import SceneCard
 from desktop.ui.story.text_block import TextBlock
+from tests.support.storage_fixtures import upload_of
 
 LINE = "The light came slowly over the harbour, and the boats lay still on the grey water below the lamp. "
 
@@ -150,25 +151,6 @@ def test_a_scene_that_grew_while_the_page_was_hidden_has_its_room_when_shown(qap
     column.show()
     assert cards[0].height() == cards[0].heightForWidth(cards[0].width())
     assert cards[1].y() == cards[0].geometry().bottom() + 1 + 12
-
-
-def upload_of(scene: Scene, status: UploadStatus, error: str | None = None) -> Upload:
-    now = datetime.now(UTC)
-    return Upload(
-        id=uuid.uuid4(),
-        story_id=scene.story_id,
-        scene_id=scene.id,
-        scene_index=scene.index,
-        local_path="scene-1.png",
-        object_path="stories/scene-1.png",
-        content_type="image/png",
-        backend="supabase",
-        status=status,
-        attempts=1,
-        error_message=error or "",
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def test_the_screen_shows_each_change_as_a_card_drawn_afresh_would(qapp: Any, qtbot: Any) -> None:

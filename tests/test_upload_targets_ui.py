@@ -73,7 +73,7 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
         assert table.index(row, Column.state).data() == "Failed"
     assert window.uploads_status.text() == "Uploads: 2 failed"  # never "all done"
     assert badge(app) == "Complete · 2 uploads failed"
-    assert panel.send_button.isVisible() and panel.send_button.text() == "Send 2 to Library folder"
+    assert panel.send_button.isVisible() and panel.send_button.text() == "Send 2 to Local folder"
     assert "2 not sent to the chosen storage" in panel.summary.text()
 
     question.button(QMessageBox.StandardButton.Yes).click()
@@ -84,7 +84,7 @@ def test_a_storage_switch_keeps_refused_uploads_in_sight_and_one_click_stores_th
     library = app.runtime.settings.storage_folder
     assert app.runtime.settings.storage_backend == "local"
     assert all(library.joinpath(*u.object_path.split("/")).is_file() for u in uploads)
-    assert [table.index(row, Column.target).data() for row in range(2)] == ["Library folder"] * 2
+    assert [table.index(row, Column.target).data() for row in range(2)] == ["Local folder"] * 2
     assert not panel.send_button.isVisible()
     qtbot.waitUntil(lambda: badge(app) == "Complete", timeout=5_000)
 

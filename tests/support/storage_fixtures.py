@@ -8,6 +8,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import SecretStr
 
 from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository
-from desktop.models import Scene, Story, StoryRequest, Upload
+from desktop.models import Scene, Story, StoryRequest, Upload, UploadStatus
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.retry import RetryPolicy
 from desktop.services.upload_manager import UploadManager
@@ -143,3 +144,23 @@ def settled(manager: UploadManager, book: IllustratedStory, run: Run) -> list[Up
     """Wait until the story's uploads settle; its uploads by scene."""
     run(manager.wait_settled(book.story.id), timeout=30)
     return sorted(run(manager.uploads(story_id=book.story.id)), key=lambda upload: upload.scene_index)
+
+
+def upload_of(scene: Scene, status: UploadStatus, error: str = "") -> Upload:
+    """An upload of `scene`'s image in `status`, as a card is shown one (no database needed)."""
+    now = datetime.now(UTC)
+    return Upload(
+        id=uuid.uuid4(),
+        story_id=scene.story_id,
+        scene_id=scene.id,
+        scene_index=scene.index,
+        local_path="scene-1.png",
+        object_path="stories/scene-1.png",
+        content_type="image/png",
+        backend="supabase",
+        status=status,
+        attempts=1,
+        error_message=error,
+        created_at=now,
+        updated_at=now,
+    )

@@ -62,7 +62,7 @@ HEADERS = {
 }
 
 
-TARGET_NAMES = {"supabase": "Supabase", "local": "Library folder"}
+TARGET_NAMES = {"supabase": "Supabase", "local": "Local folder"}  # as Settings names them
 
 
 def target_name(backend: str) -> str:
