@@ -24,7 +24,7 @@ os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PIL import Image
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from desktop.export import Book, Chapter, ExportFormat, export_book
 from desktop.generation.base import ImageRequest
@@ -96,7 +96,8 @@ def _best_ms(run: object) -> float:
 
 
 def main() -> int:
-    QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    # The app's kind of application: the benches share one process, and the next ones make widgets.
+    QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="bench-export-") as temporary:
         root = Path(temporary)
         (root / "images").mkdir()
