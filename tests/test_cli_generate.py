@@ -85,8 +85,8 @@ def test_uploads_that_keep_failing_are_reported_and_the_wait_is_bounded(app_data
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert any(line.startswith("Waiting for the images to upload to Supabase") for line in lines), result.stderr
-    retry = next(line for line in lines if line.startswith("Scene 1's image did not upload ("))
-    assert "trying again at" in retry
+    retry = next(line for line in lines if line.startswith("Scene 1's image did not upload: "))
+    assert "Trying again at" in retry and retry.endswith("(try 2).")
     assert lines[-1] == (
         "storyforge: 1 image not uploaded after 3 s; it is kept on this computer and will upload with "
         "`storyforge uploads --retry-failed` (or when Storyforge next opens)"

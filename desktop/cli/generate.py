@@ -247,7 +247,8 @@ def _upload_news(upload: Upload) -> str:
     reason = upload.error_message or "no reason was given"
     if upload.status is UploadStatus.queued and upload.next_attempt_at is not None:
         when = upload.next_attempt_at.astimezone()
-        return f"{scene} did not upload ({reason}); trying again at {when:%H:%M:%S} (try {upload.attempts + 1})."
+        reason = reason if reason.endswith(".") else reason + "."
+        return f"{scene} did not upload: {reason} Trying again at {when:%H:%M:%S} (try {upload.attempts + 1})."
     if upload.status is UploadStatus.failed:
         return f"{scene} could not be uploaded: {reason}"
     return ""
