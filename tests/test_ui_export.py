@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QUrl
 
 from desktop.export import ExportFormat
 from desktop.models import StoryStatus
-from desktop.ui.export.export_dialog import ExportDialog
+from desktop.ui.export.export_dialog import ExportDialog, remembered_folder
 from desktop.ui.window.main_window import MainWindow
 from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, unnamed_controls, write_story
 
@@ -54,7 +54,10 @@ def test_export_a_written_story_to_epub_then_markdown(writer_app: WriterApp, qtb
     ]
     assert Path(dialog.path_edit.text()).name == "The Frozen Ferry.epub"  # the remembered EPUB, named by title
     epub = tmp_path / "books" / "The Frozen Ferry.epub"
+    shown: list[str] = []
+    dialog.progress_bar.valueChanged.connect(lambda _: shown.append(dialog.progress_bar.text()))
     export_to(dialog, qtbot, ExportFormat.epub, epub)
+    assert shown[-1] == "Scene 3 of 3"
     assert epub.is_file()
     with zipfile.ZipFile(epub) as book:
         assert book.read("mimetype") == b"application/epub+zip"
@@ -79,7 +82,9 @@ def test_export_a_written_story_to_epub_then_markdown(writer_app: WriterApp, qtb
     assert markdown.is_file() and "The Frozen Ferry" in markdown.read_text(encoding="utf-8")
     assert dialog.status_line.text().startswith(f"Exported to {markdown} (")
     assert dialog.warnings_label.isVisible()
-    assert dialog.warnings_label.text().startswith("Scene 2: its image file is missing")
+    warnings = dialog.warnings_label.text().splitlines()
+    assert warnings[0] == "1 scene is shown without its current image:"
+    assert warnings[1].startswith("• Scene 2: its image file is missing")
     dialog.reject()
     qtbot.waitUntil(lambda: window.findChild(ExportDialog) is None)
 
@@ -108,8 +113,19 @@ def test_a_place_that_cannot_be_written_is_one_line_and_another_place_works(
     assert dialog.path_edit.isEnabled() and dialog.format_box.isEnabled() and dialog.export_button.isEnabled()
     assert dialog.isVisible()
 
+    # Browse… opens in the usual folder (the failed one is not there), and the chosen name gets the format's extension.
+    qtbot.mouseClick(dialog.browse_button, Qt.MouseButton.LeftButton)
+    chooser = dialog.file_dialog
+    assert chooser is not None
+    qtbot.waitUntil(chooser.isVisible)
+    assert Path(chooser.directory().absolutePath()) == remembered_folder()
+    assert chooser.defaultSuffix() == "html"
+    chooser.selectFile(str(tmp_path / "Salt and Iron"))
+    chooser.accept()
     place = tmp_path / "Salt and Iron.html"
-    export_to(dialog, qtbot, ExportFormat.html, place)
+    assert dialog.path_edit.text() == str(place)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.exporting, timeout=30_000)
     assert place.is_file()
     assert dialog.status_line.text().startswith(f"Exported to {place} (")
     dialog.reject()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLocale, Qt, QUrl
+from PySide6.QtCore import QLocale, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -73,7 +73,7 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle(f"Export “{title}”")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)  # a folder path and a title on one line
         self._story_id = story_id
         self._title = title
         self._exports = exports
@@ -91,6 +91,7 @@ class ExportDialog(QDialog):
         place.addWidget(self.path_edit, 1)
         place.addWidget(self.browse_button)
         form = QFormLayout()
+        form.setVerticalSpacing(10)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(field_label("&Format:", self.format_box), self.format_box)
         form.addRow(field_label("&Save as:", self.path_edit), place)
@@ -100,13 +101,14 @@ class ExportDialog(QDialog):
         self.progress_bar.hide()
         # The service writes on a worker thread that has no way to be stopped part-way (see the report's note on
         # StoryExports): no Cancel is offered while it writes, and the dialog stays until the file is whole.
-        self.status_line = small_label("", "exportDone")
+        self.status_line = QLabel()
+        self.status_line.setWordWrap(True)
         self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_line.hide()
-        self.warnings_label = small_label("", "hint")
+        self.warnings_label = small_label("", "muted")
         self.warnings_label.hide()
 
-        self.open_button = button("&Open", "image")
+        self.open_button = button("&Open", "show")
         self.show_folder_button = button("Show in f&older", "folder")
         done_row = QHBoxLayout()
         done_row.addWidget(self.open_button)
@@ -126,6 +128,8 @@ class ExportDialog(QDialog):
         buttons.addWidget(self.export_button)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(12)
         layout.addLayout(form)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_line)
@@ -157,21 +161,24 @@ class ExportDialog(QDialog):
         known = {f".{format.extension}" for format in ExportFormat}
         if text and path.suffix.lower() in known:
             self.path_edit.setText(str(path.with_suffix(f".{self.format.extension}")))
-        if self.file_dialog is not None:
-            self.file_dialog.setDefaultSuffix(self.format.extension)
 
     def _path_changed(self) -> None:
         self.export_button.setEnabled(not self.exporting and bool(self.path_edit.text().strip()))
 
     def browse(self) -> None:
-        current = Path(self.path_edit.text().strip() or remembered_folder()).expanduser()
-        dialog = QFileDialog(self, "Export to", str(current))
+        typed = Path(self.path_edit.text().strip()).expanduser()
+        if typed.is_dir():
+            folder, name = typed, suggested_name(self._title, self.format)
+        else:
+            # A folder that does not exist (the last try failed there) opens the usual one, not the working folder.
+            folder = typed.parent if typed.name and typed.parent.is_dir() else remembered_folder()
+            name = typed.name or suggested_name(self._title, self.format)
+        dialog = QFileDialog(self, "Export to", str(folder))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setNameFilter(f"{self.format.label} (*.{self.format.extension})")
         dialog.setDefaultSuffix(self.format.extension)
-        if current.name and not current.is_dir():
-            dialog.selectFile(str(current))
+        dialog.selectFile(str(folder / name))
         dialog.fileSelected.connect(self.path_edit.setText)
         dialog.finished.connect(dialog.deleteLater)
         dialog.finished.connect(lambda _: setattr(self, "file_dialog", None))
@@ -209,9 +216,10 @@ class ExportDialog(QDialog):
         self._path_changed()
         if exporting:
             self.exported = None
+            self.export_button.setText("&Export")
             self._done_row.hide()
             self.warnings_label.hide()
-            self.status_line.setText("Exporting… (this cannot be stopped part-way; it ends when the file is whole)")
+            self.status_line.setText("Exporting… It cannot be stopped part-way: it ends once the file is whole.")
             self.status_line.setObjectName("hint")
             self.status_line.show()
             self.progress_bar.setRange(0, 0)  # busy until the first scene is written
@@ -230,7 +238,11 @@ class ExportDialog(QDialog):
         self._restyle(self.status_line)
         self._done_row.show()
         if result.warnings:
-            self.warnings_label.setText("\n".join(result.warnings))
+            count = len(result.warnings)
+            shown = "1 scene is shown without its" if count == 1 else f"{count} scenes are shown without their"
+            self.warnings_label.setText(
+                f"{shown} current image:\n" + "\n".join(f"• {line}" for line in result.warnings)
+            )
             self.warnings_label.show()
         self.export_button.setText("&Export again")
         self.close_button.setFocus()
@@ -254,10 +266,11 @@ class ExportDialog(QDialog):
     def _open(self, path: Path) -> None:
         self.open_url(QUrl.fromLocalFile(str(path)))
 
-    @staticmethod
-    def _restyle(label: QLabel) -> None:
+    def _restyle(self, label: QLabel) -> None:
         label.style().unpolish(label)
         label.style().polish(label)
+        # Lines come and go (progress, result, warnings): the dialog takes their height rather than squeezing them.
+        QTimer.singleShot(0, self, self.adjustSize)
 
     def reject(self) -> None:
         if not self.exporting:  # Esc or the title bar's close while it writes would hide a write that goes on
