@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
     def _connect_actions(self) -> None:
         actions = self.actions_
         actions.new_story.triggered.connect(self.new_story)
+        actions.export.triggered.connect(self.export_story)
         actions.settings.triggered.connect(self.open_settings)
         actions.quit.triggered.connect(self.close)
         # The story page and the form may not be built yet: these ask for them (and so build them) when used.
@@ -409,6 +410,7 @@ class MainWindow(QMainWindow):
         actions.cancel.setEnabled(on_story and view is not None and view.is_generating)
         actions.resume.setEnabled(story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
+        actions.export.setEnabled(on_story)
         actions.open_image.setEnabled(on_story and view is not None and view.has_images)
         actions.retry_all.setEnabled(ready)
 
@@ -593,6 +595,16 @@ class MainWindow(QMainWindow):
         storage = self._session.uploads.storage_label if self._session is not None else "starting…"
         facts = AboutFacts(__version__, database, storage, settings.data_dir, log_dir())
         dialog = AboutDialog(facts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def export_story(self) -> None:
+        from desktop.ui.export.export_dialog import ExportDialog  # first needed here, not at start
+
+        story = self.story_view.story if self._story_view is not None else None
+        if story is None or self._session is None:
+            return
+        dialog = ExportDialog(story.id, story.title, self._session.exports, self._runtime.tasks.start, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

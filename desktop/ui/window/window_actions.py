@@ -23,6 +23,7 @@ def _action(
 class WindowActions:
     def __init__(self, window: QMainWindow) -> None:
         self.new_story = _action(window, "&New story…", ["Ctrl+N"], "new-story")
+        self.export = _action(window, "&Export…", ["Ctrl+Shift+E"], "save")
         self.settings = _action(window, "&Settings…", ["Ctrl+,"], "settings")
         self.quit = _action(window, "&Quit", ["Ctrl+Q"], "quit")
         self.generate = _action(window, "&Generate", ["Ctrl+Return", "Ctrl+Enter"], "generate")
@@ -40,6 +41,7 @@ class WindowActions:
         bar = window.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_story)
+        file_menu.addAction(self.export)
         file_menu.addSeparator()
         file_menu.addAction(self.settings)
         file_menu.addSeparator()
@@ -51,6 +53,8 @@ class WindowActions:
         story_menu.addSeparator()
         story_menu.addAction(self.open_image)
         story_menu.addAction(self.retry_story)
+        story_menu.addSeparator()
+        story_menu.addAction(self.export)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.focus_search)
         view_menu.addAction(self.show_uploads)

@@ -1,0 +1,1 @@
+"""File → Export…: the open story to a file, with its images."""
