@@ -129,3 +129,27 @@ def test_a_place_that_cannot_be_written_is_one_line_and_another_place_works(
     assert place.is_file()
     assert dialog.status_line.text().startswith(f"Exported to {place} (")
     dialog.reject()
+
+
+def test_cancel_stops_the_export_and_leaves_the_earlier_file_as_it_was(
+    writer_app: WriterApp, qtbot: Any, tmp_path: Path
+) -> None:
+    window = writer_app.window
+    written_story(window, qtbot, "The Frozen Ferry", 3)
+    dialog = open_export(window, qtbot)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    earlier = exports / "ferry.pdf"
+    earlier.write_bytes(b"the writer's earlier export")
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData(ExportFormat.pdf))
+    dialog.path_edit.setText(str(earlier))
+
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.cancel_button.isVisible() and not dialog.close_button.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Esc while it writes stops it, as Cancel does
+    qtbot.waitUntil(lambda: not dialog.exporting, timeout=30_000)
+
+    assert dialog.status_line.text().startswith("Export cancelled")
+    assert earlier.read_bytes() == b"the writer's earlier export"
+    assert sorted(path.name for path in exports.iterdir()) == ["ferry.pdf"]  # no temporary file left
+    assert dialog.isVisible() and dialog.close_button.isEnabled() and not dialog.cancel_button.isVisible()

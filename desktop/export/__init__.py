@@ -2,12 +2,13 @@
 
 from desktop.export.book import Book, Chapter, book_from_story
 from desktop.export.exporter import export_book, file_name
-from desktop.export.formats import ExportFormat, ExportResult, Progress
+from desktop.export.formats import ExportCancelled, ExportFormat, ExportResult, Progress
 from desktop.export.names import safe_file_name
 
 __all__ = [
     "Book",
     "Chapter",
+    "ExportCancelled",
     "ExportFormat",
     "ExportResult",
     "Progress",

@@ -10,6 +10,10 @@ from pathlib import Path
 Progress = Callable[[int, int], None]  # (chapters done, chapters in all)
 
 
+class ExportCancelled(Exception):
+    """Raised from `progress` to stop an export between two scenes; the file that was there stays as it was."""
+
+
 class ExportFormat(StrEnum):
     markdown = "markdown"
     html = "html"

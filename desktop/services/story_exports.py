@@ -4,12 +4,13 @@ executor, its progress told on the loop."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-from desktop.export import Book, ExportFormat, ExportResult, book_from_story, export_book
+from desktop.export import Book, ExportCancelled, ExportFormat, ExportResult, book_from_story, export_book
 from desktop.services.story_errors import StoryError
 from desktop.services.story_service import StoryService
 
@@ -29,9 +30,11 @@ class StoryExports:
         progress: Progress | None = None,
         *,
         make_folder: bool = False,
+        cancel: threading.Event | None = None,
     ) -> ExportResult:
         """The story as it is stored now, to `out`: a file, or a folder to name it in (made first if `make_folder`).
-        OSError when it cannot be written; the file that was there stays until the new one is complete."""
+        OSError when it cannot be written; ExportCancelled once `cancel` is set (checked between scenes, on the
+        worker). Either way the file that was there stays until a new one is complete."""
         opened = await self._stories.open(story_id)
         if opened is None:
             raise StoryError("That story no longer exists.")
@@ -39,6 +42,8 @@ class StoryExports:
         loop = asyncio.get_running_loop()
 
         def report(done: int, total: int) -> None:  # on the worker thread
+            if cancel is not None and cancel.is_set():
+                raise ExportCancelled
             if progress is not None:
                 loop.call_soon_threadsafe(progress, done, total)
 

@@ -7,6 +7,7 @@ choose another place and try again.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.explain import plain_words
-from desktop.export import ExportFormat, ExportResult, safe_file_name
+from desktop.export import ExportCancelled, ExportFormat, ExportResult, safe_file_name
 from desktop.services.story_errors import StoryError
 from desktop.ui.common.widgets import button, field_label, small_label
 from desktop.ui.window.window_state import window_settings
@@ -99,8 +100,8 @@ class ExportDialog(QDialog):
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("Scene %v of %m")
         self.progress_bar.hide()
-        # The service writes on a worker thread that has no way to be stopped part-way (see the report's note on
-        # StoryExports): no Cancel is offered while it writes, and the dialog stays until the file is whole.
+        # Cancel stops the write between two scenes (the worker checks `_cancel`); the file that was there stays.
+        self._cancel = threading.Event()
         self.status_line = QLabel()
         self.status_line.setWordWrap(True)
         self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -122,8 +123,11 @@ class ExportDialog(QDialog):
         self.export_button = button("&Export", "save", primary=True)
         self.export_button.setDefault(True)
         self.close_button = button("&Close")
+        self.cancel_button = button("&Cancel", "cancel", tooltip="Stop the export; the file that was there stays")
+        self.cancel_button.hide()
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.export_button)
 
@@ -145,6 +149,7 @@ class ExportDialog(QDialog):
         self.browse_button.clicked.connect(self.browse)
         self.export_button.clicked.connect(self.export)
         self.close_button.clicked.connect(self.reject)
+        self.cancel_button.clicked.connect(self.cancel)
         self.open_button.clicked.connect(lambda: self._open(self._written_file()))
         self.show_folder_button.clicked.connect(lambda: self._open(self._written_file().parent))
         self.path_edit.textChanged.connect(self._path_changed)
@@ -189,12 +194,22 @@ class ExportDialog(QDialog):
         text = self.path_edit.text().strip()
         if self.exporting or not text:
             return
+        self._cancel.clear()
         self._set_exporting(True)
         self._start(self._export(self.format, Path(text).expanduser()), "Exporting the story")
 
+    def cancel(self) -> None:
+        if self.exporting:
+            self._cancel.set()
+            self.cancel_button.setEnabled(False)
+            self.status_line.setText("Stopping after this scene…")
+
     async def _export(self, format: ExportFormat, out: Path) -> None:
         try:
-            result = await self._exports.export(self._story_id, format, out, self._progress)
+            result = await self._exports.export(self._story_id, format, out, self._progress, cancel=self._cancel)
+        except ExportCancelled:
+            self._show_cancelled(out)
+            return
         except (StoryError, OSError) as exc:
             self._show_failure(out, exc)
             return
@@ -214,12 +229,14 @@ class ExportDialog(QDialog):
         for control in (self.format_box, self.path_edit, self.browse_button, self.close_button):
             control.setEnabled(not exporting)
         self._path_changed()
+        self.cancel_button.setVisible(exporting)
+        self.cancel_button.setEnabled(exporting)
         if exporting:
             self.exported = None
             self.export_button.setText("&Export")
             self._done_row.hide()
             self.warnings_label.hide()
-            self.status_line.setText("Exporting… It cannot be stopped part-way: it ends once the file is whole.")
+            self.status_line.setText("Exporting…")
             self.status_line.setObjectName("hint")
             self.status_line.show()
             self.progress_bar.setRange(0, 0)  # busy until the first scene is written
@@ -247,6 +264,12 @@ class ExportDialog(QDialog):
         self.export_button.setText("&Export again")
         self.close_button.setFocus()
 
+    def _show_cancelled(self, out: Path) -> None:
+        self.status_line.setObjectName("hint")
+        self.status_line.setText(f"Export cancelled — {out} was not written (a file that was there is unchanged).")
+        self._restyle(self.status_line)
+        self.export_button.setFocus()
+
     def _show_failure(self, out: Path, error: BaseException) -> None:
         if isinstance(error, OSError) and error.errno:
             # Named by the place the writer chose, not by the temporary file the export writes first.
@@ -273,5 +296,9 @@ class ExportDialog(QDialog):
         QTimer.singleShot(0, self, self.adjustSize)
 
     def reject(self) -> None:
-        if not self.exporting:  # Esc or the title bar's close while it writes would hide a write that goes on
+        if (
+            self.exporting
+        ):  # Esc or the title bar's close while it writes: stop it, rather than hide a write that goes on
+            self.cancel()
+        else:
             super().reject()
