@@ -4,6 +4,7 @@ from desktop.export.book import Book, Chapter, book_from_story
 from desktop.export.exporter import export_book, file_name
 from desktop.export.formats import ExportCancelled, ExportFormat, ExportResult, Progress
 from desktop.export.names import safe_file_name
+from desktop.export.plain_text import book_text
 
 __all__ = [
     "Book",
@@ -13,6 +14,7 @@ __all__ = [
     "ExportResult",
     "Progress",
     "book_from_story",
+    "book_text",
     "export_book",
     "file_name",
     "safe_file_name",

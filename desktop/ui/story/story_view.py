@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.models import ImageStatus, Scene, Story, Upload, UploadStatus
@@ -404,6 +405,20 @@ class StoryView(QWidget):
                 fresh = partial(session.uploads.fresh_url, uploaded) if session is not None and uploaded else None
                 entries.append(ViewerEntry(card.scene, uploaded.url if uploaded else "", fresh))
         return entries
+
+    def story_text(self) -> str:
+        """The open story as plain text (title, what it is about, each scene): what Copy story puts on the clipboard.
+        "" while no story is open."""
+        from desktop.export import book_from_story, book_text  # first needed here, not when the window opens
+
+        if self.story is None:
+            return ""
+        scenes = [card.scene for _, card in sorted(self.cards.items()) if card.scene is not None]
+        return book_text(book_from_story(self.story, scenes))
+
+    def copy_story(self) -> None:
+        if text := self.story_text():
+            QGuiApplication.clipboard().setText(text)
 
     # --- actions ---
 
