@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -18,10 +17,14 @@ from PySide6.QtGui import (
     QGuiApplication,
     QHelpEvent,
     QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
     QResizeEvent,
+    QTextCharFormat,
 )
 from PySide6.QtWidgets import QDialog, QMenu, QScrollArea, QSizePolicy, QToolTip, QWidget
 
@@ -161,6 +164,10 @@ class SceneCard(QWidget):
         # answering without it lays out each card's text again (tests/bench/bench_pictures.py).
         self._rows: dict[int, _Rows] = {}
         self._shown: _Drawn | None = None
+        # Text the writer selects with the mouse: (anchor, cursor) in the text as shown; copied with Ctrl+C.
+        self._selection: tuple[int, int] | None = None
+        self._selecting = False
+        self.setMouseTracking(True)  # an I-beam over the text says it can be selected
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -294,13 +301,29 @@ class SceneCard(QWidget):
     def _show_streamed(self) -> None:
         if self._streamed is None:
             return
-        self._text.set_text(self._streamed)
+        self._show_text(self._streamed)
         self._streamed = None
         if self._live:
             self._show_state()
         else:
             self._live = True
             self._refresh()
+
+    def _show_text(self, text: str) -> None:
+        if text != self._text.text:
+            self._selection = None  # the words it covered are gone
+        self._text.set_text(text)
+
+    @property
+    def selected_text(self) -> str:
+        if self._selection is None:
+            return ""
+        start, end = sorted(self._selection)
+        return self._text.shown_text[start:end]
+
+    def select_all(self) -> None:
+        self._selection = (0, len(self._text.shown_text))
+        self.update()
 
     def set_scene(self, scene: Scene) -> None:
         shown = self.scene
@@ -312,7 +335,7 @@ class SceneCard(QWidget):
         self._stream_timer.stop()
         self.scene = scene
         self._title.set_text(scene.title)
-        self._text.set_text(scene.text)
+        self._show_text(scene.text)
         self._live = False
         self.setAccessibleName(f"Scene {scene.number}: {scene.title}")
         self.setAccessibleDescription(scene.text)
@@ -505,7 +528,7 @@ class SceneCard(QWidget):
         title = title or self.scene.title
         revision = self.editor.revision if self.editor is not None else self.scene.revision
         self._title.set_text(title)
-        self._text.set_text(text)
+        self._show_text(text)
         self.stop_editing()
         self.set_busy("Saving…")
         self.edit_saved.emit(self.scene.id, title, text, revision)
@@ -513,6 +536,10 @@ class SceneCard(QWidget):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if selected := self.selected_text:
+            copy_selected = menu.addAction("Copy")
+            copy_selected.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+            copy_selected.triggered.connect(lambda: QGuiApplication.clipboard().setText(selected))
         copy = menu.addAction("Copy text")
         copy.setEnabled(bool(self.text))
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(self.text))
@@ -838,7 +865,69 @@ class SceneCard(QWidget):
             return True
         return super().event(event)
 
+    # --- selecting text ---
+
+    def text_area(self) -> QRectF:
+        """Where the scene's text is drawn, in the card's coordinates."""
+        rows = self._rows_at(self.width())
+        return QRectF(rows.body_left, rows.text_top, rows.body_width, self._text.height(rows.body_width))
+
+    def _text_position(self, point: QPointF) -> int:
+        rows = self._rows_at(self.width())
+        return self._text.position_at(point - QPointF(rows.body_left, rows.text_top), rows.body_width)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        on_text = not self.is_editing and self.text_area().contains(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and on_text:
+            place = self._text_position(event.position())
+            self._selection, self._selecting = (place, place), True
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+            self.update()
+            return
+        if event.button() == Qt.MouseButton.LeftButton and self._selection is not None:
+            self._selection = None
+            self.update()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._selecting and self._selection is not None:
+            self._selection = (self._selection[0], self._text_position(event.position()))
+            self.update()
+            return
+        over_text = not self.is_editing and self.text_area().contains(event.position())
+        self.setCursor(Qt.CursorShape.IBeamCursor if over_text else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._selecting:
+            self._selecting = False
+            if self._selection is not None:
+                self._selection = (self._selection[0], self._text_position(event.position()))
+                self.update()
+            if self._selection is not None and self._selection[0] == self._selection[1]:
+                self._selection = None  # a click, not a drag
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy) and self.selected_text:
+            QGuiApplication.clipboard().setText(self.selected_text)
+            return
+        if event.matches(QKeySequence.StandardKey.SelectAll) and not self.is_editing and self._text.text:
+            self.select_all()
+            return
+        super().keyPressEvent(event)
+
     # --- painting ---
+
+    def _drawn_selection(self) -> tuple[int, int, QTextCharFormat] | None:
+        if self._selection is None or self._selection[0] == self._selection[1]:
+            return None
+        start, end = sorted(self._selection)
+        look = QTextCharFormat()
+        look.setBackground(self.palette().color(QPalette.ColorRole.Highlight))
+        look.setForeground(self.palette().color(QPalette.ColorRole.HighlightedText))
+        return start, end, look
 
     def paintEvent(self, event: QPaintEvent) -> None:
         ink = _ink(self.palette())
@@ -856,7 +945,9 @@ class SceneCard(QWidget):
             painter.drawPixmap(self.badge_rect.topLeft(), badge)
         if not self.is_editing:
             self._title.draw(painter, QPointF(rows.body_left, rows.title_top), rows.body_width, ink.text)
-            self._text.draw(painter, QPointF(rows.body_left, rows.text_top), rows.body_width, ink.text)
+            self._text.draw(
+                painter, QPointF(rows.body_left, rows.text_top), rows.body_width, ink.text, self._drawn_selection()
+            )
         if self.error_text:
             self._error.draw(painter, QPointF(rows.body_left, rows.error_top), rows.body_width, ink.danger)
         if self.image_outdated and not self.is_editing:
@@ -876,7 +967,3 @@ class SceneCard(QWidget):
                 self._busy,
             )
         painter.end()
-
-
-def scene_id_of(card: SceneCard) -> uuid.UUID | None:
-    return card.scene.id if card.scene is not None else None
