@@ -322,8 +322,27 @@ class SceneCard(QWidget):
         return self._text.shown_text[start:end]
 
     def select_all(self) -> None:
-        self._selection = (0, len(self._text.shown_text))
+        self.select(0, len(self._text.shown_text))
+
+    def select(self, start: int, end: int) -> None:
+        """Select part of the text as shown (`shown_text`), as a found match is."""
+        self._selection = (start, end)
         self.update()
+
+    def clear_selection(self) -> None:
+        if self._selection is not None:
+            self._selection = None
+            self.update()
+
+    @property
+    def shown_text(self) -> str:
+        """The text as drawn, paragraphs one blank line apart: what selections and Find count in."""
+        return self._text.shown_text
+
+    def text_top_of(self, position: int) -> float:
+        """Where, in the card, the line holding `position` of `shown_text` starts."""
+        rows = self._rows_at(self.width())
+        return rows.text_top + self._text.top_of(position, rows.body_width)
 
     def set_scene(self, scene: Scene) -> None:
         shown = self.scene

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QMargins, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
@@ -18,6 +18,7 @@ from desktop.models import ImageStatus, Scene, Story, Upload, UploadStatus
 from desktop.services.story_errors import EditConflict
 from desktop.ui.common.thumbnails import ThumbnailLoader
 from desktop.ui.story.card_column import CardColumn
+from desktop.ui.story.find_bar import FindBar
 from desktop.ui.story.page_scroll_bar import PageScrollBar
 from desktop.ui.story.reading_page import ReadingPage
 from desktop.ui.story.scene_card import THUMB_SIZE, SceneCard
@@ -49,6 +50,15 @@ class ViewerEntry:
     url: str
     # The link made again first when it is near its expiry ("" when none works now); None: `url` as it is.
     fresh_url: Callable[[], Coroutine[Any, Any, str]] | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where Find found the words: a scene (by index) and the characters of its shown text."""
+
+    scene_index: int
+    start: int
+    end: int
 
 
 def newest_upload(current: Upload | None, candidate: Upload) -> Upload:
@@ -111,7 +121,18 @@ class StoryView(QWidget):
         header_row = QWidget()
         centred(header_row, self.header)
         layout.addWidget(header_row)
+        self.find_bar = FindBar()
+        self.find_bar.setMaximumWidth(COLUMN_WIDTH)
+        find_row = QWidget()
+        centred(find_row, self.find_bar)
+        layout.addWidget(find_row)
         layout.addWidget(self.scroll_area, 1)
+        self.find_bar.searched.connect(self._find)
+        self.find_bar.next_requested.connect(lambda: self._step_match(+1))
+        self.find_bar.previous_requested.connect(lambda: self._step_match(-1))
+        self.find_bar.closed.connect(self._end_find)
+        self._matches: list[Match] = []
+        self._match = -1  # the one shown, in _matches
 
     def _fold_header(self, position: int) -> None:
         """The header folds to one line once the writer reads on, and opens again back at the top.
@@ -405,6 +426,58 @@ class StoryView(QWidget):
                 fresh = partial(session.uploads.fresh_url, uploaded) if session is not None and uploaded else None
                 entries.append(ViewerEntry(card.scene, uploaded.url if uploaded else "", fresh))
         return entries
+
+    # --- find in the story ---
+
+    def start_find(self) -> None:
+        """Ctrl+F on the story page: the find bar, with what was last looked for selected."""
+        if self.story is not None:
+            self.find_bar.open_bar()
+            self._find(self.find_bar.edit.text())
+
+    def _find(self, words: str) -> None:
+        """Every place the words appear in a scene's text (any case), in reading order; the first shown."""
+        wanted = words.strip().casefold()
+        self._matches = []
+        for index, card in sorted(self.cards.items()):
+            card.clear_selection()
+            if not wanted:
+                continue
+            shown = card.shown_text.casefold()
+            start = shown.find(wanted)
+            while start != -1:
+                self._matches.append(Match(index, start, start + len(wanted)))
+                start = shown.find(wanted, start + len(wanted))
+        self._match = -1
+        self._step_match(+1)
+
+    def _step_match(self, step: int) -> None:
+        if not self._matches:
+            self.find_bar.show_count(0, 0)
+            return
+        if 0 <= self._match < len(self._matches):
+            shown = self._matches[self._match]
+            if (card := self.cards.get(shown.scene_index)) is not None:
+                card.clear_selection()
+        self._match = (self._match + step) % len(self._matches)
+        match = self._matches[self._match]
+        card = self.cards.get(match.scene_index)
+        if card is not None:
+            card.select(match.start, match.end)
+            line = card.mapTo(self._cards_widget, QPoint(0, int(card.text_top_of(match.start))))
+            self.scroll_area.ensureVisible(line.x(), line.y(), 0, 80)
+        self.find_bar.show_count(self._match + 1, len(self._matches))
+
+    def _end_find(self) -> None:
+        """Closed: the highlight goes and the writer is at the scene of the match they stopped on."""
+        shown = self._matches[self._match] if 0 <= self._match < len(self._matches) else None
+        for each in self.cards.values():
+            each.clear_selection()
+        self._matches, self._match = [], -1
+        card = self.cards.get(shown.scene_index) if shown is not None else None
+        if shown is not None and card is not None:
+            card.setFocus(Qt.FocusReason.OtherFocusReason)
+            card.select(shown.start, shown.end)  # still selected, ready to copy with Ctrl+C
 
     def story_text(self) -> str:
         """The open story as plain text (title, what it is about, each scene): what Copy story puts on the clipboard.

@@ -59,6 +59,17 @@ class TextBlock:
             offset += len(paragraph) + 2  # the blank line between two paragraphs
         return 0
 
+    def top_of(self, position: int, width: int) -> float:
+        """How far below the block's top the line holding `position` (in `shown_text`) starts."""
+        y, offset = 0.0, 0
+        for paragraph in self._paragraphs:
+            layout, height = self._layout(paragraph, width)
+            if position <= offset + len(paragraph):
+                return y + layout.lineForTextPosition(max(0, position - offset)).y()
+            y += height + self._paragraph_gap
+            offset += len(paragraph) + 2
+        return y
+
     def height(self, width: int) -> int:
         heights = [self._layout(paragraph, width)[1] for paragraph in self._paragraphs]
         return math.ceil(sum(heights) + self._paragraph_gap * max(0, len(heights) - 1))

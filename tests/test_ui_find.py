@@ -1,0 +1,52 @@
+"""Find in the open story: every match of the words, in reading order, one highlighted at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from desktop.models import StoryStatus
+from tests.support.ui_fixtures import WriterApp, write_story
+
+
+def test_find_steps_through_every_match_in_reading_order(writer_app: WriterApp, qtbot: Any) -> None:
+    window = writer_app.window
+    write_story(window, qtbot, "The Glass Orchard", "Corin, a glassblower's apprentice, grows glass trees.", 4)
+    view = window.story_view
+    qtbot.waitUntil(lambda: view.story is not None and view.story.status is StoryStatus.complete, timeout=30_000)
+    texts = {index: card.shown_text for index, card in view.cards.items()}
+    word = "Corin"
+    expected = [
+        (index, start)
+        for index in sorted(texts)
+        for start in range(len(texts[index]))
+        if texts[index][start : start + len(word)].casefold() == word.casefold()
+    ]
+    assert len(expected) >= 2  # the offline writer names its hero in more than one scene
+
+    view.start_find()
+    assert view.find_bar.isVisible() and view.find_bar.edit.hasFocus()
+    qtbot.keyClicks(view.find_bar.edit, word.lower())  # any case
+
+    def highlighted() -> list[tuple[int, str]]:
+        return [(index, card.selected_text) for index, card in sorted(view.cards.items()) if card.selected_text]
+
+    assert highlighted() == [(expected[0][0], word)]
+    assert view.find_bar.count.text() == f"1 of {len(expected)}"
+    qtbot.keyClick(view.find_bar.edit, Qt.Key.Key_Return)
+    assert view.find_bar.count.text() == f"2 of {len(expected)}"
+    assert highlighted() == [(expected[1][0], word)]
+    qtbot.keyClick(view.find_bar.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert view.find_bar.count.text() == f"1 of {len(expected)}"
+
+    qtbot.keyClicks(view.find_bar.edit, "zzqx")
+    assert view.find_bar.count.text() == "No match" and highlighted() == []
+
+    view.find_bar.edit.clear()
+    qtbot.keyClicks(view.find_bar.edit, word)
+    qtbot.keyClick(view.find_bar.edit, Qt.Key.Key_Escape)
+    assert not view.find_bar.isVisible()
+    first = view.cards[expected[0][0]]
+    qtbot.waitUntil(first.hasFocus)  # back at the scene of the match, which stays selected to copy
+    assert first.selected_text == word
