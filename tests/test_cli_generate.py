@@ -39,6 +39,7 @@ def test_a_story_is_generated_uploaded_and_summarised_as_json(app_data_dir: Path
     assert [scene["index"] for scene in summary["scenes"]] == [0, 1, 2]
     for scene in summary["scenes"]:
         assert scene["title"] and scene["upload_status"] == "uploaded" and scene["url"].startswith("file://")
+        assert len(scene["text"]) > len(scene["title"])  # the scene itself, for a script that keeps it
         with Image.open(scene["image_path"]) as image:
             assert image.size == (768, 512)
         assert Path(scene["image_path"]).parent.name == summary["story_id"]

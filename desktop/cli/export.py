@@ -26,7 +26,7 @@ FORMATS = {"md": "markdown", "html": "html", "epub": "epub", "pdf": "pdf", "docx
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("export", help="export a story with its images to a file")
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("story_id", nargs="?", type=_story_id, metavar="STORY_ID", help="the story's id")
+    which.add_argument("story_id", nargs="?", type=story_id_argument, metavar="STORY_ID", help="the story's id")
     which.add_argument("--title", help="the story's title (exactly, in any case)")
     parser.add_argument("--format", required=True, choices=list(FORMATS), help="md, html, epub, pdf or docx")
     parser.add_argument(
@@ -34,11 +34,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
 
-def _story_id(text: str) -> uuid.UUID:
+def story_id_argument(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a story's id (generate --json prints it), not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a story's id (storyforge list prints them), not {text!r}") from None
 
 
 def _say(line: str) -> None:
