@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from desktop.ui.compose.composer import Composer
     from desktop.ui.library.library_model import LibraryModel
     from desktop.ui.library.library_panel import LibraryPanel
+    from desktop.ui.library.rename_dialog import RenameDialog
     from desktop.ui.settings.settings_dialog import SettingsDialog
     from desktop.ui.story.story_view import StoryView
     from desktop.ui.uploads.uploads_panel import UploadsPanel
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.local_images_question: QMessageBox | None = None
         self._library_rows_due: dict[uuid.UUID, bool] = {}  # story id: its row must be read again
         self.quit_question: QMessageBox | None = None
+        self.rename_dialog: RenameDialog | None = None
 
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
         self.database_label.setObjectName("muted")
@@ -185,6 +187,7 @@ class MainWindow(QMainWindow):
         actions.generate.triggered.connect(lambda: self.composer.submit())
         actions.cancel.triggered.connect(lambda: self.story_view.cancel_generation())
         actions.resume.triggered.connect(lambda: self.story_view.resume())
+        actions.rename_story.triggered.connect(lambda: self.rename_story())
         actions.retry_story.triggered.connect(lambda: self.story_view.retry_failed_uploads())
         actions.open_image.triggered.connect(lambda: self.open_viewer(None))
         actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
@@ -210,6 +213,18 @@ class MainWindow(QMainWindow):
         # or at once when asked for.
         self.library.loaded.disconnect(self._library_arrived)
         self._frame_pacer.after_next_paint(self._build_pages)
+        last = window_state.last_open_story()
+        if last is not None:
+            self._runtime.tasks.start(self._reopen(last), "Opening the story you were reading")
+
+    async def _reopen(self, story_id: uuid.UUID) -> None:
+        """The story open when the app last closed, if it still exists and the writer has not opened another."""
+        session = await self._runtime.wait_ready()
+        if await session.stories.summary(story_id) is None:
+            return
+        if self.pages.currentWidget() is self.empty_page:
+            self.open_story(story_id)
+            self.library_panel.select_story(story_id)
 
     def _build_pages(self) -> None:
         _ = self.composer, self.story_view
@@ -312,6 +327,9 @@ class MainWindow(QMainWindow):
     # --- the services' signals ---
 
     def _story_changed(self, story: Story) -> None:
+        view = self._story_view
+        if view is not None and view.story_id == story.id:
+            self.setWindowTitle(f"{story.title} — Storyforge")
         is_new = self.library.summary(story.id) is None
         self.library.story_changed(story)
         if is_new:
@@ -378,6 +396,7 @@ class MainWindow(QMainWindow):
 
     def _story_loaded(self, story: Story) -> None:
         self.setWindowTitle(f"{story.title} — Storyforge")
+        window_state.remember_open_story(story.id)
         self._update_actions()
 
     def generate(self, request: StoryRequest) -> None:
@@ -411,6 +430,7 @@ class MainWindow(QMainWindow):
         actions.resume.setEnabled(story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
         actions.export.setEnabled(on_story)
+        actions.rename_story.setEnabled(ready and (on_story or self.library_panel.selected_story() is not None))
         actions.open_image.setEnabled(on_story and view is not None and view.has_images)
         actions.retry_all.setEnabled(ready)
 
@@ -596,6 +616,32 @@ class MainWindow(QMainWindow):
         facts = AboutFacts(__version__, database, storage, settings.data_dir, log_dir())
         dialog = AboutDialog(facts, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _story_in_hand(self) -> uuid.UUID | None:
+        """The story a Story-menu command acts on: the one on screen, else the library's selected row."""
+        view = self._story_view
+        if view is not None and self.pages.currentWidget() is view and view.story is not None:
+            return view.story.id
+        selected = self.library_panel.selected_story()
+        return selected.id if selected is not None else None
+
+    def rename_story(self, story_id: uuid.UUID | None = None) -> None:
+        from desktop.ui.library.rename_dialog import RenameDialog  # first needed here, not at start
+
+        story_id = story_id or self._story_in_hand()
+        summary = self.library.summary(story_id) if story_id is not None else None
+        session = self._session
+        if story_id is None or session is None:
+            return
+        title = summary.title if summary is not None else ""
+
+        async def rename(new_title: str) -> object:
+            return await session.stories.rename(story_id, new_title)
+
+        dialog = self.rename_dialog = RenameDialog(title, rename, self._runtime.tasks.start, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _: setattr(self, "rename_dialog", None))
         dialog.open()
 
     def export_story(self) -> None:

@@ -1,0 +1,82 @@
+"""Story → Rename… and the story that was open coming back at start, as a writer meets them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from desktop.models import StoryStatus
+from desktop.ui.library.library_model import StoryRole
+from tests.support.ui_fixtures import WriterApp, write_story
+
+Run = Callable[..., Any]
+
+
+def written(app: WriterApp, qtbot: Any, title: str) -> None:
+    write_story(app.window, qtbot, title, "Mira, a lighthouse keeper, finds a brass key in a fish.", 2)
+    view = app.window.story_view
+    qtbot.waitUntil(lambda: view.story is not None and view.story.status is StoryStatus.complete, timeout=30_000)
+
+
+def library_titles(app: WriterApp) -> list[str]:
+    model = app.window.library
+    return [model.index(row).data(StoryRole).title for row in range(model.rowCount())]
+
+
+def test_rename_from_the_menu_updates_the_row_and_the_header_and_survives_a_restart(
+    open_app: Callable[..., WriterApp], qtbot: Any
+) -> None:
+    app = open_app()
+    written(app, qtbot, "The Key in the Fish")
+    window = app.window
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: window.rename_dialog is not None and window.rename_dialog.isVisible())
+    dialog = window.rename_dialog
+    assert dialog is not None and dialog.title_edit.text() == "The Key in the Fish"
+    dialog.title_edit.selectAll()
+    qtbot.keyClicks(dialog.title_edit, "The Brass Key")
+    qtbot.keyClick(dialog.title_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.rename_dialog is None)
+    qtbot.waitUntil(lambda: library_titles(app) == ["The Brass Key"])
+    assert window.story_view.header.title.text() == "The Brass Key"
+    assert window.windowTitle() == "The Brass Key — Storyforge"
+
+    again = open_app()
+    qtbot.waitUntil(lambda: library_titles(again) == ["The Brass Key"], timeout=10_000)
+
+
+def test_an_empty_title_is_refused_in_one_line_and_esc_leaves_the_title_as_it_was(
+    writer_app: WriterApp, qtbot: Any
+) -> None:
+    written(writer_app, qtbot, "The Salt Road")
+    window = writer_app.window
+    window.actions_.rename_story.trigger()
+    qtbot.waitUntil(lambda: window.rename_dialog is not None and window.rename_dialog.isVisible())
+    dialog = window.rename_dialog
+    assert dialog is not None
+    dialog.title_edit.clear()
+    qtbot.keyClick(dialog.title_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(dialog.error_label.isVisible)
+    assert dialog.error_label.text() == "Give the story a title."
+    assert dialog.isVisible()
+    qtbot.keyClick(dialog.title_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.rename_dialog is None)
+    assert library_titles(writer_app) == ["The Salt Road"]
+    assert window.story_view.header.title.text() == "The Salt Road"
+
+
+def test_the_story_open_at_close_is_open_again_after_a_restart(open_app: Callable[..., WriterApp], qtbot: Any) -> None:
+    app = open_app()
+    written(app, qtbot, "The First Tide")
+    written(app, qtbot, "The Second Tide")
+    first = next(s.id for s in (app.window.library.index(r).data(StoryRole) for r in range(2)) if "First" in s.title)
+    app.window.open_story(first)
+    qtbot.waitUntil(lambda: app.window.story_view.story is not None and app.window.story_view.story.id == first)
+
+    again = open_app()
+    view = again.window.story_view
+    qtbot.waitUntil(lambda: view.story is not None and view.story.id == first, timeout=10_000)
+    assert again.window.pages.currentWidget() is view
+    assert again.window.selected_story() is not None and again.window.selected_story().id == first
