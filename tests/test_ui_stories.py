@@ -1,13 +1,14 @@
-"""Story → Rename… and the story that was open coming back at start, as a writer meets them."""
+"""Story → Rename…, Story → Duplicate, and the story that was open coming back at start, as a writer meets them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 
-from desktop.models import StoryStatus
+from desktop.models import StoryStatus, UploadStatus
 from desktop.ui.library.library_model import StoryRole
 from tests.support.ui_fixtures import WriterApp, write_story
 
@@ -17,7 +18,10 @@ Run = Callable[..., Any]
 def written(app: WriterApp, qtbot: Any, title: str) -> None:
     write_story(app.window, qtbot, title, "Mira, a lighthouse keeper, finds a brass key in a fish.", 2)
     view = app.window.story_view
-    qtbot.waitUntil(lambda: view.story is not None and view.story.status is StoryStatus.complete, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: view.story is not None and view.story.title == title and view.story.status is StoryStatus.complete,
+        timeout=30_000,
+    )
 
 
 def library_titles(app: WriterApp) -> list[str]:
@@ -80,3 +84,26 @@ def test_the_story_open_at_close_is_open_again_after_a_restart(open_app: Callabl
     qtbot.waitUntil(lambda: view.story is not None and view.story.id == first, timeout=10_000)
     assert again.window.pages.currentWidget() is view
     assert again.window.selected_story() is not None and again.window.selected_story().id == first
+
+
+def test_duplicate_opens_a_copy_with_the_same_scenes_and_its_own_images_that_upload(
+    writer_app: WriterApp, qtbot: Any
+) -> None:
+    written(writer_app, qtbot, "The Lighthouse Map")
+    window, view = writer_app.window, writer_app.window.story_view
+    qtbot.waitUntil(lambda: "2 images uploaded" in view.header.progress_label.text(), timeout=15_000)
+    original = {index: card.scene for index, card in view.cards.items()}
+    window.actions_.duplicate_story.trigger()
+    qtbot.waitUntil(lambda: view.story is not None and view.story.title == "The Lighthouse Map (copy)", timeout=10_000)
+    assert sorted(library_titles(writer_app)) == ["The Lighthouse Map", "The Lighthouse Map (copy)"]
+    selected = window.selected_story()
+    assert selected is not None and selected.title == "The Lighthouse Map (copy)" and selected.scenes_written == 2
+    qtbot.waitUntil(lambda: len(view.cards) == 2 and all(card.scene is not None for card in view.cards.values()))
+    for index, card in view.cards.items():
+        copy, first = card.scene, original[index]
+        assert copy is not None and first is not None
+        assert copy.text == first.text and copy.image_path != first.image_path
+        assert Path(copy.image_path).read_bytes() == Path(first.image_path).read_bytes()
+    qtbot.waitUntil(lambda: "2 images uploaded" in view.header.progress_label.text(), timeout=15_000)
+    copied = [u for u in window.uploads_panel.model.uploads() if view.story and u.story_id == view.story.id]
+    assert len(copied) == 2 and {u.status for u in copied} == {UploadStatus.uploaded}

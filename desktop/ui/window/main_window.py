@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         actions.cancel.triggered.connect(lambda: self.story_view.cancel_generation())
         actions.resume.triggered.connect(lambda: self.story_view.resume())
         actions.rename_story.triggered.connect(lambda: self.rename_story())
+        actions.duplicate_story.triggered.connect(lambda: self.duplicate_story())
         actions.retry_story.triggered.connect(lambda: self.story_view.retry_failed_uploads())
         actions.open_image.triggered.connect(lambda: self.open_viewer(None))
         actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
@@ -430,7 +431,9 @@ class MainWindow(QMainWindow):
         actions.resume.setEnabled(story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
         actions.export.setEnabled(on_story)
-        actions.rename_story.setEnabled(ready and (on_story or self.library_panel.selected_story() is not None))
+        in_hand = ready and (on_story or self.library_panel.selected_story() is not None)
+        actions.rename_story.setEnabled(in_hand)
+        actions.duplicate_story.setEnabled(in_hand and not (story is not None and story.status.is_running))
         actions.open_image.setEnabled(on_story and view is not None and view.has_images)
         actions.retry_all.setEnabled(ready)
 
@@ -643,6 +646,18 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _: setattr(self, "rename_dialog", None))
         dialog.open()
+
+    def duplicate_story(self, story_id: uuid.UUID | None = None) -> None:
+        story_id = story_id or self._story_in_hand()
+        if story_id is not None and self._session is not None:
+            self._runtime.tasks.start(self._duplicate(self._session.stories, story_id), "Duplicating the story")
+
+    async def _duplicate(self, service: StoryService, story_id: uuid.UUID) -> None:
+        copy = await service.duplicate(story_id)
+        self._library_rows_due[copy.id] = True  # its row learns how many scenes it has
+        await self._reload_library_row(copy.id)
+        self.open_story(copy.id)
+        self.library_panel.select_story(copy.id)
 
     def export_story(self) -> None:
         from desktop.ui.export.export_dialog import ExportDialog  # first needed here, not at start
