@@ -1,4 +1,5 @@
-"""Story → Rename…, Story → Duplicate, and the story that was open coming back at start, as a writer meets them."""
+"""Story → Rename…, Story → Duplicate, the library row's context menu, and the story that was open coming back at
+start, as a writer meets them."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication
 
-from desktop.models import StoryStatus, UploadStatus
+from desktop.db.repositories import StoryRepository
+from desktop.models import Story, StoryRequest, StoryStatus, UploadStatus
 from desktop.ui.library.library_model import StoryRole
 from tests.support.ui_fixtures import WriterApp, write_story
 
@@ -107,3 +111,63 @@ def test_duplicate_opens_a_copy_with_the_same_scenes_and_its_own_images_that_upl
     qtbot.waitUntil(lambda: "2 images uploaded" in view.header.progress_label.text(), timeout=15_000)
     copied = [u for u in window.uploads_panel.model.uploads() if view.story and u.story_id == view.story.id]
     assert len(copied) == 2 and {u.status for u in copied} == {UploadStatus.uploaded}
+
+
+def row_menu(app: WriterApp, qtbot: Any, title: str, *, keyboard: bool = False) -> Any:
+    """Right-click the story's row (or press the Menu key on it) and return the menu that opened."""
+    window = app.window
+    view = window.library_panel.view
+    row = library_titles(app).index(title)
+    index = window.library.index(row)
+    rect = view.visualRect(index)
+    if keyboard:
+        view.setCurrentIndex(index)
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(0, 0), view.mapToGlobal(QPoint(0, 0)))
+        QApplication.sendEvent(view, event)
+    else:
+        where = rect.center()
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, view.viewport().mapToGlobal(where))
+        QApplication.sendEvent(view.viewport(), event)
+    menu = window.story_menu
+    assert menu is not None
+    qtbot.waitUntil(menu.isVisible)
+    return menu
+
+
+def test_the_context_menu_offers_what_the_row_allows_and_acts_on_that_row(
+    writer_app: WriterApp, qtbot: Any, stories: StoryRepository, run: Run
+) -> None:
+    written(writer_app, qtbot, "The Quiet Harbour")
+    window = writer_app.window
+    being_written = Story.create(
+        StoryRequest(title="Still Being Written", prompt="A story another window is writing.", scene_count=3),
+        user_id=writer_app.settings.user_id,
+        status=StoryStatus.generating,
+    )
+    run(stories.create(being_written))  # as another window writing it would have stored it
+    window.library_panel.reload()
+    qtbot.waitUntil(lambda: sorted(library_titles(writer_app)) == ["Still Being Written", "The Quiet Harbour"])
+
+    menu = row_menu(writer_app, qtbot, "The Quiet Harbour")
+    actions = [action.text() for action in menu.actions() if not action.isSeparator() and action.isVisible()]
+    assert actions == ["&Open", "Re&name…", "&Duplicate", "&Export…"]  # no failed uploads: no retry offered
+    assert all(action.isEnabled() for action in menu.actions() if action.isVisible())
+    menu.close()
+
+    menu = row_menu(writer_app, qtbot, "Still Being Written", keyboard=True)
+    assert menu.open_action.isEnabled() and menu.rename_action.isEnabled()
+    assert not menu.duplicate_action.isEnabled()  # a story being written cannot be copied
+    assert not menu.export_action.isEnabled()  # nothing written yet
+    menu.open_action.trigger()
+    view = window.story_view
+    qtbot.waitUntil(lambda: view.story is not None and view.story.title == "Still Being Written")
+
+    menu = row_menu(writer_app, qtbot, "The Quiet Harbour")
+    menu.rename_action.trigger()
+    qtbot.waitUntil(lambda: window.rename_dialog is not None and window.rename_dialog.isVisible())
+    dialog = window.rename_dialog
+    assert dialog is not None and dialog.title_edit.text() == "The Quiet Harbour"  # the row's story, not the open one
+    dialog.title_edit.setText("The Loud Harbour")
+    qtbot.keyClick(dialog.title_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: sorted(library_titles(writer_app)) == ["Still Being Written", "The Loud Harbour"])
+    assert view.story is not None and view.story.title == "Still Being Written"

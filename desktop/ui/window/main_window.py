@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from desktop.ui.library.library_model import LibraryModel
     from desktop.ui.library.library_panel import LibraryPanel
     from desktop.ui.library.rename_dialog import RenameDialog
+    from desktop.ui.library.story_menu import StoryMenu
     from desktop.ui.settings.settings_dialog import SettingsDialog
     from desktop.ui.story.story_view import StoryView
     from desktop.ui.uploads.uploads_panel import UploadsPanel
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
         self._library_rows_due: dict[uuid.UUID, bool] = {}  # story id: its row must be read again
         self.quit_question: QMessageBox | None = None
         self.rename_dialog: RenameDialog | None = None
+        self.story_menu: StoryMenu | None = None
 
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
         self.database_label.setObjectName("muted")
@@ -180,7 +182,7 @@ class MainWindow(QMainWindow):
     def _connect_actions(self) -> None:
         actions = self.actions_
         actions.new_story.triggered.connect(self.new_story)
-        actions.export.triggered.connect(self.export_story)
+        actions.export.triggered.connect(lambda: self.export_story())
         actions.settings.triggered.connect(self.open_settings)
         actions.quit.triggered.connect(self.close)
         # The story page and the form may not be built yet: these ask for them (and so build them) when used.
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
 
     def _connect_widgets(self) -> None:
         self.library_panel.story_selected.connect(self.open_story)
+        self.library_panel.view.menu_requested.connect(self._story_menu)
         self.library.modelReset.connect(self._count_stories)
         self.library.loaded.connect(self._library_arrived)
         self.empty_page.new_button.clicked.connect(self.new_story)
@@ -659,13 +662,41 @@ class MainWindow(QMainWindow):
         self.open_story(copy.id)
         self.library_panel.select_story(copy.id)
 
-    def export_story(self) -> None:
+    def _story_menu(self, story_id: uuid.UUID, where: QPoint) -> None:
+        from desktop.ui.library.story_menu import StoryMenu  # first needed here, not at start
+
+        summary = self.library.summary(story_id)
+        if summary is None:
+            return
+        if self.story_menu is None:
+            menu = self.story_menu = StoryMenu(self)
+            menu.open_requested.connect(self._open_from_menu)
+            menu.rename_requested.connect(self.rename_story)
+            menu.duplicate_requested.connect(self.duplicate_story)
+            menu.export_requested.connect(self.export_story)
+            menu.retry_requested.connect(self._retry_story_uploads)
+        self.story_menu.show_for(summary, self._session is not None, where)
+
+    def _open_from_menu(self, story_id: uuid.UUID) -> None:
+        self.open_story(story_id)
+        self.library_panel.select_story(story_id)
+
+    def _retry_story_uploads(self, story_id: uuid.UUID) -> None:
+        if self._session is not None:
+            self._runtime.tasks.start(self._session.uploads.retry_story(story_id), "Retrying this story's uploads")
+
+    def export_story(self, story_id: uuid.UUID | None = None) -> None:
         from desktop.ui.export.export_dialog import ExportDialog  # first needed here, not at start
 
         story = self.story_view.story if self._story_view is not None else None
-        if story is None or self._session is None:
+        if story_id is not None:
+            summary = self.library.summary(story_id)
+            chosen = (summary.id, summary.title) if summary is not None else None
+        else:
+            chosen = (story.id, story.title) if story is not None else None
+        if chosen is None or self._session is None:
             return
-        dialog = ExportDialog(story.id, story.title, self._session.exports, self._runtime.tasks.start, self)
+        dialog = ExportDialog(*chosen, self._session.exports, self._runtime.tasks.start, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
