@@ -3,6 +3,7 @@ start, as a writer meets them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from desktop.ui.library.library_model import StoryRole
 from tests.support.ui_fixtures import WriterApp, write_story
 
 Run = Callable[..., Any]
+REOPENING = "Opening the story you were reading"  # the start-up task's title
 
 
 def written(app: WriterApp, qtbot: Any, title: str) -> None:
@@ -171,3 +173,25 @@ def test_the_context_menu_offers_what_the_row_allows_and_acts_on_that_row(
     qtbot.keyClick(dialog.title_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: sorted(library_titles(writer_app)) == ["Still Being Written", "The Loud Harbour"])
     assert view.story is not None and view.story.title == "Still Being Written"
+
+
+def test_a_story_gone_since_the_last_run_is_not_reopened_and_nothing_is_said(
+    open_app: Callable[..., WriterApp],
+    qtbot: Any,
+    stories: StoryRepository,
+    run: Run,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    app = open_app()
+    written(app, qtbot, "The Vanishing Isle")
+    gone = app.window.story_view.story
+    assert gone is not None
+    app.close()
+    assert run(stories.delete(gone.id))
+
+    again = open_app()
+    window = again.window
+    qtbot.waitUntil(lambda: window.library.has_loaded)
+    qtbot.waitUntil(lambda: not [t for t in asyncio.all_tasks(loop) if t.get_name() == REOPENING])
+    assert window.pages.currentWidget() is window.empty_page
+    assert window.notices.notices == []
