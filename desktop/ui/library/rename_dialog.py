@@ -28,7 +28,7 @@ class RenameDialog(QDialog):
         self.title_edit.setMaxLength(TITLE_MAX)
         self.title_edit.selectAll()
         self.error_label = QLabel("")
-        self.error_label.setObjectName("error")
+        self.error_label.setObjectName("fieldError")  # the style sheet colours a refusal like the form's
         self.error_label.setAccessibleName("Why the title was refused")
         self.error_label.hide()
         self.title_edit.textEdited.connect(lambda _: self.error_label.hide())
