@@ -34,6 +34,7 @@ from desktop.generation.factory import build_providers
 from desktop.models import TITLE_MAX, ImageStatus, Scene, Story, StoryRequest, StoryStatus, StorySummary
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
+from desktop.services.story_edits import StoryCopier, checked_title
 from desktop.services.story_errors import EditConflict, StoryBusy, StoryError
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,24 @@ class StoryService(QObject):
 
     def is_running(self, story_id: uuid.UUID) -> bool:
         return story_id in self._runs or bool(self._scene_jobs.get(story_id))
+
+    async def rename(self, story_id: uuid.UUID, title: str) -> Story:
+        """A new title, checked like a new story's; the library row and the header hear it on `story_changed`."""
+        renamed = await self._stories.rename(story_id, checked_title(title))
+        if renamed is None:
+            raise StoryError("That story no longer exists.")
+        self.story_changed.emit(renamed)
+        return renamed
+
+    async def duplicate(self, story_id: uuid.UUID) -> Story:
+        """A new story "Title (copy)" with copies of the scenes and their image files, each image queued for upload."""
+        self._check_open()
+        story = await self._story(story_id)
+        self._check_idle(story)
+        copier = StoryCopier(self._stories, self._scenes, self._uploads, self._executor, self._settings.images_dir)
+        copy = await copier.copy(story)
+        self.story_changed.emit(copy)
+        return copy
 
     async def recover(self) -> list[uuid.UUID]:
         """At start-up: stories left `generating` by a dead app become `interrupted`."""

@@ -135,3 +135,14 @@ class StoryRepository:
         query = prefix_tsquery(search)
         value = await self._pool.fetchval(f"SELECT count(*) FROM stories s WHERE {_where(query)}", query)
         return int(value)
+
+    async def rename(self, story_id: uuid.UUID, title: str) -> Story | None:
+        """None when the story is gone. The update trigger announces the new title to the other processes."""
+        row = await self._pool.fetchrow(
+            f"""UPDATE stories SET title = $2, updated_at = greatest($3, updated_at)
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            story_id,
+            title,
+            utc_now(),
+        )
+        return Story.model_validate(dict(row)) if row else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAccessible
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAccessible, QContextMenuEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -41,6 +41,8 @@ class StoryList(QListView):
     handling tells it about the change at once.
     """
 
+    menu_requested = Signal(object, QPoint)  # the row's story id, where its menu opens (global)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._changed_rows: set[int] = set()
@@ -54,6 +56,19 @@ class StoryList(QListView):
                 self._repaint_rows.start()
             return
         super().dataChanged(top_left, bottom_right, list(roles))
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        # The Menu key opens the current row's menu at that row; a right-click, the menu of the row under the mouse.
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            index = self.currentIndex()
+            where = self.visualRect(index).center()
+        else:
+            where = event.pos()
+            index = self.indexAt(where)
+        if not index.isValid():
+            return
+        self.menu_requested.emit(index.data(StoryIdRole), self.viewport().mapToGlobal(where))
+        event.accept()
 
     def _repaint_changed_rows(self) -> None:
         model = self.model()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from desktop.ui.compose.composer import Composer
     from desktop.ui.library.library_model import LibraryModel
     from desktop.ui.library.library_panel import LibraryPanel
+    from desktop.ui.library.rename_dialog import RenameDialog
+    from desktop.ui.library.story_menu import StoryMenu
     from desktop.ui.settings.settings_dialog import SettingsDialog
     from desktop.ui.story.story_view import StoryView
     from desktop.ui.uploads.uploads_panel import UploadsPanel
@@ -140,6 +142,8 @@ class MainWindow(QMainWindow):
         self.local_images_question: QMessageBox | None = None
         self._library_rows_due: dict[uuid.UUID, bool] = {}  # story id: its row must be read again
         self.quit_question: QMessageBox | None = None
+        self.rename_dialog: RenameDialog | None = None
+        self.story_menu: StoryMenu | None = None
 
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
         self.database_label.setObjectName("muted")
@@ -178,13 +182,15 @@ class MainWindow(QMainWindow):
     def _connect_actions(self) -> None:
         actions = self.actions_
         actions.new_story.triggered.connect(self.new_story)
-        actions.export.triggered.connect(self.export_story)
+        actions.export.triggered.connect(lambda: self.export_story())
         actions.settings.triggered.connect(self.open_settings)
         actions.quit.triggered.connect(self.close)
         # The story page and the form may not be built yet: these ask for them (and so build them) when used.
         actions.generate.triggered.connect(lambda: self.composer.submit())
         actions.cancel.triggered.connect(lambda: self.story_view.cancel_generation())
         actions.resume.triggered.connect(lambda: self.story_view.resume())
+        actions.rename_story.triggered.connect(lambda: self.rename_story())
+        actions.duplicate_story.triggered.connect(lambda: self.duplicate_story())
         actions.retry_story.triggered.connect(lambda: self.story_view.retry_failed_uploads())
         actions.open_image.triggered.connect(lambda: self.open_viewer(None))
         actions.retry_all.triggered.connect(self.uploads_panel.retry_all_failed)
@@ -197,6 +203,7 @@ class MainWindow(QMainWindow):
 
     def _connect_widgets(self) -> None:
         self.library_panel.story_selected.connect(self.open_story)
+        self.library_panel.view.menu_requested.connect(self._story_menu)
         self.library.modelReset.connect(self._count_stories)
         self.library.loaded.connect(self._library_arrived)
         self.empty_page.new_button.clicked.connect(self.new_story)
@@ -210,6 +217,18 @@ class MainWindow(QMainWindow):
         # or at once when asked for.
         self.library.loaded.disconnect(self._library_arrived)
         self._frame_pacer.after_next_paint(self._build_pages)
+        last = window_state.last_open_story()
+        if last is not None:
+            self._runtime.tasks.start(self._reopen(last), "Opening the story you were reading")
+
+    async def _reopen(self, story_id: uuid.UUID) -> None:
+        """The story open when the app last closed, if it still exists and the writer has not opened another."""
+        session = await self._runtime.wait_ready()
+        if await session.stories.summary(story_id) is None:
+            return
+        if self.pages.currentWidget() is self.empty_page:
+            self.open_story(story_id)
+            self.library_panel.select_story(story_id)
 
     def _build_pages(self) -> None:
         _ = self.composer, self.story_view
@@ -312,6 +331,9 @@ class MainWindow(QMainWindow):
     # --- the services' signals ---
 
     def _story_changed(self, story: Story) -> None:
+        view = self._story_view
+        if view is not None and view.story_id == story.id:
+            self.setWindowTitle(f"{story.title} — Storyforge")
         is_new = self.library.summary(story.id) is None
         self.library.story_changed(story)
         if is_new:
@@ -378,6 +400,7 @@ class MainWindow(QMainWindow):
 
     def _story_loaded(self, story: Story) -> None:
         self.setWindowTitle(f"{story.title} — Storyforge")
+        window_state.remember_open_story(story.id)
         self._update_actions()
 
     def generate(self, request: StoryRequest) -> None:
@@ -411,6 +434,9 @@ class MainWindow(QMainWindow):
         actions.resume.setEnabled(story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
         actions.export.setEnabled(on_story)
+        in_hand = ready and (on_story or self.library_panel.selected_story() is not None)
+        actions.rename_story.setEnabled(in_hand)
+        actions.duplicate_story.setEnabled(in_hand and not (story is not None and story.status.is_running))
         actions.open_image.setEnabled(on_story and view is not None and view.has_images)
         actions.retry_all.setEnabled(ready)
 
@@ -598,13 +624,79 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def export_story(self) -> None:
+    def _story_in_hand(self) -> uuid.UUID | None:
+        """The story a Story-menu command acts on: the one on screen, else the library's selected row."""
+        view = self._story_view
+        if view is not None and self.pages.currentWidget() is view and view.story is not None:
+            return view.story.id
+        selected = self.library_panel.selected_story()
+        return selected.id if selected is not None else None
+
+    def rename_story(self, story_id: uuid.UUID | None = None) -> None:
+        from desktop.ui.library.rename_dialog import RenameDialog  # first needed here, not at start
+
+        story_id = story_id or self._story_in_hand()
+        summary = self.library.summary(story_id) if story_id is not None else None
+        session = self._session
+        if story_id is None or session is None:
+            return
+        title = summary.title if summary is not None else ""
+
+        async def rename(new_title: str) -> object:
+            return await session.stories.rename(story_id, new_title)
+
+        dialog = self.rename_dialog = RenameDialog(title, rename, self._runtime.tasks.start, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _: setattr(self, "rename_dialog", None))
+        dialog.open()
+
+    def duplicate_story(self, story_id: uuid.UUID | None = None) -> None:
+        story_id = story_id or self._story_in_hand()
+        if story_id is not None and self._session is not None:
+            self._runtime.tasks.start(self._duplicate(self._session.stories, story_id), "Duplicating the story")
+
+    async def _duplicate(self, service: StoryService, story_id: uuid.UUID) -> None:
+        copy = await service.duplicate(story_id)
+        self._library_rows_due[copy.id] = True  # its row learns how many scenes it has
+        await self._reload_library_row(copy.id)
+        self.open_story(copy.id)
+        self.library_panel.select_story(copy.id)
+
+    def _story_menu(self, story_id: uuid.UUID, where: QPoint) -> None:
+        from desktop.ui.library.story_menu import StoryMenu  # first needed here, not at start
+
+        summary = self.library.summary(story_id)
+        if summary is None:
+            return
+        if self.story_menu is None:
+            menu = self.story_menu = StoryMenu(self)
+            menu.open_requested.connect(self._open_from_menu)
+            menu.rename_requested.connect(self.rename_story)
+            menu.duplicate_requested.connect(self.duplicate_story)
+            menu.export_requested.connect(self.export_story)
+            menu.retry_requested.connect(self._retry_story_uploads)
+        self.story_menu.show_for(summary, self._session is not None, where)
+
+    def _open_from_menu(self, story_id: uuid.UUID) -> None:
+        self.open_story(story_id)
+        self.library_panel.select_story(story_id)
+
+    def _retry_story_uploads(self, story_id: uuid.UUID) -> None:
+        if self._session is not None:
+            self._runtime.tasks.start(self._session.uploads.retry_story(story_id), "Retrying this story's uploads")
+
+    def export_story(self, story_id: uuid.UUID | None = None) -> None:
         from desktop.ui.export.export_dialog import ExportDialog  # first needed here, not at start
 
         story = self.story_view.story if self._story_view is not None else None
-        if story is None or self._session is None:
+        if story_id is not None:
+            summary = self.library.summary(story_id)
+            chosen = (summary.id, summary.title) if summary is not None else None
+        else:
+            chosen = (story.id, story.title) if story is not None else None
+        if chosen is None or self._session is None:
             return
-        dialog = ExportDialog(story.id, story.title, self._session.exports, self._runtime.tasks.start, self)
+        dialog = ExportDialog(*chosen, self._session.exports, self._runtime.tasks.start, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

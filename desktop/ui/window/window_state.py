@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
@@ -64,3 +66,18 @@ def save(window: QMainWindow, splitter: QSplitter, uploads_height: int | None = 
     store.setValue("window/state", window.saveState(STATE_VERSION))
     store.setValue("window/splitter", splitter.saveState())
     store.sync()
+
+
+def remember_open_story(story_id: uuid.UUID) -> None:
+    """The story on screen, opened again at the next start."""
+    store = window_settings()
+    store.setValue("window/open_story", str(story_id))
+    store.sync()
+
+
+def last_open_story() -> uuid.UUID | None:
+    value = window_settings().value("window/open_story")
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
