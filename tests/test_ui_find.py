@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 
 from desktop.models import StoryStatus
 from tests.support.ui_fixtures import WriterApp, write_story
@@ -50,3 +51,24 @@ def test_find_steps_through_every_match_in_reading_order(writer_app: WriterApp, 
     first = view.cards[expected[0][0]]
     qtbot.waitUntil(first.hasFocus)  # back at the scene of the match, which stays selected to copy
     assert first.selected_text == word
+
+
+def test_ctrl_f_finds_in_the_story_on_screen_and_copy_story_is_in_the_story_menu(
+    writer_app: WriterApp, qtbot: Any
+) -> None:
+    window = writer_app.window
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_box.hasFocus()  # no story on screen: the library's search
+    write_story(window, qtbot, "The Salt Road", "A courier crosses the desert with a letter.", 2)
+    view = window.story_view
+    qtbot.waitUntil(lambda: view.story is not None and view.story.status is StoryStatus.complete, timeout=30_000)
+
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert view.find_bar.isVisible() and view.find_bar.edit.hasFocus()
+
+    assert window.actions_.copy_story.isEnabled()
+    window.actions_.copy_story.trigger()
+    assert QGuiApplication.clipboard().text().startswith("The Salt Road\n\n")

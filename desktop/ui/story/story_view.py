@@ -435,6 +435,19 @@ class StoryView(QWidget):
             self.find_bar.open_bar()
             self._find(self.find_bar.edit.text())
 
+    def find_words(self, words: str) -> None:
+        """Find `words` at once (a story opened from a library search): the first match shown and highlighted. When
+        they are only in the title, the bar does not stay open to say "No match"."""
+        if self.story is None:
+            return
+        self.find_bar.open_bar()
+        if self.find_bar.edit.text() == words:
+            self._find(words)
+        else:
+            self.find_bar.edit.setText(words)  # searched: _find runs
+        if not self._matches:
+            self.find_bar.hide()
+
     def _find(self, words: str) -> None:
         """Every place the words appear in a scene's text (any case), in reading order; the first shown."""
         wanted = words.strip().casefold()

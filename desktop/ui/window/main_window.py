@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self._leaving = False  # the questions asked before quitting are open
         self._restyling = False
         self._pending: list[StoryRequest] = []
+        self._find_when_open: tuple[uuid.UUID | None, str] = (None, "")  # the library's search, for the story it opens
         self._running: dict[uuid.UUID, str] = {}
         self._palette_key = ""
         self.restyle()
@@ -198,11 +199,13 @@ class MainWindow(QMainWindow):
         actions.show_uploads.toggled.connect(self._fit_uploads)
         self.uploads_panel.visibilityChanged.connect(actions.show_uploads.setChecked)
         actions.focus_search.triggered.connect(self._focus_search)
+        actions.find.triggered.connect(self.find_in_story)
+        actions.copy_story.triggered.connect(lambda: self.story_view.copy_story())
         actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
         actions.about.triggered.connect(self._about)
 
     def _connect_widgets(self) -> None:
-        self.library_panel.story_selected.connect(self.open_story)
+        self.library_panel.story_selected.connect(self._open_from_library)
         self.library_panel.view.menu_requested.connect(self._story_menu)
         self.library.modelReset.connect(self._count_stories)
         self.library.loaded.connect(self._library_arrived)
@@ -393,12 +396,22 @@ class MainWindow(QMainWindow):
         else:
             self._show_story(story_id)
 
+    def _open_from_library(self, story_id: uuid.UUID) -> None:
+        """A story chosen while the library is searched opens at the first match, highlighted (the search reaches
+        into the scenes' texts)."""
+        self._find_when_open = (story_id, self.library.search.strip())
+        self.open_story(story_id)
+
     def _show_story(self, story_id: uuid.UUID) -> None:
         self.story_view.open_story(story_id)
         self.pages.setCurrentWidget(self.story_view)
         self._update_actions()
 
     def _story_loaded(self, story: Story) -> None:
+        find_in, words = self._find_when_open
+        self._find_when_open = (None, "")
+        if find_in == story.id and words:
+            self.story_view.find_words(words)
         self.setWindowTitle(f"{story.title} — Storyforge")
         window_state.remember_open_story(story.id)
         self._update_actions()
@@ -434,6 +447,7 @@ class MainWindow(QMainWindow):
         actions.resume.setEnabled(story is not None and story.status.can_resume)
         actions.retry_story.setEnabled(on_story)
         actions.export.setEnabled(on_story)
+        actions.copy_story.setEnabled(on_story)
         in_hand = ready and (on_story or self.library_panel.selected_story() is not None)
         actions.rename_story.setEnabled(in_hand)
         actions.duplicate_story.setEnabled(in_hand and not (story is not None and story.status.is_running))
@@ -443,6 +457,14 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.search_box.setFocus()
         self.search_box.selectAll()
+
+    def find_in_story(self) -> None:
+        """Ctrl+F: in the story on screen, its find bar; with no story on screen, the library's search."""
+        view = self._story_view
+        if view is not None and self.pages.currentWidget() is view and view.story is not None:
+            view.start_find()
+        else:
+            self._focus_search()
 
     # --- the image viewer ---
 

@@ -36,7 +36,10 @@ class WindowActions:
         self.retry_all = _action(window, "&Retry all failed uploads", ["Ctrl+R"], "retry")
         self.show_uploads = _action(window, "&Uploads panel", ["Ctrl+Shift+U"], "uploads")
         self.show_uploads.setCheckable(True)
-        self.focus_search = _action(window, "&Search the library", ["Ctrl+F"], "search")
+        # Ctrl+F finds in the story on screen; with none, it searches the library (MainWindow.find_in_story).
+        self.find = _action(window, "&Find in story…", ["Ctrl+F"], "search")
+        self.focus_search = _action(window, "&Search the library", ["Ctrl+Shift+F"], "search")
+        self.copy_story = _action(window, "&Copy story", ["Ctrl+Shift+C"], "copy")
         self.open_logs = _action(window, "Open &log folder", None, "folder")
         self.about = _action(window, "&About Storyforge", None, "info")
 
@@ -56,6 +59,8 @@ class WindowActions:
         story_menu.addAction(self.rename_story)
         story_menu.addAction(self.duplicate_story)
         story_menu.addSeparator()
+        story_menu.addAction(self.find)
+        story_menu.addAction(self.copy_story)
         story_menu.addAction(self.open_image)
         story_menu.addAction(self.retry_story)
         story_menu.addSeparator()
