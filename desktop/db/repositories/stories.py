@@ -23,9 +23,9 @@ _SUMMARY = """s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at
         AS images_not_stored"""
 
 
-# The stories a search finds, each with its first matching scene (NULL: only its title or prompt matched). Two
-# index scans joined by UNION ALL rather than "s.search @@ … OR EXISTS (scene …)": with the OR the planner walks the
-# newest stories and tests each one's scenes, which for a word in a few scenes reads every scene in the library.
+# The stories a search finds, each with its first matching scene (NULL: only its title or prompt matched). Two GIN
+# index scans joined by UNION ALL: "s.search @@ … OR EXISTS (scene …)" costs the same (the planner hashes every
+# matching scene either way) but could not say which scene matched.
 _MATCHED = """SELECT id, min(scene) AS matched_scene FROM (
         SELECT s.id, NULL::integer AS scene FROM stories s WHERE s.search @@ to_tsquery('simple', $1)
         UNION ALL
