@@ -233,6 +233,8 @@ class StorySummary(BaseModel):
     # The story's uploads that are not stored where they were sent (any storage): failed ones, and all of them.
     uploads_failed: int = 0
     images_not_stored: int = 0
+    # A search's first matching scene (its index); None when no search, or only the title or prompt matched.
+    matched_scene: int | None = None
 
 
 class Scene(Timestamped):

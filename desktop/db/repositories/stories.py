@@ -23,9 +23,14 @@ _SUMMARY = """s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at
         AS images_not_stored"""
 
 
-def _where(query: str | None) -> str:
-    # Two statements rather than "$1 IS NULL OR …": a generic plan for that could never use the search index.
-    return "s.search @@ to_tsquery('simple', $1)" if query else "$1::text IS NULL"
+# The stories a search finds, each with its first matching scene (NULL: only its title or prompt matched). Two GIN
+# index scans joined by UNION ALL: "s.search @@ … OR EXISTS (scene …)" costs the same (the planner hashes every
+# matching scene either way) but could not say which scene matched.
+_MATCHED = """SELECT id, min(scene) AS matched_scene FROM (
+        SELECT s.id, NULL::integer AS scene FROM stories s WHERE s.search @@ to_tsquery('simple', $1)
+        UNION ALL
+        SELECT c.story_id, c.index FROM scenes c WHERE c.search @@ to_tsquery('simple', $1)
+    ) AS hits GROUP BY id"""
 
 
 class StoryRepository:
@@ -112,18 +117,21 @@ class StoryRepository:
         return result.endswith(" 1")
 
     async def list(self, search: str = "", *, limit: int = 100, offset: int = 0) -> list[StorySummary]:
-        """Newest first; `search` matches word prefixes in the title and the prompt."""
+        """Newest first; `search` matches word prefixes in the title, the prompt and every scene's title and text."""
         query = prefix_tsquery(search)
-        rows = await self._pool.fetch(
-            f"""SELECT {_SUMMARY}
+        # Two statements rather than "$1 IS NULL OR …": a generic plan for that could never use the search indexes.
+        if query is None:
+            sql = f"""SELECT {_SUMMARY}
                 FROM stories s
-                WHERE {_where(query)}
                 ORDER BY s.created_at DESC, s.id DESC
-                LIMIT $2 OFFSET $3""",
-            query,
-            limit,
-            offset,
-        )
+                LIMIT $1 OFFSET $2"""
+            rows = await self._pool.fetch(sql, limit, offset)
+        else:
+            sql = f"""SELECT {_SUMMARY}, m.matched_scene
+                FROM stories s JOIN ({_MATCHED}) AS m ON m.id = s.id
+                ORDER BY s.created_at DESC, s.id DESC
+                LIMIT $2 OFFSET $3"""
+            rows = await self._pool.fetch(sql, query, limit, offset)
         return [StorySummary.model_validate(dict(row)) for row in rows]
 
     async def summary(self, story_id: uuid.UUID) -> StorySummary | None:
@@ -133,7 +141,10 @@ class StoryRepository:
 
     async def count(self, search: str = "") -> int:
         query = prefix_tsquery(search)
-        value = await self._pool.fetchval(f"SELECT count(*) FROM stories s WHERE {_where(query)}", query)
+        if query is None:
+            value = await self._pool.fetchval("SELECT count(*) FROM stories")
+        else:
+            value = await self._pool.fetchval(f"SELECT count(*) FROM ({_MATCHED}) AS m", query)
         return int(value)
 
     async def rename(self, story_id: uuid.UUID, title: str) -> Story | None:
