@@ -57,7 +57,7 @@ class FramePacer(QObject):
             self._delivering = False
         callbacks, self._after_paint = self._after_paint, []
         for callback in callbacks:
-            QTimer.singleShot(0, callback)
+            QTimer.singleShot(0, self._window, callback)  # not at all once the window is gone
 
 
 # Where no paint comes (a platform that paints nothing until asked), the start goes on after this long.
