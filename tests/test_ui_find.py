@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -72,3 +73,35 @@ def test_ctrl_f_finds_in_the_story_on_screen_and_copy_story_is_in_the_story_menu
     assert window.actions_.copy_story.isEnabled()
     window.actions_.copy_story.trigger()
     assert QGuiApplication.clipboard().text().startswith("The Salt Road\n\n")
+
+
+def test_a_story_found_by_a_word_in_its_scenes_opens_with_that_word_highlighted(
+    writer_app: WriterApp, qtbot: Any
+) -> None:
+    window = writer_app.window
+    write_story(window, qtbot, "The Salt Road", "A courier crosses the desert with a letter.", 3)
+    view = window.story_view
+    qtbot.waitUntil(lambda: view.story is not None and view.story.status is StoryStatus.complete, timeout=30_000)
+    written = {index: card.shown_text for index, card in view.cards.items()}
+    asked = "The Salt Road. A courier crosses the desert with a letter.".casefold()
+    # A word of the scenes that is not in the title or the prompt: only the scenes' texts can find it.
+    word = next(
+        w.casefold()
+        for text in written.values()
+        for w in re.findall(r"[A-Za-z]{6,}", text)
+        if w.casefold() not in asked
+    )
+    written = {index: text.casefold() for index, text in written.items()}
+    first_scene = min(index for index, text in written.items() if word in text)
+    # Come back to it through the library's search, as from another story.
+    panel = window.library_panel
+    qtbot.keyClicks(panel.search_box, word)
+    qtbot.waitUntil(lambda: panel.model.search == word and panel.model.rowCount() == 1)
+    view.find_bar.hide()
+    panel.view.clearSelection()
+    panel.view.setCurrentIndex(panel.model.index(0))  # the writer chooses the row the search found
+
+    card = view.cards[first_scene]
+    qtbot.waitUntil(lambda: view.find_bar.isVisible() and card.selected_text.casefold() == word, timeout=10_000)
+    assert view.find_bar.count.text().startswith("1 of ")
+    assert card.selected_text.casefold() == word

@@ -399,7 +399,14 @@ class MainWindow(QMainWindow):
     def _open_from_library(self, story_id: uuid.UUID) -> None:
         """A story chosen while the library is searched opens at the first match, highlighted (the search reaches
         into the scenes' texts)."""
-        self._find_when_open = (story_id, self.library.search.strip())
+        words = self.library.search.strip()
+        view = self._story_view
+        if view is not None and view.story is not None and view.story.id == story_id:
+            self._show_story(story_id)  # already open: it is not read again
+            if words:
+                view.find_words(words)
+            return
+        self._find_when_open = (story_id, words)
         self.open_story(story_id)
 
     def _show_story(self, story_id: uuid.UUID) -> None:
