@@ -66,7 +66,9 @@ def test_the_library_is_listed_newest_first_as_lines_and_as_json(
         "updated_at",
         "uploads_failed",
         "images_not_stored",
+        "matched_scene",  # with --search: the index of the first scene whose words matched
     }
+    assert stories[1]["matched_scene"] is None  # no search
     assert (stories[1]["status"], stories[1]["scene_count"], stories[1]["scenes_written"]) == ("complete", 2, 2)
 
 
