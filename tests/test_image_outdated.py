@@ -34,8 +34,14 @@ def test_regenerated_text_marks_the_image_out_of_date_until_it_is_repainted(
     story = run(service.generate(REQUEST))
     first = stored(run, scenes, story)[0]
 
-    rewritten = run(service.regenerate_text(first.id))
-    assert rewritten.image_prompt != first.image_prompt
+    # The offline writer may give a scene the same title and picture prompt again: then the image is still current.
+    for _ in range(8):
+        rewritten = run(service.regenerate_text(first.id))
+        if (rewritten.title, rewritten.image_prompt) == (first.title, first.image_prompt):
+            assert not rewritten.image_outdated
+        else:
+            break
+    assert (rewritten.title, rewritten.image_prompt) != (first.title, first.image_prompt)
     assert rewritten.image_outdated and stored(run, scenes, story)[0].image_outdated
     assert not stored(run, scenes, story)[1].image_outdated
 
