@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def storyforge(data_dir: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", "--data-dir", str(data_dir), *args],
-        cwd=ROOT,
-        env={**os.environ, "STORYFORGE_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+from tests.support.cli import storyforge
 
 
 @pytest.fixture

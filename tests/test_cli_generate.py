@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from PIL import Image
 
+from tests.support.cli import storyforge as run_storyforge
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.storage_server import Fault, StorageServer
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def storyforge(data_dir: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "STORYFORGE_DATABASE_URL": database_url, **env}
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", "--data-dir", str(data_dir), "generate", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    """`storyforge generate ARGS…`."""
+    return run_storyforge(data_dir, database_url, "generate", *args, **env)
 
 
 def test_a_story_is_generated_uploaded_and_summarised_as_json(app_data_dir: Path, database_url: str) -> None:
