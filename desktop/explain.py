@@ -30,6 +30,12 @@ def plain_words(error: BaseException) -> str:
     return UNEXPECTED
 
 
+def words_without_the_file(error: OSError) -> str:
+    """`plain_words` for a failed write whose caller names the place itself: an export writes a temporary file
+    first, and that file's name means nothing to the writer."""
+    return plain_words(OSError(error.errno, error.strerror)) if error.errno else plain_words(error)
+
+
 def looks_raw(text: str) -> bool:
     """Text written for a programmer: "[Errno 2] …", "ValueError: …", "invalid DSN: …"."""
     return bool(_RAW.match(text))

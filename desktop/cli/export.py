@@ -46,7 +46,7 @@ def _say(line: str) -> None:
 
 
 async def run(session: Session, args: argparse.Namespace) -> int:
-    from desktop.explain import plain_words
+    from desktop.explain import words_without_the_file
     from desktop.export import ExportFormat
     from desktop.services.story_errors import StoryError
 
@@ -65,9 +65,7 @@ async def run(session: Session, args: argparse.Namespace) -> int:
         _say(f"storyforge: {exc}")
         return 1
     except OSError as exc:
-        # Named by --out, not by the temporary file the export writes first.
-        words = plain_words(OSError(exc.errno, exc.strerror)) if exc.errno else plain_words(exc)
-        _say(f"storyforge: cannot write {out}. {words}")
+        _say(f"storyforge: cannot write {out}. {words_without_the_file(exc)}")  # named by --out
         return 1
     for warning in result.warnings:
         _say(warning)

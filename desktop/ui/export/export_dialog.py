@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.explain import plain_words
+from desktop.explain import plain_words, words_without_the_file
 from desktop.export import ExportCancelled, ExportFormat, ExportResult, safe_file_name
 from desktop.services.story_errors import StoryError
 from desktop.ui.common.widgets import button, field_label, small_label
@@ -272,9 +272,7 @@ class ExportDialog(QDialog):
 
     def _show_failure(self, out: Path, error: BaseException) -> None:
         if isinstance(error, OSError) and error.errno:
-            # Named by the place the writer chose, not by the temporary file the export writes first.
-            words = plain_words(OSError(error.errno, error.strerror))
-            line = f"Could not export to {out}. {words}"
+            line = f"Could not export to {out}. {words_without_the_file(error)}"  # named by the place chosen
         else:
             line = plain_words(error)
         self.status_line.setObjectName("fieldError")
