@@ -188,6 +188,7 @@ class Story(Timestamped):
     text_provider: str = ""
     image_provider: str = ""
     error: str = ""
+    deleted_at: UtcDatetime | None = None  # in the trash since then (migration 011); None: in the library
 
     @classmethod
     def create(cls, request: StoryRequest, user_id: uuid.UUID, **fields: Any) -> Story:
@@ -253,6 +254,10 @@ class Scene(Timestamped):
     # The title and image prompt its image was painted from (None: no image yet; migration 009).
     painted_title: str | None = None
     painted_prompt: str | None = None
+    # The version it shows now (migration 011): every change to its words or picture is a SceneVersion.
+    version_id: uuid.UUID | None = None
+    # In the trash since then; `index` is then the place it had, and goes back to on Restore.
+    deleted_at: UtcDatetime | None = None
 
     @classmethod
     def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:
@@ -277,6 +282,103 @@ class Scene(Timestamped):
         if not self.image_path or self.painted_title is None:
             return False
         return (self.painted_title, self.painted_prompt) != (self.title, self.image_prompt)
+
+
+class VersionMaker(StrEnum):
+    """What made a version of a scene, as its History says."""
+
+    written = "written"  # by the text provider (a new scene, or Regenerate text)
+    edited = "edited"  # by the writer's hand
+    painted = "painted"  # a new image, by the image provider
+    restored = "restored"  # a copy of an earlier version, from the History view
+    blank = "blank"  # an inserted scene, for the writer to write by hand
+
+
+class SceneVersion(BaseModel):
+    """One version of a scene: what it said and showed, and what made it (migration 011)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: uuid.UUID
+    scene_id: uuid.UUID
+    story_id: uuid.UUID
+    number: int = Field(ge=1)
+    made_by: VersionMaker
+    maker: str = ""  # the provider's label; for a restore, the number of the version restored
+    title: str
+    text: str
+    image_prompt: str = ""
+    image_path: str = ""
+    painted_title: str | None = None
+    painted_prompt: str | None = None
+    edited_at: UtcDatetime | None = None
+    created_at: UtcDatetime
+
+    @property
+    def what_made_it(self) -> str:
+        """ "edited", "written by the offline generator", "painted by OpenAI dall-e-3", "restored from version 2"."""
+        match self.made_by:
+            case VersionMaker.restored:
+                return f"restored from version {self.maker}" if self.maker else "restored"
+            case VersionMaker.blank:
+                return "inserted blank"
+            case VersionMaker.edited:
+                return "edited"
+        who = provider_words(self.maker)
+        return f"{self.made_by.value} by {who}" if who else self.made_by.value
+
+
+class TrashedStory(BaseModel):
+    """A story in the trash, as the Trash view lists it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: uuid.UUID
+    title: str
+    scenes: int
+    deleted_at: UtcDatetime
+
+
+class TrashedScene(BaseModel):
+    """A scene in the trash, with the story it belongs to (which is not itself in the trash)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: uuid.UUID
+    story_id: uuid.UUID
+    story_title: str
+    index: int  # the place it had, and goes back to
+    title: str
+    deleted_at: UtcDatetime
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+
+class ChangeKind(StrEnum):
+    """What an undoable change did (migration 011's `story_changes.kind`)."""
+
+    scene = "scene"  # a scene shows another version: edited, rewritten, repainted, restored
+    delete_scene = "delete_scene"
+    insert_scene = "insert_scene"
+    move = "move"
+    rename = "rename"
+
+
+class StoryChange(BaseModel):
+    """One entry of a story's undo history: what to put back (`before`) and what to put again (`after`)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    number: int
+    story_id: uuid.UUID
+    kind: ChangeKind
+    scene_id: uuid.UUID | None = None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    undone: bool = False
+    created_at: UtcDatetime
 
 
 class Upload(Timestamped):

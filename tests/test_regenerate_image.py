@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from desktop.config import Settings
-from desktop.db.repositories import SceneRepository, StoryRepository
-from desktop.models import ImageStatus, Story, StoryRequest, UploadStatus
+from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
+from desktop.models import ImageStatus, Story, StoryRequest
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.story_service import StoryService
 from desktop.services.upload_manager import UploadManager
@@ -48,6 +48,7 @@ def make_writer(
             settings=settings,
             stories=StoryRepository(pool),
             scenes=SceneRepository(pool),
+            undo_log=UndoLogRepository(pool),
             executor=generation_executor,
             uploads=uploads,
         )
@@ -63,15 +64,17 @@ def rows(pool: asyncpg.Pool, run: Run) -> list[Any]:
     return list(run(pool.fetch("SELECT * FROM uploads ORDER BY scene_index")))
 
 
-def objects_of(server: StorageServer, story: Story) -> dict[int, set[str]]:
+def objects_of(server: StorageServer, story: Story, scene_ids: list[Any]) -> dict[int, set[str]]:
+    """The objects in storage by scene number; named by the scene's id, which a move does not change."""
     found: dict[int, set[str]] = {}
     for key in server.object_keys(BUCKET):
-        assert key.startswith(f"{story.user_id}/{story.id}/scene-")
-        found.setdefault(int(key.rsplit("/", 1)[1][6:8]), set()).add(key)
+        assert key.startswith(f"{story.user_id}/{story.id}/")
+        scene_id = key.rsplit("/", 1)[1][:36]
+        found.setdefault(scene_ids.index(uuid.UUID(scene_id)), set()).add(key)
     return found
 
 
-def test_regenerating_an_image_twice_keeps_one_row_and_one_object_per_scene(
+def test_regenerating_an_image_twice_keeps_one_row_per_scene_and_every_version_in_storage(
     make_writer: Callable[[Settings], Writer],
     settings: Settings,
     storage_server: StorageServer,
@@ -98,41 +101,14 @@ def test_regenerating_an_image_twice_keeps_one_row_and_one_object_per_scene(
     assert [row["status"] for row in after] == ["uploaded"] * 2
     assert after[0]["local_path"] == pictures[-1] and after[0]["object_path"] != first[0]["object_path"]
     assert after[0]["replaced_paths"] == [] and after[1]["object_path"] == first[1]["object_path"]
-    assert objects_of(storage_server, story) == {0: {after[0]["object_path"]}, 1: {after[1]["object_path"]}}
     assert httpx.get(after[0]["url"]).content == Path(pictures[-1]).read_bytes()
-    assert all(Path(picture).is_file() for picture in pictures)  # earlier pictures stay for the history to come
-
-
-def test_a_replaced_object_is_removed_once_storage_works_again_even_after_a_restart(
-    make_writer: Callable[[Settings], Writer],
-    settings: Settings,
-    storage_server: StorageServer,
-    pool: asyncpg.Pool,
-    run: Run,
-) -> None:
-    service, uploads = make_writer(settings)
-    story = run(service.generate(REQUEST))
-    run(uploads.wait_settled(story.id))
-    [first, _] = rows(pool, run)
-    good_key = storage_server.key
-    storage_server.key = "a.key.that-expired"  # storage refuses everything for now
-
-    run(service.regenerate_image(first["scene_id"]))
-    run(uploads.wait_settled(story.id))
-    [waiting, _] = rows(pool, run)
-    assert waiting["status"] == "failed" and waiting["replaced_paths"] == [first["object_path"]]
-    assert first["object_path"] in storage_server.object_keys(BUCKET)  # not removed yet, not forgotten either
-    run(service.shutdown())
-    run(uploads.shutdown())  # the writer quits
-
-    storage_server.key = good_key
-    _, again = make_writer(settings)
-    [retried] = [upload for upload in run(again.retry_all_failed()) if upload.scene_id == first["scene_id"]]
-    assert retried.replaced_paths == (first["object_path"],)
-    run(again.wait_settled(story.id))
-    [done, other] = rows(pool, run)
-    assert done["status"] == UploadStatus.uploaded.value and done["replaced_paths"] == []
-    assert objects_of(storage_server, story) == {0: {done["object_path"]}, 1: {other["object_path"]}}
+    # The earlier images stay, on this computer and in storage, for the scene's History: three objects for scene 1.
+    assert all(Path(picture).is_file() for picture in pictures)
+    stored = objects_of(storage_server, story, [row["scene_id"] for row in after])
+    assert len(stored[0]) == 3 and after[0]["object_path"] in stored[0]
+    assert stored[1] == {after[1]["object_path"]}
+    kept = run(pool.fetch("SELECT object_path FROM kept_objects WHERE scene_id = $1", scene_id))
+    assert {row["object_path"] for row in kept} == stored[0] - {after[0]["object_path"]}
 
 
 def test_a_new_image_of_a_scene_drops_its_unsent_upload_on_a_storage_no_longer_chosen(

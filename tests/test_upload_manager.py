@@ -63,7 +63,8 @@ def test_local_storage_copies_each_image_into_its_folder_and_keeps_the_image_fol
         assert upload.url.startswith("file://") and stored.is_relative_to(local_settings.storage_folder)
         assert stored.read_bytes() == image.read_bytes()
         assert image.exists()  # the image folder's copy stays
-        assert upload.object_path.startswith(f"{book.story.user_id}/{book.story.id}/scene-0{upload.scene_index}-")
+        # Named by the scene's id, which stays when scenes move: a move never uploads again.
+        assert upload.object_path.startswith(f"{book.story.user_id}/{book.story.id}/{upload.scene_id}-")
     for statuses in history.values():
         assert statuses[0] is UploadStatus.queued and statuses[-1] is UploadStatus.uploaded
         assert UploadStatus.uploading in statuses

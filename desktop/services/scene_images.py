@@ -90,7 +90,9 @@ class ScenePainter:
             problem = (
                 f"Scene {scene.number}'s image is saved on this computer but could not be queued for upload: {exc}"
             )
-        painted = await self._set(scene, ImageStatus.painted, path=str(path), painted_from=painted_from)
+        painted = await self._set(
+            scene, ImageStatus.painted, path=str(path), painted_from=painted_from, maker=provider.label
+        )
         self._progress(story.id, problem or f"Scene {scene.number} painted.")
         return painted, problem
 
@@ -118,7 +120,10 @@ class ScenePainter:
         path: str | None = None,
         error: str = "",
         painted_from: tuple[str, str] | None = None,
+        maker: str = "",
     ) -> Scene:
-        stored = await self._scenes.set_image(scene.id, status, path=path, error=error, painted_from=painted_from)
+        stored = await self._scenes.set_image(
+            scene.id, status, path=path, error=error, painted_from=painted_from, maker=maker
+        )
         self._changed(stored)
         return stored

@@ -80,7 +80,9 @@ class StoryCopier:
         )
         await self.stories.create(twin)
         originals = await self.scenes.for_story(story.id)
-        copies = await self.scenes.save_many([self._scene_copy(scene, twin.id) for scene in originals])
+        copies = await self.scenes.save_many(
+            [self._scene_copy(scene, twin.id) for scene in originals], maker=story.text_provider
+        )
         for original, scene in zip(originals, copies, strict=True):
             if original.image_status is ImageStatus.painted and original.image_path:
                 await self._copy_image(twin, original, scene)
@@ -111,4 +113,6 @@ class StoryCopier:
             return
         await self.uploads.enqueue_scene_image(story, scene, path)
         painted_from = (original.painted_title or original.title, original.painted_prompt or original.image_prompt)
-        await self.scenes.set_image(scene.id, ImageStatus.painted, path=str(path), painted_from=painted_from)
+        await self.scenes.set_image(
+            scene.id, ImageStatus.painted, path=str(path), painted_from=painted_from, maker=story.image_provider
+        )

@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop.config import Settings
-from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.db.repositories.scenes import StaleRevision
 from desktop.generation.base import (
     ImageProvider,
@@ -31,7 +31,17 @@ from desktop.generation.base import (
 )
 from desktop.generation.errors import ProviderError
 from desktop.generation.factory import build_providers
-from desktop.models import TITLE_MAX, ImageStatus, Scene, Story, StoryRequest, StoryStatus, StorySummary
+from desktop.models import (
+    SCENES_MAX,
+    TITLE_MAX,
+    ChangeKind,
+    ImageStatus,
+    Scene,
+    Story,
+    StoryRequest,
+    StoryStatus,
+    StorySummary,
+)
 from desktop.qt.executor import QThreadPoolExecutor
 from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
 from desktop.services.story_edits import StoryCopier, checked_title
@@ -86,6 +96,7 @@ def _text_request(story: Story, **part: Any) -> TextRequest:
 
 
 def _draft(scene: Scene) -> SceneDraft:
+    # A blank scene (inserted, to write by hand) has no text yet: an ellipsis keeps its place in the context.
     return SceneDraft(title=scene.title, text=scene.text or "…", image_prompt=scene.image_prompt)
 
 
@@ -100,6 +111,10 @@ class StoryService(QObject):
     scene_saved = Signal(object)  # Scene: its text is complete and stored (also after an edit)
     scene_image = Signal(object)  # Scene: image_status / image_path changed (painting, painted, failed)
     story_progress = Signal(object, str)  # story id, one line in plain words ("Writing scene 3 of 6…")
+    # story id, its scenes in their new order: one was inserted, moved, deleted to the trash or restored.
+    scenes_arranged = Signal(object, object)
+    story_removed = Signal(object)  # story id: it went to the trash (or was purged)
+    undo_changed = Signal(object)  # story id: what Undo and Redo would do has changed
 
     def __init__(
         self,
@@ -107,6 +122,7 @@ class StoryService(QObject):
         settings: Settings,
         stories: StoryRepository,
         scenes: SceneRepository,
+        undo_log: UndoLogRepository,
         executor: QThreadPoolExecutor,
         uploads: ImageUploads,
         parent: QObject | None = None,
@@ -118,6 +134,7 @@ class StoryService(QObject):
         self._uploads = uploads
         self._stories = stories
         self._scenes = scenes
+        self._undo_log = undo_log
         self._provider_factory = providers or self._providers_from_settings
         self._painter = self._make_painter()
         self._runs: dict[uuid.UUID, asyncio.Task[Story]] = {}
@@ -147,9 +164,9 @@ class StoryService(QObject):
     # --- what the pages show ---
 
     async def open(self, story_id: uuid.UUID) -> OpenedStory | None:
-        """The story and its scenes, or None when it is gone."""
+        """The story and its scenes, or None when it is gone or in the trash."""
         story = await self._stories.get(story_id)
-        if story is None:
+        if story is None or story.deleted_at is not None:
             return None
         return OpenedStory(story, await self._scenes.for_story(story_id))
 
@@ -167,16 +184,64 @@ class StoryService(QObject):
         story = await self._stories.get(story_id)
         return story.title if story is not None else None
 
+    async def check_can_arrange(self, story_id: uuid.UUID) -> Story:
+        """The story, when its scenes may be inserted, moved, deleted or put back now; StoryError (StoryBusy while
+        it is being written) otherwise."""
+        self._check_open()
+        story = await self._story(story_id)
+        self._check_idle(story)
+        return story
+
+    async def announce_story(self, story_id: uuid.UUID) -> None:
+        """`story_changed` with the story as stored now (its scene count moved, say)."""
+        story = await self._stories.get(story_id)
+        if story is not None:
+            self.story_changed.emit(story)
+
     def is_running(self, story_id: uuid.UUID) -> bool:
         return story_id in self._runs or bool(self._scene_jobs.get(story_id))
 
     async def rename(self, story_id: uuid.UUID, title: str) -> Story:
         """A new title, checked like a new story's; the library row and the header hear it on `story_changed`."""
+        before = await self._story(story_id)
+        renamed = await self.rename_without_undo(story_id, title)
+        if renamed.title != before.title:
+            await self.record_change(story_id, ChangeKind.rename, {"title": before.title}, {"title": renamed.title})
+        return renamed
+
+    async def rename_without_undo(self, story_id: uuid.UUID, title: str) -> Story:
+        """The rename itself (Undo and Redo of a rename use it)."""
         renamed = await self._stories.rename(story_id, checked_title(title))
         if renamed is None:
             raise StoryError("That story no longer exists.")
         self.story_changed.emit(renamed)
         return renamed
+
+    async def story(self, story_id: uuid.UUID) -> Story:
+        """The story; StoryError when it is gone or in the trash."""
+        return await self._story(story_id)
+
+    async def record_change(
+        self,
+        story_id: uuid.UUID,
+        kind: ChangeKind,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        scene_id: uuid.UUID | None = None,
+    ) -> None:
+        """A change the writer made, for Undo (it drops what Redo would have done)."""
+        await self._undo_log.record(story_id, kind, before, after, scene_id)
+        self.undo_changed.emit(story_id)
+
+    async def _record_new_version(self, before: Scene, after: Scene) -> None:
+        if after.version_id is not None and after.version_id != before.version_id:
+            await self.record_change(
+                after.story_id,
+                ChangeKind.scene,
+                {"version": str(before.version_id)},
+                {"version": str(after.version_id)},
+                scene_id=after.id,
+            )
 
     async def duplicate(self, story_id: uuid.UUID) -> Story:
         """A new story "Title (copy)" with copies of the scenes and their image files, each image queued for upload."""
@@ -245,6 +310,23 @@ class StoryService(QObject):
 
         return await self._start_run(_Relay(self.story_progress.emit, story_id), restart, existing=existing)
 
+    async def continue_story(self, story_id: uuid.UUID, count: int) -> Story:
+        """Write `count` more scenes after the last, from what the story has so far, and paint them."""
+        self._check_open()
+        story = await self._story(story_id)
+        self._check_idle(story)
+        if count < 1:
+            raise StoryError("Continue with at least one scene.")
+        if story.scene_count + count > SCENES_MAX:
+            room = SCENES_MAX - story.scene_count
+            raise StoryError(
+                f"A story has at most {SCENES_MAX} scenes; this one can take {room} more."
+                if room
+                else f"This story already has {SCENES_MAX} scenes, as many as a story can have."
+            )
+        await self._stories.update(story.changed(scene_count=story.scene_count + count))
+        return await self.resume(story_id)
+
     async def _start_run(
         self, relay: _Relay, mark_generating: Callable[[Providers], Coroutine[Any, Any, Story]], existing: list[Scene]
     ) -> Story:
@@ -300,6 +382,7 @@ class StoryService(QObject):
             self.scene_saved.emit(stale.current)
             raise EditConflict(stale.current, title, text, revision) from None
         self.scene_saved.emit(updated)
+        await self._record_new_version(scene, updated)
         return updated
 
     async def regenerate_text(self, scene_id: uuid.UUID) -> Scene:
@@ -308,7 +391,19 @@ class StoryService(QObject):
         scene = await self._scene(scene_id)
         story = await self._story(scene.story_id)
         self._check_idle(story)
-        return await self._scene_job(story, self._rewrite(story, scene))
+        rewritten = await self._scene_job(story, self._rewrite(story, scene))
+        await self._record_new_version(scene, rewritten)
+        return rewritten
+
+    async def write_blank_scene(self, scene_id: uuid.UUID) -> Scene:
+        """An inserted blank scene written by the text provider from its neighbours and the story, then painted.
+        Part of the insert the writer asked for: Undo takes the inserted scene away whole."""
+        self._check_open()
+        scene = await self._scene(scene_id)
+        story = await self._story(scene.story_id)
+        self._check_idle(story)
+        written = await self._scene_job(story, self._rewrite(story, scene))
+        return await self._scene_job(story, self._repaint(story, written))
 
     async def regenerate_image(self, scene_id: uuid.UUID) -> Scene:
         """Paint one scene again; returns the scene, with `image_status` failed and `image_error` if it did not work."""
@@ -316,7 +411,9 @@ class StoryService(QObject):
         scene = await self._scene(scene_id)
         story = await self._story(scene.story_id)
         self._check_idle(story, allow_scene_jobs=True)
-        return await self._scene_job(story, self._repaint(story, scene))
+        repainted = await self._scene_job(story, self._repaint(story, scene))
+        await self._record_new_version(scene, repainted)
+        return repainted
 
     async def shutdown(self) -> None:
         """Cancel running generations; finished scenes stay stored and the stories can be resumed."""
@@ -405,7 +502,7 @@ class StoryService(QObject):
 
     async def _keep_scene(self, story: Story, index: int, draft: SceneDraft) -> Scene:
         scene = Scene.create(story.id, index, draft.title or f"Scene {index + 1}", draft.text, draft.image_prompt)
-        stored = await self._scenes.save(scene)
+        stored = await self._scenes.save(scene, maker=story.text_provider)
         self.scene_text.emit(story.id, index, stored.text)
         self.scene_saved.emit(stored)
         self.story_progress.emit(story.id, f"Scene {stored.number} written: {stored.title}")
@@ -470,7 +567,7 @@ class StoryService(QObject):
             variant=random.randrange(1, 2**31),
             earlier=tuple(_draft(other) for other in others if other.index < scene.index),
             later=tuple(_draft(other) for other in others if other.index > scene.index),
-            replacing=_draft(scene),
+            replacing=_draft(scene) if scene.text else None,
         )
         providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
         try:
@@ -485,7 +582,12 @@ class StoryService(QObject):
                         # Only over the version it was written from: an edit saved meanwhile on another device is
                         # not replaced unasked; the writer chooses, as with their own edit.
                         updated = await self._scenes.replace_text(
-                            scene.id, title, draft.text, draft.image_prompt, revision=scene.revision
+                            scene.id,
+                            title,
+                            draft.text,
+                            draft.image_prompt,
+                            revision=scene.revision,
+                            maker=providers.text.label,
                         )
                     except StaleRevision as stale:
                         self.scene_saved.emit(stale.current)
@@ -527,12 +629,16 @@ class StoryService(QObject):
         story = await self._stories.get(story_id)
         if story is None:
             raise StoryError("That story no longer exists.")
+        if story.deleted_at is not None:
+            raise StoryError("That story is in the trash — restore it first.")
         return story
 
     async def _scene(self, scene_id: uuid.UUID) -> Scene:
         scene = await self._scenes.get(scene_id)
         if scene is None:
             raise StoryError("That scene no longer exists.")
+        if scene.deleted_at is not None:
+            raise StoryError("That scene is in the trash — restore it first.")
         return scene
 
     def _check_open(self) -> None:

@@ -183,7 +183,7 @@ class UploadManager(QObject):
             scene_id=scene.id,
             scene_index=scene.index,
             local_path=str(image),
-            object_path=object_path(story.user_id, story.id, scene.index, info.sha256, info.image_type.extension),
+            object_path=object_path(story.user_id, story.id, scene.id, info.sha256, info.image_type.extension),
             content_type=info.image_type.content_type,
             backend=self.backend_name,
             device=self.device,

@@ -41,10 +41,12 @@ def inspect_image(path: Path) -> ImageFile:
     return ImageFile(path, digest.hexdigest(), size, image_type)
 
 
-def object_path(user_id: uuid.UUID, story_id: uuid.UUID, scene_index: int, sha256: str, extension: str) -> str:
+def object_path(user_id: uuid.UUID, story_id: uuid.UUID, scene_id: uuid.UUID, sha256: str, extension: str) -> str:
     """Deterministic, so a retried upload is an upsert of the same object, never a second one.
 
-    A new image of a scene gets a new path (its hash), never an overwrite: a link or cache that still points at the
-    old object never serves the wrong picture, and a late transfer of the old image cannot overwrite the new one.
-    The upload job removes the old object once the new one is stored (`Upload.replaced_paths`)."""
-    return f"{user_id}/{story_id}/scene-{scene_index:02d}-{sha256[:12]}.{extension}"
+    Named by the scene's id, not its place: a scene moved, inserted before or deleted around keeps its objects, so a
+    move never re-uploads. A new image of a scene gets a new path (its hash), never an overwrite: a link or cache that
+    still points at the old object never serves the wrong picture, and the object stays for the scene's earlier
+    version (its History) until the scene is purged from the trash.
+    Images uploaded before scenes could move (migration 011) keep their `scene-NN-<hash>` paths."""
+    return f"{user_id}/{story_id}/{scene_id}-{sha256[:12]}.{extension}"

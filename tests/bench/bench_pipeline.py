@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.config import Settings
 from desktop.db.connect import open_pool
 from desktop.db.embedded import EmbeddedPostgres
-from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.generation.base import (
     ImageRequest,
     Notify,
@@ -180,6 +180,7 @@ async def _measure(folder: Path, dsn: str) -> Figures:
             settings=settings,
             stories=StoryRepository(pool),
             scenes=SceneRepository(pool),
+            undo_log=UndoLogRepository(pool),
             executor=executor,
             uploads=uploads,
             providers=providers,

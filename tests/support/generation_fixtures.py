@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from desktop.config import Settings
-from desktop.db.repositories import SceneRepository, StoryRepository
+from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.generation.base import Notify, Providers
 from desktop.generation.factory import build_providers
 from desktop.models import Scene, Story, Upload
@@ -126,6 +126,7 @@ def make_story_service(
             settings=settings,
             stories=StoryRepository(pool),
             scenes=SceneRepository(pool),
+            undo_log=UndoLogRepository(pool),
             executor=generation_executor,
             uploads=recording_uploads,
             providers=providers,

@@ -5,22 +5,27 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from desktop.models import ImageStatus, Scene, utc_now
+from desktop.models import ImageStatus, Scene, SceneVersion, VersionMaker, utc_now
 
 _WRITTEN = (
     "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, edited_at, created_at,"
     " updated_at"
 )
 # The revision is read, never written: the database moves it (migration 007). What the image was painted from is
-# written only with the image (set_image).
-_COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt"
+# written only with the image (set_image); the version only with a new version (_record_version).
+COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt, version_id, deleted_at"
+LIVE = "deleted_at IS NULL"
 _UPSERT = f"""
     INSERT INTO scenes ({_WRITTEN}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-    ON CONFLICT (story_id, index) DO UPDATE SET
+    ON CONFLICT (story_id, index) WHERE deleted_at IS NULL DO UPDATE SET
         title = excluded.title, text = excluded.text, image_prompt = excluded.image_prompt,
         image_status = excluded.image_status, image_path = excluded.image_path,
         image_error = excluded.image_error, edited_at = excluded.edited_at, updated_at = excluded.updated_at
-    RETURNING {_COLUMNS}"""
+    RETURNING {COLUMNS}"""
+_VERSION_COLUMNS = (
+    "id, scene_id, story_id, number, made_by, maker, title, text, image_prompt, image_path, painted_title,"
+    " painted_prompt, edited_at, created_at"
+)
 
 
 def _existing(row: asyncpg.Record | None, scene_id: uuid.UUID) -> Scene:
@@ -28,6 +33,29 @@ def _existing(row: asyncpg.Record | None, scene_id: uuid.UUID) -> Scene:
     if row is None:
         raise LookupError(f"scene {scene_id} does not exist")
     return Scene.model_validate(dict(row))
+
+
+async def record_version(conn: asyncpg.Connection, scene_id: uuid.UUID, made_by: VersionMaker, maker: str) -> Scene:
+    """A new version of the scene: a copy of what it says and shows now, which it then points at. Called in the
+    transaction that changed the scene, so a change and its version are stored together or not at all."""
+    version_id = uuid.uuid4()
+    await conn.execute(
+        f"""INSERT INTO scene_versions ({_VERSION_COLUMNS})
+            SELECT $2, c.id, c.story_id,
+                   coalesce((SELECT max(v.number) FROM scene_versions v WHERE v.scene_id = c.id), 0) + 1,
+                   $3, $4, c.title, c.text, c.image_prompt, c.image_path, c.painted_title, c.painted_prompt,
+                   c.edited_at, $5
+            FROM scenes c WHERE c.id = $1""",
+        scene_id,
+        version_id,
+        made_by.value,
+        maker,
+        utc_now(),
+    )
+    row = await conn.fetchrow(
+        f"UPDATE scenes SET version_id = $2 WHERE id = $1 RETURNING {COLUMNS}", scene_id, version_id
+    )
+    return _existing(row, scene_id)
 
 
 class StaleRevision(Exception):
@@ -59,61 +87,121 @@ class SceneRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def save(self, scene: Scene) -> Scene:
-        """Insert or replace the scene at its index; a replaced scene keeps its first id."""
-        row = await self._pool.fetchrow(_UPSERT, *_args(scene))
-        return Scene.model_validate(dict(row))
+    async def save(self, scene: Scene, made_by: VersionMaker = VersionMaker.written, maker: str = "") -> Scene:
+        """Insert or replace the scene at its index (a replaced scene keeps its first id), as a new version."""
+        [saved] = await self.save_many([scene], made_by, maker)
+        return saved
 
-    async def save_many(self, scenes: Sequence[Scene]) -> list[Scene]:
-        """All or nothing: a story's scenes are saved in one transaction."""
+    async def save_many(
+        self, scenes: Sequence[Scene], made_by: VersionMaker = VersionMaker.written, maker: str = ""
+    ) -> list[Scene]:
+        """All or nothing: a story's scenes are saved in one transaction, each as a new version."""
+        saved = []
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = [await conn.fetchrow(_UPSERT, *_args(scene)) for scene in scenes]
-        return [Scene.model_validate(dict(row)) for row in rows]
+            for scene in scenes:
+                row = await conn.fetchrow(_UPSERT, *_args(scene))
+                saved.append(await record_version(conn, row["id"], made_by, maker))
+        return saved
 
     async def get(self, scene_id: uuid.UUID) -> Scene | None:
-        row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM scenes WHERE id = $1", scene_id)
+        """The scene, also while it is in the trash (`deleted_at`)."""
+        row = await self._pool.fetchrow(f"SELECT {COLUMNS} FROM scenes WHERE id = $1", scene_id)
         return Scene.model_validate(dict(row)) if row else None
 
     async def for_story(self, story_id: uuid.UUID) -> list[Scene]:
-        rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM scenes WHERE story_id = $1 ORDER BY index", story_id)
+        """The story's scenes in their order; those in the trash are not among them."""
+        rows = await self._pool.fetch(
+            f"SELECT {COLUMNS} FROM scenes WHERE story_id = $1 AND {LIVE} ORDER BY index", story_id
+        )
         return [Scene.model_validate(dict(row)) for row in rows]
+
+    # Versions ----------------------------------------------------------------------------------------------------
+
+    async def versions(self, scene_id: uuid.UUID) -> list[SceneVersion]:
+        """Every version of the scene, newest first."""
+        rows = await self._pool.fetch(
+            f"SELECT {_VERSION_COLUMNS} FROM scene_versions WHERE scene_id = $1 ORDER BY number DESC", scene_id
+        )
+        return [SceneVersion.model_validate(dict(row)) for row in rows]
+
+    async def version(self, version_id: uuid.UUID) -> SceneVersion | None:
+        row = await self._pool.fetchrow(f"SELECT {_VERSION_COLUMNS} FROM scene_versions WHERE id = $1", version_id)
+        return SceneVersion.model_validate(dict(row)) if row else None
+
+    async def show_version(self, version: SceneVersion, *, as_new: bool) -> Scene:
+        """The scene says and shows what `version` did. `as_new` (a restore from the History view) records that as a
+        new version; otherwise (undo, redo) the scene only points at `version` again.
+
+        The image comes back as painted when the version had one; a file that is gone is the caller's to check.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"""UPDATE scenes SET title = v.title, text = v.text, image_prompt = v.image_prompt,
+                       image_path = v.image_path, painted_title = v.painted_title, painted_prompt = v.painted_prompt,
+                       edited_at = v.edited_at, version_id = v.id, image_error = '',
+                       image_status = CASE WHEN v.image_path <> '' THEN 'painted' ELSE 'pending' END,
+                       updated_at = greatest($2, scenes.updated_at)
+                    FROM scene_versions v WHERE v.id = $1 AND scenes.id = v.scene_id
+                    RETURNING {", ".join(f"scenes.{column.strip()}" for column in COLUMNS.split(","))}""",
+                version.id,
+                utc_now(),
+            )
+            scene = _existing(row, version.scene_id)
+            if as_new:
+                scene = await record_version(conn, scene.id, VersionMaker.restored, str(version.number))
+        return scene
 
     async def update_text(self, scene_id: uuid.UUID, title: str, text: str, *, revision: int | None = None) -> Scene:
         """The writer's own words: a change to the title or text marks the scene edited by hand (`edited_at`).
 
         With `revision`, only over that revision of the scene; otherwise StaleRevision, and nothing is written.
         """
-        row = await self._pool.fetchrow(
-            f"""UPDATE scenes SET title = $2, text = $3, updated_at = greatest($4, updated_at),
-                   edited_at = CASE WHEN (title, text) IS DISTINCT FROM ($2, $3) THEN $4 ELSE edited_at END
-                WHERE id = $1 AND ($5::integer IS NULL OR revision = $5) RETURNING {_COLUMNS}""",
-            scene_id,
-            title,
-            text,
-            utc_now(),
-            revision,
-        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            before = await conn.fetchrow("SELECT title, text FROM scenes WHERE id = $1 FOR UPDATE", scene_id)
+            row = await conn.fetchrow(
+                f"""UPDATE scenes SET title = $2, text = $3, updated_at = greatest($4, updated_at),
+                       edited_at = CASE WHEN (title, text) IS DISTINCT FROM ($2, $3) THEN $4 ELSE edited_at END
+                    WHERE id = $1 AND ($5::integer IS NULL OR revision = $5) RETURNING {COLUMNS}""",
+                scene_id,
+                title,
+                text,
+                utc_now(),
+                revision,
+            )
+            if row is not None and before is not None and (before["title"], before["text"]) != (title, text):
+                return await record_version(conn, scene_id, VersionMaker.edited, "")
         return await self._written(row, scene_id)
 
     async def replace_text(
-        self, scene_id: uuid.UUID, title: str, text: str, image_prompt: str, *, revision: int | None = None
+        self,
+        scene_id: uuid.UUID,
+        title: str,
+        text: str,
+        image_prompt: str,
+        *,
+        revision: int | None = None,
+        maker: str = "",
     ) -> Scene:
         """A regenerated text: it replaces the writer's edits, so the scene reads as generated again.
 
         Only the text columns: an image being painted for the scene meanwhile keeps its own status and path. With
         `revision`, only over that revision (the one the new text was written from); otherwise StaleRevision.
+        A new version, written by `maker` (the text provider's label).
         """
-        row = await self._pool.fetchrow(
-            f"""UPDATE scenes SET title = $2, text = $3, image_prompt = $4, edited_at = NULL,
-                   updated_at = greatest($5, updated_at)
-                WHERE id = $1 AND ($6::integer IS NULL OR revision = $6) RETURNING {_COLUMNS}""",
-            scene_id,
-            title,
-            text,
-            image_prompt,
-            utc_now(),
-            revision,
-        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"""UPDATE scenes SET title = $2, text = $3, image_prompt = $4, edited_at = NULL,
+                       updated_at = greatest($5, updated_at)
+                    WHERE id = $1 AND ($6::integer IS NULL OR revision = $6) RETURNING {COLUMNS}""",
+                scene_id,
+                title,
+                text,
+                image_prompt,
+                utc_now(),
+                revision,
+            )
+            if row is not None:
+                return await record_version(conn, scene_id, VersionMaker.written, maker)
         return await self._written(row, scene_id)
 
     async def _written(self, row: asyncpg.Record | None, scene_id: uuid.UUID) -> Scene:
@@ -133,23 +221,30 @@ class SceneRepository:
         path: str | None = None,
         error: str = "",
         painted_from: tuple[str, str] | None = None,
+        maker: str = "",
     ) -> Scene:
-        """`painted_from`: the (title, image prompt) a new image at `path` was painted from."""
+        """`painted_from`: the (title, image prompt) a new image at `path` was painted from. A new image is a new
+        version, painted by `maker` (the image provider's label)."""
         title, prompt = painted_from if painted_from is not None else (None, None)
-        row = await self._pool.fetchrow(
-            f"""UPDATE scenes SET image_status = $2, image_path = coalesce($3, image_path), image_error = $4,
-                   updated_at = greatest($5, updated_at),
-                   painted_title = coalesce($6, painted_title), painted_prompt = coalesce($7, painted_prompt)
-                WHERE id = $1 RETURNING {_COLUMNS}""",
-            scene_id,
-            status.value,
-            path,
-            error,
-            utc_now(),
-            title,
-            prompt,
-        )
-        return _existing(row, scene_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            before = await conn.fetchval("SELECT image_path FROM scenes WHERE id = $1 FOR UPDATE", scene_id)
+            row = await conn.fetchrow(
+                f"""UPDATE scenes SET image_status = $2, image_path = coalesce($3, image_path), image_error = $4,
+                       updated_at = greatest($5, updated_at),
+                       painted_title = coalesce($6, painted_title), painted_prompt = coalesce($7, painted_prompt)
+                    WHERE id = $1 RETURNING {COLUMNS}""",
+                scene_id,
+                status.value,
+                path,
+                error,
+                utc_now(),
+                title,
+                prompt,
+            )
+            scene = _existing(row, scene_id)
+            if path is not None and path != before:
+                scene = await record_version(conn, scene_id, VersionMaker.painted, maker)
+        return scene
 
     async def reset_unfinished_images(self) -> int:
         """At start-up: images left `painting` by an app that died go back to what they were (painted or pending).

@@ -12,12 +12,13 @@ _COLUMNS = (
     "id, user_id, title, prompt, scene_count, style, characters, status, "
     "text_provider, image_provider, error, created_at, updated_at"
 )
+READ_COLUMNS = f"{_COLUMNS}, deleted_at"
 
 
 # A library row: the story, how many scenes exist, and how many of its images are not stored where they were sent
 # (on any storage: an upload keeps its target when the writer switches storage).
 _SUMMARY = """s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at,
-    (SELECT count(*) FROM scenes c WHERE c.story_id = s.id) AS scenes_written,
+    (SELECT count(*) FROM scenes c WHERE c.story_id = s.id AND c.deleted_at IS NULL) AS scenes_written,
     (SELECT count(*) FROM uploads u WHERE u.story_id = s.id AND u.status = 'failed') AS uploads_failed,
     (SELECT count(DISTINCT u.scene_id) FROM uploads u WHERE u.story_id = s.id AND u.status <> 'uploaded')
         AS images_not_stored"""
@@ -29,7 +30,8 @@ _SUMMARY = """s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at
 _MATCHED = """SELECT id, min(scene) AS matched_scene FROM (
         SELECT s.id, NULL::integer AS scene FROM stories s WHERE s.search @@ to_tsquery('simple', $1)
         UNION ALL
-        SELECT c.story_id, c.index FROM scenes c WHERE c.search @@ to_tsquery('simple', $1)
+        SELECT c.story_id, c.index FROM scenes c
+        WHERE c.search @@ to_tsquery('simple', $1) AND c.deleted_at IS NULL
     ) AS hits GROUP BY id"""
 
 
@@ -57,7 +59,8 @@ class StoryRepository:
         return story
 
     async def get(self, story_id: uuid.UUID) -> Story | None:
-        row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM stories WHERE id = $1", story_id)
+        """The story, also while it is in the trash (`deleted_at`)."""
+        row = await self._pool.fetchrow(f"SELECT {READ_COLUMNS} FROM stories WHERE id = $1", story_id)
         return Story.model_validate(dict(row)) if row else None
 
     async def update(self, story: Story) -> Story:
@@ -65,7 +68,7 @@ class StoryRepository:
         row = await self._pool.fetchrow(
             f"""UPDATE stories SET title = $2, prompt = $3, scene_count = $4, style = $5, characters = $6,
                    status = $7, text_provider = $8, image_provider = $9, error = $10, updated_at = $11
-                WHERE id = $1 RETURNING {_COLUMNS}""",
+                WHERE id = $1 RETURNING {READ_COLUMNS}""",
             story.id,
             story.title,
             story.prompt,
@@ -85,7 +88,7 @@ class StoryRepository:
     async def set_status(self, story_id: uuid.UUID, status: StoryStatus, error: str = "") -> Story | None:
         row = await self._pool.fetchrow(
             f"""UPDATE stories SET status = $2, error = $3, updated_at = greatest($4, updated_at)
-                WHERE id = $1 RETURNING {_COLUMNS}""",
+                WHERE id = $1 RETURNING {READ_COLUMNS}""",
             story_id,
             status.value,
             error,
@@ -123,35 +126,43 @@ class StoryRepository:
         if query is None:
             sql = f"""SELECT {_SUMMARY}
                 FROM stories s
+                WHERE s.deleted_at IS NULL
                 ORDER BY s.created_at DESC, s.id DESC
                 LIMIT $1 OFFSET $2"""
             rows = await self._pool.fetch(sql, limit, offset)
         else:
             sql = f"""SELECT {_SUMMARY}, m.matched_scene
                 FROM stories s JOIN ({_MATCHED}) AS m ON m.id = s.id
+                WHERE s.deleted_at IS NULL
                 ORDER BY s.created_at DESC, s.id DESC
                 LIMIT $2 OFFSET $3"""
             rows = await self._pool.fetch(sql, query, limit, offset)
         return [StorySummary.model_validate(dict(row)) for row in rows]
 
     async def summary(self, story_id: uuid.UUID) -> StorySummary | None:
-        """One story's library row as it is now (its uploads changed, say)."""
-        row = await self._pool.fetchrow(f"SELECT {_SUMMARY} FROM stories s WHERE s.id = $1", story_id)
+        """One story's library row as it is now (its uploads changed, say); None when it is gone or in the trash."""
+        row = await self._pool.fetchrow(
+            f"SELECT {_SUMMARY} FROM stories s WHERE s.id = $1 AND s.deleted_at IS NULL", story_id
+        )
         return StorySummary.model_validate(dict(row)) if row else None
 
     async def count(self, search: str = "") -> int:
         query = prefix_tsquery(search)
         if query is None:
-            value = await self._pool.fetchval("SELECT count(*) FROM stories")
+            value = await self._pool.fetchval("SELECT count(*) FROM stories WHERE deleted_at IS NULL")
         else:
-            value = await self._pool.fetchval(f"SELECT count(*) FROM ({_MATCHED}) AS m", query)
+            value = await self._pool.fetchval(
+                f"""SELECT count(*) FROM ({_MATCHED}) AS m JOIN stories s ON s.id = m.id
+                    WHERE s.deleted_at IS NULL""",
+                query,
+            )
         return int(value)
 
     async def rename(self, story_id: uuid.UUID, title: str) -> Story | None:
         """None when the story is gone. The update trigger announces the new title to the other processes."""
         row = await self._pool.fetchrow(
             f"""UPDATE stories SET title = $2, updated_at = greatest($3, updated_at)
-                WHERE id = $1 RETURNING {_COLUMNS}""",
+                WHERE id = $1 RETURNING {READ_COLUMNS}""",
             story_id,
             title,
             utc_now(),

@@ -360,17 +360,21 @@ class UploadRepository:
     async def put_scene_image(self, upload: Upload) -> Upload:
         """The scene's image, to be stored on `upload.backend`: the scene's row there is reused, never doubled.
 
-        A new image takes the row over, queued afresh; the object of the image it replaces (if it was ever sent) is
-        kept in `replaced_paths` for the upload job to remove once the new one is stored, so storage never keeps an
-        orphan. The same image again behaves as `add`: a failed or cancelled row is queued, any other stays.
+        A new image takes the row over, queued afresh. The object of the image it replaces (if it was ever sent)
+        stays in storage, for the scene's earlier version, and is remembered in `kept_objects` until the scene is
+        purged from the trash (migration 011). The same image again behaves as `add`: a failed or cancelled row is
+        queued, any other stays.
         """
         same = "(object_path = $4 AND status NOT IN ('failed', 'cancelled'))"
         was_sent = "(status IN ('uploaded', 'uploading') OR attempts > 0 OR stored_at IS NOT NULL)"
         row = await self._fetchrow(
-            f"""UPDATE uploads SET local_path = $3, content_type = $5, scene_index = $6, device = $8,
-                   replaced_paths = array_remove(
-                       CASE WHEN object_path <> $4 AND {was_sent} THEN array_append(replaced_paths, object_path)
-                            ELSE replaced_paths END, $4),
+            f"""WITH kept AS (
+                   INSERT INTO kept_objects (scene_id, story_id, backend, object_path)
+                   SELECT scene_id, story_id, backend, object_path FROM uploads
+                   WHERE scene_id = $1 AND backend = $7 AND object_path <> $4 AND {was_sent}
+                   ON CONFLICT DO NOTHING)
+               UPDATE uploads SET local_path = $3, content_type = $5, scene_index = $6, device = $8,
+                   replaced_paths = array_remove(replaced_paths, $4),
                    status = CASE WHEN {same} THEN status ELSE 'queued' END,
                    attempts = CASE WHEN {same} THEN attempts ELSE 0 END,
                    error_kind = CASE WHEN {same} THEN error_kind END,
