@@ -40,6 +40,22 @@ class WindowActions:
         self.find = _action(window, "&Find in story…", ["Ctrl+F"], "search")
         self.focus_search = _action(window, "&Search the library", ["Ctrl+Shift+F"], "search")
         self.copy_story = _action(window, "&Copy story", ["Ctrl+Shift+C"], "copy")
+        # The workbench (issue 13). Undo and Redo act on the open story; a text field with the focus keeps Ctrl+Z
+        # for its own typing (Qt gives an editor's own shortcuts precedence).
+        self.undo = _action(window, "&Undo", ["Ctrl+Z"], "undo")
+        self.redo = _action(window, "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "redo")
+        self.continue_story = _action(window, "Con&tinue the story…", None, "generate")
+        self.delete_story = _action(window, "&Delete story", None, "delete")
+        self.show_trash = _action(window, "&Trash…", None, "delete")
+        # Scene commands act on the scene with the focus (or the first in view).
+        self.insert_written_before = _action(window, "Insert a &written scene before", None, "generate")
+        self.insert_written_after = _action(window, "Insert a written scene &after", ["Ctrl+Shift+Return"], "generate")
+        self.insert_blank_before = _action(window, "Insert a &blank scene before", None, "edit")
+        self.insert_blank_after = _action(window, "Insert a blank scene a&fter", None, "edit")
+        self.move_scene_up = _action(window, "Move scene &up", ["Alt+Up"], "up")
+        self.move_scene_down = _action(window, "Move scene &down", ["Alt+Down"], "down")
+        self.delete_scene = _action(window, "De&lete scene", None, "delete")
+        self.scene_history = _action(window, "Scene &history…", ["Ctrl+H"], "history")
         self.open_logs = _action(window, "Open &log folder", None, "folder")
         self.about = _action(window, "&About Storyforge", None, "info")
 
@@ -51,13 +67,19 @@ class WindowActions:
         file_menu.addAction(self.settings)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo)
+        edit_menu.addAction(self.redo)
         story_menu = bar.addMenu("&Story")
         story_menu.addAction(self.generate)
         story_menu.addAction(self.cancel)
         story_menu.addAction(self.resume)
         story_menu.addSeparator()
+        story_menu.addAction(self.continue_story)
+        story_menu.addSeparator()
         story_menu.addAction(self.rename_story)
         story_menu.addAction(self.duplicate_story)
+        story_menu.addAction(self.delete_story)
         story_menu.addSeparator()
         story_menu.addAction(self.find)
         story_menu.addAction(self.copy_story)
@@ -65,15 +87,27 @@ class WindowActions:
         story_menu.addAction(self.retry_story)
         story_menu.addSeparator()
         story_menu.addAction(self.export)
+        scene_menu = bar.addMenu("S&cene")
+        for action in (self.insert_written_before, self.insert_written_after):
+            scene_menu.addAction(action)
+        for action in (self.insert_blank_before, self.insert_blank_after):
+            scene_menu.addAction(action)
+        scene_menu.addSeparator()
+        scene_menu.addAction(self.move_scene_up)
+        scene_menu.addAction(self.move_scene_down)
+        scene_menu.addSeparator()
+        scene_menu.addAction(self.scene_history)
+        scene_menu.addAction(self.delete_scene)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.focus_search)
         view_menu.addAction(self.show_uploads)
+        view_menu.addAction(self.show_trash)
         uploads_menu = bar.addMenu("&Uploads")
         uploads_menu.addAction(self.retry_all)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.open_logs)
         help_menu.addAction(self.about)
-        self.menus = [file_menu, story_menu, view_menu, uploads_menu, help_menu]
+        self.menus = [file_menu, edit_menu, story_menu, scene_menu, view_menu, uploads_menu, help_menu]
 
     def all(self) -> list[QAction]:
         return [value for value in vars(self).values() if isinstance(value, QAction)]
