@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.support.generation_fixtures",
     "tests.support.storage_fixtures",
     "tests.support.ui_fixtures",
+    "tests.support.workbench_fixtures",
     "tests.support.pgbouncer",
 ]
 

@@ -132,6 +132,7 @@ class Runtime(QObject):
         if self.session is not None:
             self.session.stories.reconfigure(settings)
             await self.session.uploads.reconfigure(settings)
+            await self.session.removals.start()  # purged images waiting for a storage the new settings may mend
             if before.storage_backend == "local" and settings.storage_backend == "supabase":
                 local_only = len(await self.session.uploads.local_only_images())
         database_changed = _database_identity(before) != _database_identity(settings)

@@ -104,7 +104,8 @@ class Session:
 
     async def start(self) -> None:
         await self.stories.recover()
-        await self.trash.purge_expired()  # also starts removing what earlier purges left in storage
+        await self.trash.purge_expired()
+        await self.removals.start()  # what earlier purges left in storage, removed now
         await self.uploads.start()
         await self.live.start()
 

@@ -32,10 +32,21 @@ class StorageRemovals:
         self._running: asyncio.Task[None] | None = None
         self._again: asyncio.TimerHandle | None = None
 
+    async def start(self) -> None:
+        """At start (and after the storage settings changed): what waits is tried now, not at its next attempt —
+        the writer may have mended the storage meanwhile."""
+        await self._trash.removals_due_now()
+        self.wake()
+
     def wake(self) -> None:
         """Work through what is due now (at start, after a purge, when the storage changed)."""
         if self._running is None or self._running.done():
             self._running = self._tasks.start(self._work(), "Removing purged images from storage")
+
+    async def wait_idle(self) -> None:
+        """Return once the removals due now have been tried (those that failed wait for their next attempt)."""
+        if self._running is not None:
+            await asyncio.wait([self._running])
 
     def stop(self) -> None:
         if self._again is not None:

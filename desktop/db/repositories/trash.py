@@ -165,8 +165,8 @@ class TrashRepository:
             next_attempt_at,
         )
 
-    async def removals_waiting(self) -> int:
-        return int(await self._pool.fetchval("SELECT count(*) FROM storage_removals"))
+    async def removals_due_now(self) -> None:
+        await self._pool.execute("UPDATE storage_removals SET next_attempt_at = NULL WHERE next_attempt_at IS NOT NULL")
 
     async def next_removal_due(self, backend: str) -> datetime | None:
         value: datetime | None = await self._pool.fetchval(
