@@ -268,3 +268,23 @@ def test_what_has_been_in_the_trash_for_30_days_is_purged_at_start(
 
     restored = run(bench.trash.restore_scene(recent[2].id))
     assert restored.index == 2 and run(bench.stories.story(recent[0].story_id)).scene_count == 3
+
+
+def test_a_scene_deleted_in_another_window_leaves_this_ones_story_in_order(
+    make_workbench: MakeWorkbench, settings: Settings, qtbot: object, run: Run
+) -> None:
+    here = make_workbench(settings)
+    scenes = written(here, run)
+    elsewhere = make_workbench(settings)
+    run(elsewhere.order.delete(scenes[0].id))
+    saved: list[Scene] = []
+    arranged: list[list[Scene]] = []
+    here.stories.scene_saved.connect(saved.append)
+    here.stories.scenes_arranged.connect(lambda _story, order: arranged.append(order))
+
+    # What live refresh does with the announcement of the deleted scene and the two that moved up.
+    run(here.stories.show_changes_from_elsewhere(set(), {scene.id for scene in scenes}))
+    assert scenes[0].id not in [scene.id for scene in saved]
+    assert [[(scene.id, scene.index) for scene in order] for order in arranged] == [
+        [(scenes[1].id, 0), (scenes[2].id, 1)]
+    ]

@@ -68,8 +68,8 @@ class LiveChanges(QObject):
         scene_ids: set[uuid.UUID] = set()
         upload_ids: set[uuid.UUID] = set()
         for change in changes:
-            if change.op is Op.delete:
-                continue  # nothing removes rows yet but the database's own cascades
+            if change.op is Op.delete and change.table is not Table.stories:
+                continue  # rows go only when the trash is emptied: a purged story leaves the views, the rest was hidden
             if change.op is Op.cancel:  # another window asks the process writing this story to stop
                 self._stories.cancel(change.id)
                 continue

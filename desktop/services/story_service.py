@@ -265,12 +265,21 @@ class StoryService(QObject):
         """Stories and scenes another process changed go out on the same signals as this process's own changes."""
         for story_id in story_ids:
             story = await self._stories.get(story_id)
-            if story is not None:
+            if story is None or story.deleted_at is not None:
+                self.story_removed.emit(story_id)
+            else:
                 self.story_changed.emit(story)
+        arranged: set[uuid.UUID] = set()
         for scene_id in scene_ids:
             scene = await self._scenes.get(scene_id)
-            if scene is not None:
+            if scene is not None and scene.deleted_at is None:
                 self.scene_saved.emit(scene)
+            if scene is not None:
+                arranged.add(scene.story_id)
+        # A scene inserted, moved, deleted or restored elsewhere moves others: the views get the whole order (a view
+        # whose order is unchanged has nothing to do).
+        for story_id in arranged:
+            self.scenes_arranged.emit(story_id, await self._scenes.for_story(story_id))
 
     async def generate(self, request: StoryRequest) -> Story:
         """Write and paint a new story; returns it finished: complete, partial, failed or cancelled."""
