@@ -14,10 +14,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 
 from desktop.config import Settings
 from desktop.models import ImageStatus, Scene, StoryRequest, UploadStatus, VersionMaker, utc_now
 from desktop.services.story_errors import StoryError
+from tests.support.openai_server import FakeOpenAIServer
 from tests.support.storage_fixtures import BUCKET, supabase_settings_for
 from tests.support.storage_server import StorageServer
 from tests.support.workbench_fixtures import MakeWorkbench, Workbench
@@ -288,3 +290,32 @@ def test_a_scene_deleted_in_another_window_leaves_this_ones_story_in_order(
     assert [[(scene.id, scene.index) for scene in order] for order in arranged] == [
         [(scenes[1].id, 0), (scenes[2].id, 1)]
     ]
+
+
+def test_a_scene_inserted_between_two_is_written_from_both_neighbours(
+    make_workbench: MakeWorkbench,
+    storage_server: StorageServer,
+    openai_server: FakeOpenAIServer,
+    tmp_path: Path,
+    run: Run,
+) -> None:
+    settings = supabase_settings_for(
+        storage_server,
+        tmp_path / "data",
+        text_provider="openai",
+        openai_base_url=openai_server.base_url,
+        openai_model="story-model",
+        openai_api_key=SecretStr(openai_server.api_key),
+    )
+    bench = make_workbench(settings)
+    scenes = written(bench, run)
+    inserted = run(bench.order.insert(scenes[0].story_id, 1, written=True), timeout=60)
+
+    asked = openai_server.chat_bodies()[-1]["messages"][-1]["content"]
+    assert f"Scene 1: {scenes[0].title}" in asked and f"Scene 3: {scenes[1].title}" in asked
+    assert "Scene 2 is new: it leads from the scene before it to the one after it." in asked
+    assert "Write scene 2 only" in asked and "new, different version" not in asked
+    assert inserted.index == 1 and inserted.text and inserted.image_status is ImageStatus.painted
+    painted, wrote, blank = run(bench.history.versions(inserted.id)).versions
+    assert (painted.what_made_it, blank.what_made_it) == ("painted by the offline generator", "inserted blank")
+    assert wrote.what_made_it.startswith("written by OpenAI-compatible: story-model")

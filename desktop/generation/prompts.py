@@ -72,6 +72,8 @@ def chat_messages(request: TextRequest) -> list[dict[str, str]]:
     if request.replacing is not None:
         lines.append(f"Write a new, different version of scene {request.start + 1}; the old one was:")
         lines.append(_summary(request.start + 1, request.replacing))
+    elif request.earlier and request.later:  # a scene inserted between two others
+        lines.append(f"Scene {request.start + 1} is new: it leads from the scene before it to the one after it.")
     first_wanted, last_wanted = request.start + 1, request.end
     if first_wanted == last_wanted:
         lines.append(f'Write scene {first_wanted} only: a JSON object with a list "scenes" of exactly one scene.')

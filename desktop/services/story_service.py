@@ -96,8 +96,9 @@ def _text_request(story: Story, **part: Any) -> TextRequest:
 
 
 def _draft(scene: Scene) -> SceneDraft:
-    # A blank scene (inserted, to write by hand) has no text yet: an ellipsis keeps its place in the context.
-    return SceneDraft(title=scene.title, text=scene.text or "…", image_prompt=scene.image_prompt)
+    # A blank scene (inserted, to write by hand) has no text yet: it keeps its place in the context, saying so in
+    # words a model will not copy as a scene's text.
+    return SceneDraft(title=scene.title, text=scene.text or "(not written yet)", image_prompt=scene.image_prompt)
 
 
 def _scene_list(numbers: list[int]) -> str:
