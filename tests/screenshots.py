@@ -115,6 +115,20 @@ async def shoot(folder: Path) -> None:
         view.scroll_area.verticalScrollBar().setValue(0)
         save(window, "story")
 
+        # Export: the finished story as an EPUB, with what it wrote.
+        from desktop.ui.export.export_dialog import ExportDialog
+
+        window.export_story()
+        export = window.findChild(ExportDialog)
+        assert export is not None
+        export.format_box.setCurrentIndex(export.format_box.findText("EPUB", Qt.MatchFlag.MatchStartsWith))
+        export.path_edit.setText(str(folder / "exports" / "The Lighthouse at the End of the Map.epub"))
+        export.export()
+        await wait_for(lambda: getattr(export, "exported", None) is not None)
+        await asyncio.sleep(0.1)
+        save(export, "export")
+        export.close()
+
         window.open_viewer(1)
         viewer = window.viewer
         assert viewer is not None
