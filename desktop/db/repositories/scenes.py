@@ -135,17 +135,17 @@ class SceneRepository:
         The image comes back as painted when the version had one; a file that is gone is the caller's to check.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                f"""UPDATE scenes SET title = v.title, text = v.text, image_prompt = v.image_prompt,
+            await conn.execute(
+                """UPDATE scenes SET title = v.title, text = v.text, image_prompt = v.image_prompt,
                        image_path = v.image_path, painted_title = v.painted_title, painted_prompt = v.painted_prompt,
                        edited_at = v.edited_at, version_id = v.id, image_error = '',
                        image_status = CASE WHEN v.image_path <> '' THEN 'painted' ELSE 'pending' END,
                        updated_at = greatest($2, scenes.updated_at)
-                    FROM scene_versions v WHERE v.id = $1 AND scenes.id = v.scene_id
-                    RETURNING {", ".join(f"scenes.{column.strip()}" for column in COLUMNS.split(","))}""",
+                    FROM scene_versions v WHERE v.id = $1 AND scenes.id = v.scene_id""",
                 version.id,
                 utc_now(),
             )
+            row = await conn.fetchrow(f"SELECT {COLUMNS} FROM scenes WHERE id = $1", version.scene_id)
             scene = _existing(row, version.scene_id)
             if as_new:
                 scene = await record_version(conn, scene.id, VersionMaker.restored, str(version.number))
