@@ -11,11 +11,13 @@
 -- Scenes in the trash (deleted_at, 011) do not count; a story in the trash keeps its words (the query filters it
 -- out), so it is found again the moment it is restored.
 
+-- The scenes' part is the union of their own vectors (scenes.search, 010), not their text parsed again: a scene's
+-- words are defined once, and merging is about half the work of parsing (4 ms against 9 for 50 scenes of 300 words).
 CREATE FUNCTION storyforge_story_words(story uuid, title text, prompt text) RETURNS tsvector
 LANGUAGE sql STABLE AS $$
-    SELECT strip(to_tsvector('simple', title || ' ' || prompt || coalesce(
-        (SELECT ' ' || string_agg(c.title || ' ' || c.text, ' ' ORDER BY c.index)
-         FROM scenes c WHERE c.story_id = story AND c.deleted_at IS NULL), '')))
+    SELECT strip(to_tsvector('simple', title || ' ' || prompt)) || coalesce(
+        (SELECT array_to_tsvector(array_agg(DISTINCT w.lexeme))
+         FROM scenes c, unnest(c.search) AS w WHERE c.story_id = story AND c.deleted_at IS NULL), '')
 $$;
 
 -- Recompute one story's words after a change to its scenes. The story's row is locked by one statement and its words
