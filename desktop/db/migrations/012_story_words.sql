@@ -30,8 +30,8 @@ DECLARE
 BEGIN
     PERFORM 1 FROM stories WHERE id = story FOR NO KEY UPDATE;
     SELECT storyforge_story_words(s.id, s.title, s.prompt) INTO fresh FROM stories s WHERE s.id = story;
-    -- Most edits change no word of the story's vocabulary (a typo fixed, a scene deleted whose words recur
-    -- elsewhere): no new row version then.
+    -- An edit that brings no new word and drops none (a sentence reordered, a scene deleted whose words recur in
+    -- others) writes no new row version, and no GIN entries.
     UPDATE stories SET words = fresh WHERE id = story AND words IS DISTINCT FROM fresh;
 END $$;
 
