@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
@@ -176,3 +177,25 @@ def test_a_scene_edited_announces_the_scene_but_not_its_story(
 
     assert run(announced_while_editing()) == [("scenes", "update")]
     assert [s.title for s in run(library.list("quince"))] == ["Orchard"]
+
+
+def test_scenes_written_at_once_by_two_processes_both_count(
+    library: StoryRepository, database_url: str, loop: asyncio.AbstractEventLoop, qtbot: Any, run: Run
+) -> None:
+    orchard = run(library.list("orchard"))[0]
+    insert = "INSERT INTO scenes (id, story_id, index, title, text) VALUES ($1, $2, $3, 'Late', $4)"
+    first, second = run(asyncpg.connect(database_url)), run(asyncpg.connect(database_url))
+    try:
+        open_transaction = first.transaction()
+        run(open_transaction.start())
+        run(first.execute(insert, uuid.uuid4(), orchard.id, 2, "Medlar."))
+        # The second waits for the first's lock on the story; once it may go on it must count the first's scene too.
+        writing = asyncio.ensure_future(second.execute(insert, uuid.uuid4(), orchard.id, 3, "Sloe."), loop=loop)
+        waiting = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
+        qtbot.waitUntil(lambda: bool(run(first.fetchval(waiting, second.get_server_pid()))), timeout=10_000)
+        run(open_transaction.commit())
+        run(writing)
+    finally:
+        run(first.close())
+        run(second.close())
+    assert [s.title for s in run(library.list("medlar sloe"))] == ["Orchard"]
