@@ -57,6 +57,8 @@ async def _fill(dsn: str, user_id: object) -> None:
         async with connection.transaction():
             await connection.execute(_FILL[0], STORIES, user_id, SCENES)
             await connection.execute(_FILL[1], STORIES, SCENES, RARE_EVERY)
+            # No trigger fires in replica mode: each story's search words computed once, as migration 012 does.
+            await connection.execute("UPDATE stories SET words = storyforge_story_words(id, title, prompt)")
         await connection.execute("VACUUM ANALYZE")  # as autovacuum would leave it: the GIN pending list merged
     finally:
         await connection.close()

@@ -24,15 +24,16 @@ _SUMMARY = """s.id, s.title, s.status, s.scene_count, s.created_at, s.updated_at
         AS images_not_stored"""
 
 
-# The stories a search finds, each with its first matching scene (NULL: only its title or prompt matched). Two GIN
-# index scans joined by UNION ALL: "s.search @@ … OR EXISTS (scene …)" costs the same (the planner hashes every
-# matching scene either way) but could not say which scene matched.
-_MATCHED = """SELECT id, min(scene) AS matched_scene FROM (
-        SELECT s.id, NULL::integer AS scene FROM stories s WHERE s.search @@ to_tsquery('simple', $1)
-        UNION ALL
-        SELECT c.story_id, c.index FROM scenes c
-        WHERE c.search @@ to_tsquery('simple', $1) AND c.deleted_at IS NULL
-    ) AS hits GROUP BY id"""
+# A search reads one GIN index, stories.words (migration 012: the story's title, prompt and live scenes), and only the
+# page's stories are then asked which scene matched: the first live one whose own words match, NULL when only the
+# title or the prompt did. Matching the scenes first and grouping them by story hashed every matching scene row,
+# ~170 ms for a word found in nearly every scene of 10,000 stories (tests/bench/bench_search.py).
+_FOUND = "s.words @@ to_tsquery('simple', $1) AND s.deleted_at IS NULL"
+# The scene test is an aggregate's FILTER, never an index condition: a story's live scenes (≤ 50) are read through
+# their (story_id, index) index and each tested. As a WHERE condition the planner ANDs in the scenes' GIN index, whose
+# list for a common word holds every scene in the library — read again for each row of the page (~1.8 s).
+_MATCHED_SCENE = """SELECT min(c.index) FILTER (WHERE c.search @@ to_tsquery('simple', $1)) AS matched_scene
+    FROM scenes c WHERE c.story_id = s.id AND c.deleted_at IS NULL"""
 
 
 class StoryRepository:
@@ -131,11 +132,14 @@ class StoryRepository:
                 LIMIT $1 OFFSET $2"""
             rows = await self._pool.fetch(sql, limit, offset)
         else:
+            # The page is cut before the summaries and the matched scene are computed, so they cost per row shown.
             sql = f"""SELECT {_SUMMARY}, m.matched_scene
-                FROM stories s JOIN ({_MATCHED}) AS m ON m.id = s.id
-                WHERE s.deleted_at IS NULL
-                ORDER BY s.created_at DESC, s.id DESC
-                LIMIT $2 OFFSET $3"""
+                FROM (SELECT id, title, status, scene_count, created_at, updated_at FROM stories s
+                      WHERE {_FOUND}
+                      ORDER BY s.created_at DESC, s.id DESC
+                      LIMIT $2 OFFSET $3) AS s
+                CROSS JOIN LATERAL ({_MATCHED_SCENE}) AS m
+                ORDER BY s.created_at DESC, s.id DESC"""
             rows = await self._pool.fetch(sql, query, limit, offset)
         return [StorySummary.model_validate(dict(row)) for row in rows]
 
@@ -151,11 +155,7 @@ class StoryRepository:
         if query is None:
             value = await self._pool.fetchval("SELECT count(*) FROM stories WHERE deleted_at IS NULL")
         else:
-            value = await self._pool.fetchval(
-                f"""SELECT count(*) FROM ({_MATCHED}) AS m JOIN stories s ON s.id = m.id
-                    WHERE s.deleted_at IS NULL""",
-                query,
-            )
+            value = await self._pool.fetchval(f"SELECT count(*) FROM stories s WHERE {_FOUND}", query)
         return int(value)
 
     async def rename(self, story_id: uuid.UUID, title: str) -> Story | None:
