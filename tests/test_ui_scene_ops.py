@@ -110,6 +110,17 @@ def test_a_written_scene_shows_it_is_being_written_then_is_written_and_painted(
     qtbot.waitUntil(lambda: plain(window.actions_.undo.text()) == "Undo insert scene", timeout=5000)
 
 
+def next_card_by_tab(view: StoryView, card: SceneCard) -> SceneCard | None:
+    """The card Tab reaches after the controls of `card`."""
+    widget = card.edit_button.nextInFocusChain()
+    for _ in range(1000):
+        for other in view.cards.values():
+            if other is not card and other.isAncestorOf(widget):
+                return other
+        widget = widget.nextInFocusChain()
+    return None
+
+
 def drop(view: StoryView, card: SceneCard, below: SceneCard) -> None:
     """Drag `card` by its grip and drop it just below `below`, through the column's real drag events."""
     column = below.parentWidget()
@@ -138,6 +149,7 @@ def test_moved_with_alt_down_and_by_a_drag_the_order_and_the_uploads_survive_a_r
     first, second, third, fourth = scene_ids(view)
 
     moved = view.cards[0]
+    stale = moved.scene
     focused = at_card(moved, qtbot)
     assert not window.actions_.move_scene_up.isEnabled()  # the first scene goes no higher
     press(focused, qtbot, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
@@ -146,6 +158,11 @@ def test_moved_with_alt_down_and_by_a_drag_the_order_and_the_uploads_survive_a_r
     qtbot.waitUntil(lambda: view.holds_focus(moved))  # the focus stays on the moved card
     assert window.actions_.move_scene_up.isEnabled()
     qtbot.waitUntil(lambda: plain(window.actions_.undo.text()) == "Undo move scene", timeout=5000)
+    assert next_card_by_tab(view, view.cards[0]) is view.cards[1]  # Tab follows the order shown
+    assert stale is not None
+    view.on_scene_saved(stale)  # read before the move, heard after it: it lands on its own card, in its new place
+    assert scene_ids(view) == [second, first, third, fourth] and view.cards[0].scene is not None
+    assert moved.scene is not None and moved.scene.index == 1
 
     grip, text = view.cards[0].grip_area(), view.cards[0].text_area()
     assert not grip.intersects(text)  # a press on the text selects it; the number row and title drag

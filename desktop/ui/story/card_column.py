@@ -3,6 +3,8 @@ over the column shows a line where it would land."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QEvent, QMargins, QRect, QSize, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
@@ -86,8 +88,27 @@ class CardColumn(QWidget):
                 card.setParent(self)
             if card.isHidden():
                 card.show()
+        moved = self._cards != cards
         self._cards = list(cards)
         self._cards_changed()
+        if moved:
+            self._tab_in_order()
+
+    def _tab_in_order(self) -> None:
+        """Tab goes through the cards in the order shown: a card made or moved since sits elsewhere in the window's
+        focus chain (a widget joins it where it is made), so each card's controls are chained after the last's."""
+        inside: dict[QWidget, list[QWidget]] = {card: [] for card in self._cards}
+        widget: QWidget | None = self.nextInFocusChain()
+        while widget is not None and widget is not self:
+            card: QWidget | None = widget
+            while card is not None and card.parentWidget() is not self:
+                card = card.parentWidget()
+            if card is not None and card is not widget and card in inside:
+                inside[card].append(widget)
+            widget = widget.nextInFocusChain()
+        in_order = [control for card in self._cards for control in inside[card]]
+        for before, after in pairwise(in_order):
+            QWidget.setTabOrder(before, after)
 
     @property
     def cards(self) -> list[QWidget]:
