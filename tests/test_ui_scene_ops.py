@@ -8,13 +8,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from desktop.models import StoryStatus, UploadStatus
 from desktop.ui.common.widgets import plain
 from desktop.ui.story.scene_card import SceneCard
+from desktop.ui.story.scene_commands import SceneCommand
 from desktop.ui.story.story_view import StoryView
 from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, write_story
 
@@ -67,6 +68,9 @@ def reopened(open_app: Callable[..., WriterApp], qtbot: Any, scenes: int) -> tup
 
 def test_a_blank_scene_after_scene_1_opens_for_typing_and_keeps_the_words(writer_app: WriterApp, qtbot: Any) -> None:
     window = writer_app.window
+    actions = window.actions_
+    assert not any(a.isEnabled() for a in (actions.insert_blank_after, actions.delete_scene, actions.continue_story))
+    assert not actions.undo.isEnabled() and plain(actions.undo.text()) == "Undo"  # no story open
     view = written(writer_app, qtbot, "The Blank Page")
     before = scene_ids(view)
     at_card(view.cards[0], qtbot)
@@ -321,3 +325,25 @@ def test_ctrl_z_in_a_text_field_undoes_the_typing_there_not_the_story(writer_app
     press(search, qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert search.text() == ""
     assert scene_ids(view) == before[::-1]
+
+
+def test_a_cards_context_menu_offers_the_scene_commands(writer_app: WriterApp, qtbot: Any) -> None:
+    view = written(writer_app, qtbot, "The Open Menu", scenes=2)
+    card = view.cards[0]
+    assert card.scene is not None
+    first, second = scene_ids(view)
+    where = card.thumbnail.geometry().bottomRight() + QPoint(8, 8)  # beside the text, not on it
+    QApplication.sendEvent(card, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, card.mapToGlobal(where)))
+    menu = card.findChild(QMenu)
+    assert menu is not None
+    qtbot.waitUntil(menu.isVisible)
+    offered = {plain(action.text()): action for action in menu.actions() if not action.isSeparator()}
+    for command in SceneCommand:
+        assert command.value in offered
+    assert not offered["Move scene up"].isEnabled() and offered["Move scene down"].isEnabled()
+    with qtbot.waitSignal(view.history_requested, timeout=1000) as asked:
+        offered["Scene history…"].trigger()
+    assert asked.args == [first]
+    offered["Move scene down"].trigger()
+    menu.close()
+    qtbot.waitUntil(lambda: scene_ids(view) == [second, first], timeout=10_000)
