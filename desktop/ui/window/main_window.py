@@ -180,6 +180,8 @@ class MainWindow(QMainWindow):
             self.actions_.undo, self.actions_.redo, runtime.tasks.start, self._show_status_line, self
         )
         self._scene_actions: list[tuple[SceneCommand, QAction]] = []  # wired once the story page is built
+        for action in self._scene_menu():
+            action.setEnabled(False)
         self.continue_dialog: ContinueDialog | None = None
         self._connect_actions()
         self._connect_widgets()
@@ -496,18 +498,31 @@ class MainWindow(QMainWindow):
         """The Scene menu's commands act on the story page's current scene; they exist once the page does."""
         from desktop.ui.story.scene_commands import SceneCommand
 
-        actions = self.actions_
-        self._scene_actions = [
-            (SceneCommand.insert_written_before, actions.insert_written_before),
-            (SceneCommand.insert_written_after, actions.insert_written_after),
-            (SceneCommand.insert_blank_before, actions.insert_blank_before),
-            (SceneCommand.insert_blank_after, actions.insert_blank_after),
-            (SceneCommand.move_up, actions.move_scene_up),
-            (SceneCommand.move_down, actions.move_scene_down),
-            (SceneCommand.delete, actions.delete_scene),
+        commands = [
+            SceneCommand.insert_written_before,
+            SceneCommand.insert_written_after,
+            SceneCommand.insert_blank_before,
+            SceneCommand.insert_blank_after,
+            SceneCommand.move_up,
+            SceneCommand.move_down,
+            SceneCommand.delete,
         ]
+        self._scene_actions = list(zip(commands, self._scene_menu(), strict=True))
         for command, action in self._scene_actions:
             action.triggered.connect(partial(view.commands.run, command))
+
+    def _scene_menu(self) -> list[QAction]:
+        """The Scene menu's commands but History (the History view wires that one)."""
+        actions = self.actions_
+        return [
+            actions.insert_written_before,
+            actions.insert_written_after,
+            actions.insert_blank_before,
+            actions.insert_blank_after,
+            actions.move_scene_up,
+            actions.move_scene_down,
+            actions.delete_scene,
+        ]
 
     def _focus_moved(self, _old: QWidget | None, _new: QWidget | None) -> None:
         if self._story_view is not None and self.pages.currentWidget() is self._story_view:
