@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
+from desktop.db.repositories import SceneOrderRepository
 from desktop.models import StoryStatus, UploadStatus
 from desktop.ui.common.widgets import plain
 from desktop.ui.story.scene_card import SceneCard
@@ -347,3 +348,20 @@ def test_a_cards_context_menu_offers_the_scene_commands(writer_app: WriterApp, q
     offered["Move scene down"].trigger()
     menu.close()
     qtbot.waitUntil(lambda: scene_ids(view) == [second, first], timeout=10_000)
+
+
+def test_scenes_moved_or_deleted_elsewhere_take_their_places_here(writer_app: WriterApp, qtbot: Any, run: Run) -> None:
+    """Another window or device arranges the story: the change feed brings its scenes one by one (LiveChanges calls
+    `show_changes_from_elsewhere`), and the page reads the order again rather than put a scene on another's card."""
+    view = written(writer_app, qtbot, "The Far Shore")
+    session = writer_app.session
+    assert view.story is not None
+    ids, story_id = scene_ids(view), view.story.id
+    elsewhere = SceneOrderRepository(session.pool)
+    run(elsewhere.move(story_id, ids[::-1]))
+    run(session.stories.show_changes_from_elsewhere(set(), set(ids)))
+    qtbot.waitUntil(lambda: scene_ids(view) == ids[::-1], timeout=10_000)
+    assert numbers(view) == ["SCENE 1", "SCENE 2", "SCENE 3"]
+    run(elsewhere.delete(ids[0]))  # the last one now: no other scene moves
+    run(session.stories.show_changes_from_elsewhere(set(), {ids[0]}))
+    qtbot.waitUntil(lambda: scene_ids(view) == [ids[2], ids[1]], timeout=10_000)

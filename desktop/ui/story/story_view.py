@@ -507,8 +507,10 @@ class StoryView(QWidget):
         self.cards[card.index] = card
 
     def _apply_scene(self, scene: Scene) -> None:
-        if scene.deleted_at is not None:
-            return  # in the trash: `on_scenes_arranged` took its card away
+        if scene.deleted_at is not None:  # in the trash: `on_scenes_arranged` takes its card away
+            if self.card_of(scene.id) is not None:
+                self._read_order()  # deleted in another window or device, whose arrangement is not heard here
+            return
         card = self.card_of(scene.id)
         if card is None:
             there = self.cards.get(scene.index)
