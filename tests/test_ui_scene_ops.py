@@ -10,11 +10,12 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QWidget
 
 from desktop.db.repositories import SceneOrderRepository
 from desktop.models import StoryStatus, UploadStatus
 from desktop.ui.common.widgets import plain
+from desktop.ui.story.continue_dialog import ContinueDialog
 from desktop.ui.story.scene_card import SceneCard
 from desktop.ui.story.scene_commands import SceneCommand
 from desktop.ui.story.story_view import StoryView
@@ -365,3 +366,10 @@ def test_scenes_moved_or_deleted_elsewhere_take_their_places_here(writer_app: Wr
     run(elsewhere.delete(ids[0]))  # the last one now: no other scene moves
     run(session.stories.show_changes_from_elsewhere(set(), {ids[0]}))
     qtbot.waitUntil(lambda: scene_ids(view) == [ids[2], ids[1]], timeout=10_000)
+
+
+def test_continue_offers_no_more_scenes_than_the_story_can_take(qtbot: Any) -> None:
+    dialog = ContinueDialog(48)
+    qtbot.addWidget(dialog)
+    assert (dialog.count_spin.value(), dialog.count_spin.maximum()) == (2, 2)  # 50 scenes at most
+    assert "can take 2 more" in " ".join(label.text() for label in dialog.findChildren(QLabel))
