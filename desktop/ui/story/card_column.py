@@ -1,10 +1,37 @@
-"""The story's scene cards, stacked top to bottom, each as tall as its content at the column's width."""
+"""The story's scene cards, stacked top to bottom, each as tall as its content at the column's width; a card dragged
+over the column shows a line where it would land."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMargins, QRect, QSize
-from PySide6.QtGui import QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from itertools import pairwise
+
+from PySide6.QtCore import QEvent, QMargins, QRect, QSize, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
+
+from desktop.ui.common import theme
+
+DROP_LINE = 3  # the drop indicator's thickness
+SCROLL_EDGE = 40  # a drag this near the top or bottom of the story's view scrolls it
+SCROLL_STEP = 24
+
+
+class _DropLine(QWidget):
+    """Where a dragged card would land: a line in the accent colour, in the gap between two cards."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), theme.accent(self.palette()))
+        painter.end()
 
 
 class CardColumn(QWidget):
@@ -18,8 +45,16 @@ class CardColumn(QWidget):
     its own width the answer is the height it last stacked its cards to.
     """
 
-    def __init__(self, margins: QMargins, spacing: int, parent: QWidget | None = None) -> None:
+    # What was dropped (the dragged data in `drop_format`), and the gap it fell in: 0 above the first card, 1 below it…
+    dropped = Signal(bytes, int)
+
+    def __init__(self, margins: QMargins, spacing: int, parent: QWidget | None = None, drop_format: str = "") -> None:
         super().__init__(parent)
+        self._drop_format = drop_format
+        self.drop_line = _DropLine(self)
+        self.drop_line.setObjectName("dropIndicator")
+        self.drop_line.hide()
+        self.setAcceptDrops(bool(drop_format))
         self._margins = margins
         self._spacing = spacing
         self._cards: list[QWidget] = []
@@ -41,6 +76,43 @@ class CardColumn(QWidget):
             card.hide()
             card.deleteLater()
             self._cards_changed()
+
+    def set_order(self, cards: list[QWidget]) -> None:
+        """These cards, in this order: cards already here keep their state, new ones join, those left out go."""
+        for card in self._cards:
+            if card not in cards:
+                card.hide()
+                card.deleteLater()
+        for card in cards:
+            if card.parentWidget() is not self:
+                card.setParent(self)
+            if card.isHidden():
+                card.show()
+        moved = self._cards != cards
+        self._cards = list(cards)
+        self._cards_changed()
+        if moved:
+            self._tab_in_order()
+
+    def _tab_in_order(self) -> None:
+        """Tab goes through the cards in the order shown: a card made or moved since sits elsewhere in the window's
+        focus chain (a widget joins it where it is made), so each card's controls are chained after the last's."""
+        inside: dict[QWidget, list[QWidget]] = {card: [] for card in self._cards}
+        widget: QWidget | None = self.nextInFocusChain()
+        while widget is not None and widget is not self:
+            card: QWidget | None = widget
+            while card is not None and card.parentWidget() is not self:
+                card = card.parentWidget()
+            if card is not None and card is not widget and card in inside:
+                inside[card].append(widget)
+            widget = widget.nextInFocusChain()
+        in_order = [control for card in self._cards for control in inside[card]]
+        for before, after in pairwise(in_order):
+            QWidget.setTabOrder(before, after)
+
+    @property
+    def cards(self) -> list[QWidget]:
+        return list(self._cards)
 
     def clear(self) -> None:
         cards, self._cards = self._cards, []
@@ -107,3 +179,65 @@ class CardColumn(QWidget):
         if height != self._height:
             self._height = height
             self.updateGeometry()
+
+    # --- a card dragged over the column ---
+
+    def gap_at(self, y: int) -> int:
+        """The gap nearest `y`: above the first card whose middle is below it."""
+        shown = [card for card in self._cards if not card.isHidden()]
+        return next((i for i, card in enumerate(shown) if y < card.geometry().center().y()), len(shown))
+
+    def _show_drop_line(self, gap: int) -> None:
+        shown = [card for card in self._cards if not card.isHidden()]
+        if not shown:
+            return
+        if gap < len(shown):
+            y = shown[gap].geometry().top() - (self._spacing + DROP_LINE) // 2
+        else:
+            y = shown[-1].geometry().bottom() + (self._spacing - DROP_LINE) // 2
+        left = self._margins.left()
+        self.drop_line.setGeometry(left, max(0, y), self.width() - left - self._margins.right(), DROP_LINE)
+        self.drop_line.raise_()
+        self.drop_line.show()
+
+    def _scroll_near_edge(self, y: int) -> None:
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            return
+        top = self.mapTo(area.viewport(), self.rect().topLeft()).y() + y
+        bar = area.verticalScrollBar()
+        if top < SCROLL_EDGE:
+            bar.setValue(bar.value() - SCROLL_STEP)
+        elif top > area.viewport().height() - SCROLL_EDGE:
+            bar.setValue(bar.value() + SCROLL_STEP)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._drop_format and event.mimeData().hasFormat(self._drop_format):
+            event.acceptProposedAction()
+            self._show_drop_line(self.gap_at(event.position().toPoint().y()))
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if not (self._drop_format and event.mimeData().hasFormat(self._drop_format)):
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        y = event.position().toPoint().y()
+        self._scroll_near_edge(y)
+        self._show_drop_line(self.gap_at(y))
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_line.hide()
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_line.hide()
+        if not (self._drop_format and event.mimeData().hasFormat(self._drop_format)):
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        data = bytes(event.mimeData().data(self._drop_format).data())
+        self.dropped.emit(data, self.gap_at(event.position().toPoint().y()))

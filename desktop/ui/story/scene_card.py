@@ -8,10 +8,11 @@ from itertools import pairwise
 from typing import NamedTuple
 
 import shiboken6
-from PySide6.QtCore import QEvent, QMargins, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMargins, QMimeData, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
+    QDrag,
     QFocusEvent,
     QFont,
     QGuiApplication,
@@ -26,7 +27,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QTextCharFormat,
 )
-from PySide6.QtWidgets import QDialog, QMenu, QScrollArea, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMenu, QScrollArea, QSizePolicy, QToolTip, QWidget
 
 from desktop.models import ImageStatus, Scene, Upload, UploadStatus
 from desktop.ui.common import confirm, theme
@@ -53,6 +54,8 @@ WAITING_FOR_TEXT = "Waiting for the text"
 WAITING_TO_PAINT = "Waiting to be painted"
 NOT_PAINTED = "Not painted yet — press Paint image"
 LOADING_IMAGE = "Painted — showing it…"
+SCENE_MIME = "application/x-storyforge-scene"  # a dragged card carries its scene's id
+GRIP_WIDTH = 14  # the dots left of the scene's number that say the card can be dragged
 
 
 def upload_badge_text(upload: Upload, done: int = 0, total: int = 0) -> str:
@@ -123,7 +126,7 @@ class _Rows:
     height: int
 
 
-def _older(scene: Scene, than: Scene) -> bool:
+def older(scene: Scene, than: Scene) -> bool:
     # The revision counts changes of the text; updated_at never goes back on a row (every write keeps the later).
     return (scene.revision, scene.updated_at) < (than.revision, than.updated_at)
 
@@ -141,6 +144,8 @@ class SceneCard(QWidget):
     regenerate_image = Signal(object)  # scene id
     open_image = Signal(int)  # scene index
     retry_upload = Signal(object)  # upload id
+    # The card's context menu, before it opens: the story page adds the scene commands (insert, move, delete…).
+    menu_opening = Signal(object)  # QMenu
 
     def __init__(self, index: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +172,7 @@ class SceneCard(QWidget):
         # Text the writer selects with the mouse: (anchor, cursor) in the text as shown; copied with Ctrl+C.
         self._selection: tuple[int, int] | None = None
         self._selecting = False
+        self._drag_from: QPointF | None = None  # pressed on the grip: a drag starts once the pointer moves enough
         self.setMouseTracking(True)  # an I-beam over the text says it can be selected
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         policy.setHeightForWidth(True)
@@ -346,7 +352,7 @@ class SceneCard(QWidget):
 
     def set_scene(self, scene: Scene) -> None:
         shown = self.scene
-        if shown is not None and shown.id == scene.id and _older(scene, shown):
+        if shown is not None and shown.id == scene.id and older(scene, shown):
             # Read before a change already shown here (live refresh reads while saves land): the newer one stays,
             # and a text streamed meanwhile still gives way to it.
             scene = shown
@@ -375,6 +381,12 @@ class SceneCard(QWidget):
                 self._rows.clear()  # the note takes a line
         else:
             editor.follow(scene.title, scene.text, scene.revision)
+
+    def set_index(self, index: int) -> None:
+        """The scene took another place in the story (inserted, moved or deleted around it)."""
+        if index != self.index:
+            self.index = index
+            self.update()  # its number
 
     def set_upload(self, upload: Upload | None, done: int = 0, total: int = 0) -> None:
         self.upload = upload
@@ -567,6 +579,7 @@ class SceneCard(QWidget):
                 action = menu.addAction(plain(button.text()))
                 action.setEnabled(button.isEnabled())
                 action.triggered.connect(button.click)
+        self.menu_opening.emit(menu)
         menu.popup(event.globalPos())
 
     # --- the state, shown ---
@@ -884,8 +897,6 @@ class SceneCard(QWidget):
             return True
         return super().event(event)
 
-    # --- selecting text ---
-
     def text_area(self) -> QRectF:
         """Where the scene's text is drawn, in the card's coordinates."""
         rows = self._rows_at(self.width())
@@ -895,7 +906,37 @@ class SceneCard(QWidget):
         rows = self._rows_at(self.width())
         return self._text.position_at(point - QPointF(rows.body_left, rows.text_top), rows.body_width)
 
+    # --- dragging the card to another place ---
+
+    def grip_area(self) -> QRectF:
+        """Where a press starts a drag: the number row and the title (the text below is for selecting)."""
+        rows = self._rows_at(self.width())
+        bottom = rows.title_top if self.is_editing else rows.text_top
+        return QRectF(rows.body_left, 0, self.width() - rows.body_left, bottom)
+
+    def _on_grip(self, point: QPointF) -> bool:
+        return self.scene is not None and self.grip_area().contains(point) and not self.badge_rect.contains(point)
+
+    def drag_data(self) -> QMimeData:
+        data = QMimeData()
+        if self.scene is not None:
+            data.setData(SCENE_MIME, self.scene.id.bytes)
+        return data
+
+    def _start_drag(self) -> None:
+        drag = QDrag(self)
+        drag.setMimeData(self.drag_data())
+        picture = self.grab()
+        drag.setPixmap(picture.scaledToWidth(min(360, picture.width()), Qt.TransformationMode.SmoothTransformation))
+        drag.setHotSpot(QPoint(16, 16))
+        drag.exec(Qt.DropAction.MoveAction)
+
+    # --- selecting text ---
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._on_grip(event.position()):
+            self._drag_from = event.position()
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
         on_text = not self.is_editing and self.text_area().contains(event.position())
         if event.button() == Qt.MouseButton.LeftButton and on_text:
             place = self._text_position(event.position())
@@ -913,11 +954,19 @@ class SceneCard(QWidget):
             self._selection = (self._selection[0], self._text_position(event.position()))
             self.update()
             return
+        start = self._drag_from
+        if start is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            if (event.position() - start).manhattanLength() >= QApplication.startDragDistance():
+                self._drag_from = None
+                self._start_drag()
+            return
         over_text = not self.is_editing and self.text_area().contains(event.position())
-        self.setCursor(Qt.CursorShape.IBeamCursor if over_text else Qt.CursorShape.ArrowCursor)
+        shape = Qt.CursorShape.IBeamCursor if over_text else Qt.CursorShape.ArrowCursor
+        self.setCursor(Qt.CursorShape.OpenHandCursor if self._on_grip(event.position()) else shape)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag_from = None
         if self._selecting:
             self._selecting = False
             if self._selection is not None:
@@ -954,7 +1003,17 @@ class SceneCard(QWidget):
         painter = QPainter(self)
         border = ink.live_border if self._live or self.hasFocus() else ink.border
         paint_frame(painter, self.rect(), ink.background, border, self.devicePixelRatioF())
-        number = QRect(rows.body_left, MARGINS.top(), rows.body_width, rows.header_height)
+        if self.scene is not None:  # a grip: the card can be dragged by its number row and title
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(ink.muted)
+            middle = MARGINS.top() + rows.header_height / 2
+            for column in (0, 5):
+                for row in (-5, 0, 5):
+                    painter.drawEllipse(QPointF(rows.body_left + 2 + column, middle + row), 1.3, 1.3)
+            painter.restore()
+        number = QRect(rows.body_left + GRIP_WIDTH, MARGINS.top(), rows.body_width - GRIP_WIDTH, rows.header_height)
         painter.setFont(self._number_font)
         painter.setPen(ink.muted)
         painter.drawText(number, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.number_text)

@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMargins, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from desktop.models import ImageStatus, Scene, Story, Upload, UploadStatus
+from desktop.models import SCENES_MAX, ImageStatus, Scene, Story, Upload, UploadStatus
 from desktop.services.story_errors import EditConflict
 from desktop.ui.common.thumbnails import ThumbnailLoader
 from desktop.ui.story.card_column import CardColumn
 from desktop.ui.story.find_bar import FindBar
 from desktop.ui.story.page_scroll_bar import PageScrollBar
 from desktop.ui.story.reading_page import ReadingPage
-from desktop.ui.story.scene_card import THUMB_SIZE, SceneCard
+from desktop.ui.story.scene_card import SCENE_MIME, THUMB_SIZE, SceneCard, older
+from desktop.ui.story.scene_commands import SceneCommand, SceneCommands
 from desktop.ui.story.story_header import StoryHeader
 
 if TYPE_CHECKING:  # loaded with the services, once the database is up: the window opens without them
@@ -70,6 +71,9 @@ def newest_upload(current: Upload | None, candidate: Upload) -> Upload:
 class StoryView(QWidget):
     image_requested = Signal(int)  # scene index
     loaded = Signal(object)  # Story
+    history_requested = Signal(object)  # scene id: the writer asked for a scene's History
+    status_line = Signal(str)  # a line for the window's status bar
+    commands_changed = Signal()  # which scene commands make sense may have changed (a card is no longer busy)
 
     def __init__(self, runtime: Runtime, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,12 +94,19 @@ class StoryView(QWidget):
         self._saving: set[asyncio.Task[bool]] = set()  # edits on their way to the database (True: stored)
         # By scene id: typed, not saved, while cards go; with the revision the words were written from.
         self._kept_edits: dict[uuid.UUID, tuple[str, str, int]] = {}
+        self._new_card_wanted: Callable[[SceneCard], None] | None = None  # what a command does with the card it makes
+        self._order_due = False  # a scene came with another place: the story's order is read again
+        self.commands = SceneCommands(self, runtime.tasks.start)
+        self.commands.status_line.connect(self.status_line)
+        self.commands.history_requested.connect(self.history_requested)
+        self.commands.finished.connect(self.commands_changed)
 
         self.header = StoryHeader()
         self.header.cancel_button.clicked.connect(self.cancel_generation)
         self.header.resume_button.clicked.connect(self.resume)
         self.header.retry_button.clicked.connect(self.retry_failed_uploads)
-        self._column = CardColumn(QMargins(28, 8, 28, 28), spacing=14)
+        self._column = CardColumn(QMargins(28, 8, 28, 28), spacing=14, drop_format=SCENE_MIME)
+        self._column.dropped.connect(self._dropped)
         self._cards_widget = ReadingPage(self._column, COLUMN_WIDTH)
         self._cards_widget.setObjectName("storyCards")
         # The column grows at the bottom as scenes stream in; without this every growth repainted every card in
@@ -172,6 +183,10 @@ class StoryView(QWidget):
 
     def set_session(self, session: Session) -> None:
         self._session = session
+
+    @property
+    def session(self) -> Session | None:
+        return self._session
 
     def open_story(self, story_id: uuid.UUID) -> None:
         if self.story_id == story_id or self._session is None:
@@ -310,7 +325,7 @@ class StoryView(QWidget):
             return
         shown = newest_upload(self._uploads.get(upload.scene_id), upload)
         self._uploads[upload.scene_id] = shown
-        card = self.cards.get(upload.scene_index)
+        card = self.card_of(upload.scene_id)  # by the scene, not its number: a scene moved keeps its uploads
         if card is not None and shown.id == upload.id:
             card.set_upload(upload, *self._progress.get(upload.id, (0, 0)))
             self._show_image(card)
@@ -321,6 +336,132 @@ class StoryView(QWidget):
         for card in self.cards.values():
             if card.upload is not None and card.upload.id == upload_id:
                 card.set_upload_progress(done, total)
+
+    # --- the scenes arranged: inserted, moved, deleted, restored ---
+
+    def on_scenes_arranged(self, story_id: uuid.UUID, scenes: list[Scene]) -> None:
+        """The story's scenes in their new order. Cards are kept by their scene (an open editor, its unsaved words,
+        the thumbnail and the upload stay), take their new places, and the focus stays on its card or, when that
+        scene left, goes to the one now in its place."""
+        if self.story_id != story_id or self._defer(partial(self.on_scenes_arranged, story_id, scenes)):
+            return
+        focused = self._card_holding(QApplication.focusWidget())
+        known = {card.scene.id: card for card in self.cards.values() if card.scene is not None}
+        arranged: dict[int, SceneCard] = {}
+        made: list[SceneCard] = []
+        for place, scene in enumerate(scenes):
+            card = known.pop(scene.id, None)
+            if card is None:
+                card = self._new_card(place)
+                made.append(card)
+            card.set_index(place)
+            arranged[place] = card
+        for gone in known.values():  # its typed words come back with it if Undo restores it
+            if gone.has_unsaved_edit and gone.editor is not None and gone.scene is not None:
+                self._kept_edits[gone.scene.id] = (*gone.editor.typed(), gone.editor.revision)
+        self.cards = arranged
+        self._column.set_order([arranged[place] for place in sorted(arranged)])
+        for scene in scenes:
+            self._apply_scene(scene)
+        for card in made:
+            kept = self._kept_edits.pop(card.scene.id, None) if card.scene is not None else None
+            if kept is not None:
+                card.restore_edit(kept[0], kept[1], revision=kept[2])
+        if focused is not None and focused not in arranged.values() and arranged:
+            focused = arranged[min(focused.index, len(arranged) - 1)]
+            focused.setFocus(Qt.FocusReason.OtherFocusReason)
+        wanted, self._new_card_wanted = self._new_card_wanted, None
+        if made and wanted is not None:
+            wanted(made[0])
+        elif made:  # restored (Undo, the Trash): the writer sees where it came back
+            self.reveal(made[0])
+        elif focused is not None:
+            self.reveal(focused)
+        if self.find_bar.isVisible():
+            self._find(self.find_bar.edit.text())  # the matches' places moved with their scenes
+        self._update_progress()
+        self.commands_changed.emit()
+
+    def _read_order(self) -> None:
+        """Read the story's scenes again and arrange the cards by them (a move made in another window)."""
+        story_id, session = self.story_id, self._session
+        if self._order_due or story_id is None or session is None:
+            return
+        self._order_due = True
+        self._runtime.tasks.start(self._arrange_as_stored(session, story_id, self._generation), "Showing the scenes")
+
+    async def _arrange_as_stored(self, session: Session, story_id: uuid.UUID, generation: int) -> None:
+        try:
+            opened = await session.stories.open(story_id)
+        finally:
+            self._order_due = False
+        if opened is not None and generation == self._generation:
+            self.on_scenes_arranged(story_id, opened.scenes)
+
+    def expect_new_card(self, then: Callable[[SceneCard], None] | None) -> None:
+        """What to do with the card the next arrangement makes (a command's new scene); None: nothing."""
+        self._new_card_wanted = then
+
+    def _dropped(self, data: bytes, gap: int) -> None:
+        """A card dropped in the gap above the `gap`-th card: its place among the others."""
+        try:
+            scene_id = uuid.UUID(bytes=data)
+        except ValueError:
+            return
+        card = self.card_of(scene_id)
+        if card is not None:
+            self.commands.move_to(scene_id, gap - 1 if gap > card.index else gap)
+
+    def _card_holding(self, widget: QWidget | None) -> SceneCard | None:
+        while widget is not None:
+            if isinstance(widget, SceneCard) and self.cards.get(widget.index) is widget:
+                return widget
+            widget = widget.parentWidget()
+        return None
+
+    def holds_focus(self, card: SceneCard) -> bool:
+        return self._card_holding(QApplication.focusWidget()) is card
+
+    def current_card(self) -> SceneCard | None:
+        """The scene the writer is at: the card with the focus (or holding it), else the first card in view."""
+        focused = self._card_holding(QApplication.focusWidget())
+        if focused is not None:
+            return focused
+        top = self.scroll_area.verticalScrollBar().value()
+        for index in sorted(self.cards):
+            card = self.cards[index]
+            if card.scene is not None and card.geometry().bottom() + self._column.y() > top:
+                return card
+        return None
+
+    @property
+    def scenes_idle(self) -> bool:
+        """The story's scenes may be arranged now: it is not being written, no scene of it is being worked on."""
+        story = self.story
+        return story is not None and not story.status.is_running and not any(c.busy_text for c in self.cards.values())
+
+    @property
+    def can_continue(self) -> bool:
+        """Story → Continue: the story is free to change and has room for another scene."""
+        return self.scenes_idle and self.story is not None and self.story.scene_count < SCENES_MAX
+
+    def can(self, command: SceneCommand, card: SceneCard | None = None) -> bool:
+        """Whether `command` makes sense now on `card` (or the scene the writer is at)."""
+        card = card or self.current_card()
+        if card is None or card.scene is None or self._session is None:
+            return False
+        if command is SceneCommand.history:
+            return True
+        return self.scenes_idle and command.allowed(card.index, len(self.cards))
+
+    def reveal(self, card: SceneCard) -> None:
+        """Scroll to `card` once the column has its new height."""
+
+        def show() -> None:
+            if self.cards.get(card.index) is card:
+                self.scroll_area.ensureWidgetVisible(card, 0, 40)
+
+        QTimer.singleShot(0, card, show)
 
     # --- cards ---
 
@@ -356,6 +497,7 @@ class StoryView(QWidget):
         card.regenerate_text.connect(self._regenerate_text)
         card.regenerate_image.connect(self._regenerate_image)
         card.retry_upload.connect(self._retry_upload)
+        card.menu_opening.connect(partial(self.commands.fill_menu, card))
         return card
 
     def _place(self, card: SceneCard) -> None:
@@ -365,7 +507,19 @@ class StoryView(QWidget):
         self.cards[card.index] = card
 
     def _apply_scene(self, scene: Scene) -> None:
-        card = self._card(scene.index)
+        if scene.deleted_at is not None:  # in the trash: `on_scenes_arranged` takes its card away
+            if self.card_of(scene.id) is not None:
+                self._read_order()  # deleted in another window or device, whose arrangement is not heard here
+            return
+        card = self.card_of(scene.id)
+        if card is None:
+            there = self.cards.get(scene.index)
+            if there is not None and there.scene is not None:  # another scene's place: the order changed elsewhere
+                self._read_order()
+                return
+            card = self._card(scene.index)
+        elif card.index != scene.index and card.scene is not None and not older(scene, card.scene):
+            self._read_order()  # moved by another window or device: its scenes_arranged is not heard here
         card.set_scene(scene)
         upload = self._uploads.get(scene.id)
         if upload is not None and card.upload is None:
@@ -547,14 +701,14 @@ class StoryView(QWidget):
                 raise  # no card to choose on: the writer is told, rather than the words going quietly
             return False
         except Exception:
-            card = self._card_of(scene_id)
+            card = self.card_of(scene_id)
             if card is not None:  # the writer's words go back into the editor, never lost with the failed save
                 card.restore_edit(title, text, "Not saved — press Save to try again.", revision)
             raise
         return True
 
     def _show_conflict(self, scene_id: uuid.UUID, conflict: EditConflict) -> bool:
-        card = self._card_of(scene_id)
+        card = self.card_of(scene_id)
         if card is None:
             return False
         card.show_conflict(conflict.current, conflict.title, conflict.text, conflict.based_on)
@@ -602,7 +756,7 @@ class StoryView(QWidget):
             "Painting the scene again",
         )
 
-    def _card_of(self, scene_id: uuid.UUID) -> SceneCard | None:
+    def card_of(self, scene_id: uuid.UUID) -> SceneCard | None:
         return next(
             (card for card in self.cards.values() if card.scene is not None and card.scene.id == scene_id), None
         )
@@ -610,10 +764,11 @@ class StoryView(QWidget):
     async def _run_on_card(
         self, scene_id: uuid.UUID, busy: str, work: Callable[[StoryService], Coroutine[Any, Any, Scene]]
     ) -> None:
-        card = self._card_of(scene_id)
+        card = self.card_of(scene_id)
         if self._session is None or card is None:
             return
         card.set_busy(busy)
+        self.commands_changed.emit()
         try:
             scene = await work(self._session.stories)
         except BaseException:
@@ -622,6 +777,7 @@ class StoryView(QWidget):
             raise
         finally:
             card.set_busy("")
-        if self.cards.get(scene.index) is card:
+            self.commands_changed.emit()
+        if self.card_of(scene.id) is card:
             self._apply_scene(scene)
             self._update_progress()

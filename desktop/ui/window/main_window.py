@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -45,6 +54,8 @@ if TYPE_CHECKING:
     from desktop.ui.library.rename_dialog import RenameDialog
     from desktop.ui.library.story_menu import StoryMenu
     from desktop.ui.settings.settings_dialog import SettingsDialog
+    from desktop.ui.story.continue_dialog import ContinueDialog
+    from desktop.ui.story.scene_commands import SceneCommand
     from desktop.ui.story.story_view import StoryView
     from desktop.ui.uploads.uploads_panel import UploadsPanel
     from desktop.ui.viewer.image_viewer import ImageViewer
@@ -77,6 +88,7 @@ class MainWindow(QMainWindow):
         from desktop.ui.uploads.uploads_panel import UploadsPanel, status_text
         from desktop.ui.window.empty_page import EmptyPage
         from desktop.ui.window.notices import NoticeBar
+        from desktop.ui.window.undo_actions import UndoActions
         from desktop.ui.window.window_actions import WindowActions
 
         self._runtime = runtime
@@ -164,6 +176,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.database_label)
 
         self.actions_: WindowActions = WindowActions(self)
+        self.undo_actions = UndoActions(
+            self.actions_.undo, self.actions_.redo, runtime.tasks.start, self._show_status_line, self
+        )
+        self._scene_actions: list[tuple[SceneCommand, QAction]] = []  # wired once the story page is built
+        for action in self._scene_menu():
+            action.setEnabled(False)
+        self.continue_dialog: ContinueDialog | None = None
         self._connect_actions()
         self._connect_widgets()
         self.pages.currentChanged.connect(self._update_actions)
@@ -201,6 +220,7 @@ class MainWindow(QMainWindow):
         actions.focus_search.triggered.connect(self._focus_search)
         actions.find.triggered.connect(self.find_in_story)
         actions.copy_story.triggered.connect(lambda: self.story_view.copy_story())
+        actions.continue_story.triggered.connect(self.continue_story)
         actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
         actions.about.triggered.connect(self._about)
 
@@ -211,6 +231,9 @@ class MainWindow(QMainWindow):
         self.library.loaded.connect(self._library_arrived)
         self.empty_page.new_button.clicked.connect(self.new_story)
         self.uploads_panel.counts_changed.connect(self._show_upload_counts)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # the scene commands act on the card with the focus
+            app.focusChanged.connect(self._focus_moved)
 
     # --- the pages built after the first paint ---
 
@@ -264,6 +287,9 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(view)
             view.image_requested.connect(self.open_viewer)
             view.loaded.connect(self._story_loaded)
+            view.status_line.connect(self._show_status_line)
+            view.commands_changed.connect(self._update_actions)
+            self._connect_scene_actions(view)
             if self._session is not None:
                 self._follow_stories(self._session)
         return self._story_view
@@ -273,6 +299,7 @@ class MainWindow(QMainWindow):
         view = self.story_view
         session.stories.scene_text.connect(view.on_scene_text)
         session.stories.story_progress.connect(view.on_story_progress)
+        session.stories.scenes_arranged.connect(view.on_scenes_arranged)
         session.uploads.upload_progress.connect(view.on_upload_progress)
         view.set_session(session)
 
@@ -291,6 +318,7 @@ class MainWindow(QMainWindow):
         if self._story_view is not None:
             self._follow_stories(session)
         self.uploads_panel.set_session(session)
+        self.undo_actions.set_session(session)
         live.reload_needed.connect(self._reload_everything)
         if live.off_reason:
             self.notices.add_message(
@@ -460,6 +488,66 @@ class MainWindow(QMainWindow):
         actions.duplicate_story.setEnabled(in_hand and not (story is not None and story.status.is_running))
         actions.open_image.setEnabled(on_story and view is not None and view.has_images)
         actions.retry_all.setEnabled(ready)
+        free = on_story and view is not None and view.scenes_idle
+        self.undo_actions.follow(story.id if story is not None else None, free)
+        actions.continue_story.setEnabled(ready and on_story and view is not None and view.can_continue)
+        for command, action in self._scene_actions:
+            action.setEnabled(ready and on_story and view is not None and view.can(command))
+
+    def _connect_scene_actions(self, view: StoryView) -> None:
+        """The Scene menu's commands act on the story page's current scene; they exist once the page does."""
+        from desktop.ui.story.scene_commands import SceneCommand
+
+        commands = [
+            SceneCommand.insert_written_before,
+            SceneCommand.insert_written_after,
+            SceneCommand.insert_blank_before,
+            SceneCommand.insert_blank_after,
+            SceneCommand.move_up,
+            SceneCommand.move_down,
+            SceneCommand.delete,
+        ]
+        self._scene_actions = list(zip(commands, self._scene_menu(), strict=True))
+        for command, action in self._scene_actions:
+            action.triggered.connect(partial(view.commands.run, command))
+
+    def _scene_menu(self) -> list[QAction]:
+        """The Scene menu's commands but History (the History view wires that one)."""
+        actions = self.actions_
+        return [
+            actions.insert_written_before,
+            actions.insert_written_after,
+            actions.insert_blank_before,
+            actions.insert_blank_after,
+            actions.move_scene_up,
+            actions.move_scene_down,
+            actions.delete_scene,
+        ]
+
+    def _focus_moved(self, _old: QWidget | None, _new: QWidget | None) -> None:
+        if self._story_view is not None and self.pages.currentWidget() is self._story_view:
+            self._update_actions()
+
+    def _show_status_line(self, line: str) -> None:
+        self.statusBar().showMessage(line, 8000)
+
+    def continue_story(self) -> None:
+        """Story → Continue the story…: how many more scenes, then they are written after the last."""
+        from desktop.ui.story.continue_dialog import ContinueDialog  # first needed here, not at start
+
+        view, session = self._story_view, self._session
+        story = view.story if view is not None else None
+        if story is None or session is None or view is None or not view.can_continue:
+            return
+        dialog = self.continue_dialog = ContinueDialog(story.scene_count, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _: setattr(self, "continue_dialog", None))
+        dialog.chosen.connect(
+            lambda count: self._runtime.tasks.start(
+                session.stories.continue_story(story.id, count), "Continuing the story"
+            )
+        )
+        dialog.open()
 
     def _focus_search(self) -> None:
         self.search_box.setFocus()
