@@ -141,6 +141,7 @@ class HistoryDialog(QDialog):
         self._loading = False
         self._load_again = False
         self._shown: uuid.UUID | None = None  # the version compared on the right
+        self._show_current = False  # a restore is on its way: the list shows the new current version next
         self._pictures_for: uuid.UUID | None = None
         self._current: SceneVersion | None = None
         self.loads = 0  # how many times the versions were read (tests wait on it)
@@ -238,7 +239,8 @@ class HistoryDialog(QDialog):
         self.setWindowTitle(f"History of {title}")
         count = len(versions)
         self.heading.setText(f"{title} — {count} {'version' if count == 1 else 'versions'}")
-        chosen = self._shown
+        chosen = current.id if self._show_current and current is not None else self._shown
+        self._show_current = False
         self.model.set_versions(versions, current.id if current else None)
         row = self.model.row_of(chosen) if chosen is not None else None
         if row is None:  # first read: the version before the current one, what the writer most likely looks for
@@ -317,14 +319,14 @@ class HistoryDialog(QDialog):
         self._start(self._restore(version), "Restoring the version")
 
     async def _restore(self, version: SceneVersion) -> None:
+        # The scene's signals may bring the new list before this returns: whichever read comes first shows it.
+        self._show_current = True
         try:
-            restored = await self._session.history.restore(version.id)
+            await self._session.history.restore(version.id)
         except StoryError as exc:
+            self._show_current = False
             self._say(str(exc))
             self.restore_button.setEnabled(True)
-            return
-        self._shown = restored.version_id  # the new version, the current one, is shown once the list is read again
-        self.load()
 
     def _say(self, line: str) -> None:
         self.status_line.setText(line)
