@@ -53,9 +53,20 @@ def test_empty_texts() -> None:
 
 
 def test_rich_text_marks_changes_escapes_the_writer_s_words_and_keeps_line_breaks() -> None:
-    diff = word_diff("A <b>bold</b> plan", "A <i>quiet</i> plan\nindeed")
+    diff = word_diff("A <b>bold</b> plan for the night", "A <i>quiet</i> plan for the night\nindeed")
     html = as_html(diff, added_color="#1e7a44", deleted_color="#b3261e")
     assert "<b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
     assert 'color: #b3261e; text-decoration: line-through;">&lt;b&gt;bold&lt;/b&gt;' in html
     assert 'color: #1e7a44; text-decoration: underline;">&lt;i&gt;quiet&lt;/i&gt;' in html
-    assert "white-space: pre-wrap" in html and "plan\n<span" in html
+    assert "white-space: pre-wrap" in html and "night\n<span" in html
+
+
+def test_a_rewritten_passage_reads_as_one_struck_run_and_one_new_one() -> None:
+    diff = word_diff(
+        "Start. The lamp burned low and nobody came. End.", "Start. A storm broke the pier and everybody ran. End."
+    )
+    changed = [piece for piece in diff.pieces if piece.change is not Change.same]
+    assert [piece.change for piece in changed] == [Change.deleted, Change.added]
+    assert changed[0].text == "The lamp burned low and nobody came."
+    assert changed[1].text == "A storm broke the pier and everybody ran."
+    assert text_of(diff.pieces, Change.same).startswith("Start. ") and diff.pieces[-1] == Piece(Change.same, " End.")

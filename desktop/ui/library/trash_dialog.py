@@ -165,7 +165,7 @@ class TrashDialog(QDialog):
             if not entries:
                 continue
             header = QListWidgetItem(title)
-            header.setFlags(Qt.ItemFlag.NoItemFlags)  # a heading, not something to restore
+            header.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading, not something to restore
             header.setFont(theme.scaled_font(1.0, bold=True))
             self.list.addItem(header)
             for trashed, line in entries:

@@ -71,7 +71,7 @@ class VersionList(QAbstractListModel):
         if not index.isValid() or index.row() >= len(self._versions):
             return None
         version = self._versions[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
             return version_line(version, version.id == self._current)
         if role == Qt.ItemDataRole.FontRole and version.id == self._current:
             return theme.scaled_font(1.0, bold=True)
@@ -154,6 +154,7 @@ class HistoryDialog(QDialog):
         self.list_view.setAccessibleName("Versions")
         self.list_view.setModel(self.model)
         self.list_view.setUniformItemSizes(True)  # a thousand rows are laid out without measuring each
+        self.list_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long lines are elided
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.selectionModel().currentChanged.connect(lambda current, _: self._show_row(current.row()))
 
@@ -177,7 +178,7 @@ class HistoryDialog(QDialog):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.list_view)
         splitter.addWidget(right)
-        splitter.setSizes([340, 640])
+        splitter.setSizes([400, 580])
 
         self.status_line = QLabel("")
         self.status_line.setObjectName("fieldError")

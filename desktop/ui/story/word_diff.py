@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,7 +75,7 @@ def word_diff(current: str, shown: str) -> WordDiff:
     matcher = difflib.SequenceMatcher(None, [w for w, _ in before], [w for w, _ in after], autojunk=False)
     pieces = [Piece(Change.same, leading_after)] if leading_after else []
     added = deleted = 0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _without_stray_matches(matcher.get_opcodes()):
         if tag == "equal":
             pieces.append(Piece(Change.same, "".join(word + space for word, space in after[j1:j2])))
             continue
@@ -87,6 +88,25 @@ def word_diff(current: str, shown: str) -> WordDiff:
             pieces += _run(Change.added, after[j1:j2])
             added += j2 - j1
     return WordDiff(_merged(pieces), added, deleted)
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def _without_stray_matches(opcodes: Sequence[Opcode]) -> list[Opcode]:
+    """A single word left in common between two changes ("the", "and" in a rewritten paragraph) is counted as
+    changed too: a rewrite reads as one struck passage and one new one, not as confetti."""
+    kept: list[Opcode] = []
+    for position, opcode in enumerate(opcodes):
+        tag, i1, i2, j1, j2 = opcode
+        between_changes = 0 < position < len(opcodes) - 1
+        if tag == "equal" and i2 - i1 == 1 and between_changes:
+            opcode = ("replace", i1, i2, j1, j2)
+        if kept and kept[-1][0] != "equal" and opcode[0] != "equal":  # one change from the start of the run
+            _, start_i, _, start_j, _ = kept.pop()
+            opcode = ("replace", start_i, opcode[2], start_j, opcode[4])
+        kept.append(opcode)
+    return kept
 
 
 def _merged(pieces: list[Piece]) -> list[Piece]:
