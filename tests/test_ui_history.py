@@ -8,13 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from desktop.models import StoryStatus
+from desktop.ui.common import theme
 from desktop.ui.story.history_dialog import HistoryDialog, VersionRole
 from desktop.ui.story.scene_card import SceneCard
 from desktop.ui.story.word_diff import Change
 from desktop.ui.window.main_window import MainWindow
-from tests.support.ui_fixtures import WriterApp, write_story
+from tests.support.ui_fixtures import WriterApp, unnamed_controls, write_story
 
 Run = Callable[..., Any]
 FIRST_EDIT = "The lamp burned low over the harbour and nobody came."
@@ -53,7 +56,7 @@ def history_of(window: MainWindow, qtbot: Any, card: SceneCard) -> HistoryDialog
     dialog = window.history_dialogs.get(card.scene.id)
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.loads >= 1 and dialog.isVisible(), timeout=10_000)
-    assert not dialog.isModal()
+    assert not dialog.isModal() and not unnamed_controls(dialog)
     return dialog
 
 
@@ -101,6 +104,19 @@ def test_edits_are_versions_compared_word_by_word_and_restore_brings_one_back(
     added = [p.text for p in _pieces(dialog) if p.change is Change.added]
     assert struck == ["bright", "everybody"] and added == ["low", "nobody"]
     assert "2 words only in this version, 2 words only in the current version." in dialog.compared_label.text()
+
+    # In a dark theme the marks take the dark theme's colours, which read on its background.
+    before = QApplication.palette()
+    light = theme.tone_colors(theme.Tone.success).text.name()
+    try:
+        QApplication.setPalette(QPalette(QColor("#202124")))
+        theme.apply(QApplication.instance())
+        dark = theme.tone_colors(theme.Tone.success).text.name()
+        qtbot.waitUntil(lambda: dark in dialog.text_view.toHtml(), timeout=5_000)
+        assert dark != light and light not in dialog.text_view.toHtml()
+    finally:
+        QApplication.setPalette(before)
+        theme.apply(QApplication.instance())
 
     choose(dialog, 4)  # the current one: nothing to restore
     assert not dialog.restore_button.isEnabled()

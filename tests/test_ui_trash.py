@@ -16,7 +16,7 @@ from desktop.models import Story, StoryStatus
 from desktop.ui.common.widgets import plain
 from desktop.ui.library.trash_dialog import TrashDialog
 from desktop.ui.window.main_window import MainWindow
-from tests.support.ui_fixtures import WriterApp, write_story
+from tests.support.ui_fixtures import WriterApp, unnamed_controls, write_story
 
 Run = Callable[..., Any]
 
@@ -50,7 +50,7 @@ def trash_window(window: MainWindow, qtbot: Any) -> TrashDialog:
     dialog = window.trash_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.loads >= 1 and dialog.isVisible(), timeout=10_000)
-    assert not dialog.isModal()
+    assert not dialog.isModal() and not unnamed_controls(dialog)
     return dialog
 
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -328,6 +328,12 @@ class HistoryDialog(QDialog):
             self._show_current = False
             self._say(str(exc))
             self.restore_button.setEnabled(True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Light to dark or back: the comparison is drawn again in colours that read on the new background.
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange) and self.scene:
+            self._show_row(self.list_view.currentIndex().row())
 
     def _say(self, line: str) -> None:
         self.status_line.setText(line)
