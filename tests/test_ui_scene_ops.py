@@ -346,6 +346,10 @@ def test_a_cards_context_menu_offers_the_scene_commands(writer_app: WriterApp, q
     with qtbot.waitSignal(view.history_requested, timeout=1000) as asked:
         offered["Scene history…"].trigger()
     assert asked.args == [first]
+    history = writer_app.window.history_dialogs.get(first)  # the window opened that scene's History
+    assert history is not None
+    qtbot.waitUntil(history.isVisible)
+    history.close()
     offered["Move scene down"].trigger()
     menu.close()
     qtbot.waitUntil(lambda: scene_ids(view) == [second, first], timeout=10_000)

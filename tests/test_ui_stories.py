@@ -152,7 +152,7 @@ def test_the_context_menu_offers_what_the_row_allows_and_acts_on_that_row(
 
     menu = row_menu(writer_app, qtbot, "The Quiet Harbour")
     actions = [action.text() for action in menu.actions() if not action.isSeparator() and action.isVisible()]
-    assert actions == ["&Open", "Re&name…", "&Duplicate", "&Export…"]  # no failed uploads: no retry offered
+    assert actions == ["&Open", "Re&name…", "&Duplicate", "&Export…", "De&lete"]  # no failed uploads: no retry
     assert all(action.isEnabled() for action in menu.actions() if action.isVisible())
     menu.close()
 
@@ -160,6 +160,7 @@ def test_the_context_menu_offers_what_the_row_allows_and_acts_on_that_row(
     assert menu.open_action.isEnabled() and menu.rename_action.isEnabled()
     assert not menu.duplicate_action.isEnabled()  # a story being written cannot be copied
     assert not menu.export_action.isEnabled()  # nothing written yet
+    assert not menu.delete_action.isEnabled()  # cancelled first, then deleted
     menu.open_action.trigger()
     view = window.story_view
     qtbot.waitUntil(lambda: view.story is not None and view.story.title == "Still Being Written")

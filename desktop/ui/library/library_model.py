@@ -160,6 +160,16 @@ class LibraryModel(QAbstractListModel):
         self.endInsertRows()
         self.loaded.emit()
 
+    def remove(self, story_id: uuid.UUID) -> None:
+        """The story went to the trash (or was purged): its row goes; a restore brings it back through upsert."""
+        row = self._rows.get(story_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._stories[row]
+        self._rows = {known.id: position for position, known in enumerate(self._stories)}
+        self.endRemoveRows()
+
     def story_changed(self, story: Story) -> None:
         self.upsert(summary_of(story, self.summary(story.id)))
 

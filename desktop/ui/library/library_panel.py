@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAccessible, QContextMenuEvent
+from PySide6.QtGui import QAccessible, QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.models import StorySummary
 from desktop.ui.common import theme
 from desktop.ui.common.resources import icon
-from desktop.ui.common.widgets import icon_pixmap, set_icon, small_label
+from desktop.ui.common.widgets import icon_pixmap, set_icon, small_label, tool_button
 from desktop.ui.library.library_delegate import LibraryDelegate
 from desktop.ui.library.library_model import AnyIndex, LibraryModel, StartTask, StoryIdRole
 
@@ -42,6 +42,7 @@ class StoryList(QListView):
     """
 
     menu_requested = Signal(object, QPoint)  # the row's story id, where its menu opens (global)
+    delete_requested = Signal(object)  # the current row's story id (the Delete key)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +71,14 @@ class StoryList(QListView):
         self.menu_requested.emit(index.data(StoryIdRole), self.viewport().mapToGlobal(where))
         event.accept()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        index = self.currentIndex()
+        if event.key() == Qt.Key.Key_Delete and event.modifiers() == Qt.KeyboardModifier.NoModifier and index.isValid():
+            self.delete_requested.emit(index.data(StoryIdRole))
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def _repaint_changed_rows(self) -> None:
         model = self.model()
         for row in self._changed_rows:
@@ -80,6 +89,7 @@ class StoryList(QListView):
 
 class LibraryPanel(QWidget):
     story_selected = Signal(object)  # uuid.UUID
+    trash_requested = Signal()
 
     def __init__(self, fetch_page: FetchPage, start_task: StartTask, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +143,14 @@ class LibraryPanel(QWidget):
         self._stack.addWidget(self.view)
         self._notice_page = notice_page
 
+        self.trash_button = tool_button("Trash", "delete", tooltip="Deleted stories and scenes, to restore")
+        self.trash_button.setAutoRaise(True)
+        self.trash_button.clicked.connect(self.trash_requested)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addStretch(1)
+        bottom.addWidget(self.trash_button)
+
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addStretch(1)
@@ -143,6 +161,7 @@ class LibraryPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.search_box)
         layout.addWidget(self._stack, 1)
+        layout.addLayout(bottom)
 
         self.model.loaded.connect(self._show_state)
         self.model.modelReset.connect(self._show_state)

@@ -17,6 +17,7 @@ class StoryMenu(QMenu):
     duplicate_requested = Signal(object)
     export_requested = Signal(object)
     retry_requested = Signal(object)
+    delete_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,11 +28,14 @@ class StoryMenu(QMenu):
         self.addSeparator()
         self.export_action = self.addAction("&Export…")
         self.retry_action = self.addAction("Retry &failed uploads")
+        self.addSeparator()
+        self.delete_action = self.addAction("De&lete")
         for action, name in (
             (self.rename_action, "edit"),
             (self.duplicate_action, "copy"),
             (self.export_action, "save"),
             (self.retry_action, "retry"),
+            (self.delete_action, "delete"),
         ):
             set_icon(action, name)
         for action, signal in (
@@ -40,6 +44,7 @@ class StoryMenu(QMenu):
             (self.duplicate_action, self.duplicate_requested),
             (self.export_action, self.export_requested),
             (self.retry_action, self.retry_requested),
+            (self.delete_action, self.delete_requested),
         ):
             action.triggered.connect(lambda _=False, signal=signal: signal.emit(self.story_id))
 
@@ -51,6 +56,7 @@ class StoryMenu(QMenu):
         self.export_action.setEnabled(ready and story.scenes_written > 0)
         self.retry_action.setEnabled(ready and story.uploads_failed > 0)
         self.retry_action.setVisible(story.uploads_failed > 0)
+        self.delete_action.setEnabled(ready and not story.status.is_running)  # cancel a story before deleting it
 
     def show_for(self, story: StorySummary, ready: bool, where: QPoint) -> None:
         self.prepare(story, ready)

@@ -53,8 +53,10 @@ if TYPE_CHECKING:
     from desktop.ui.library.library_panel import LibraryPanel
     from desktop.ui.library.rename_dialog import RenameDialog
     from desktop.ui.library.story_menu import StoryMenu
+    from desktop.ui.library.trash_dialog import TrashDialog
     from desktop.ui.settings.settings_dialog import SettingsDialog
     from desktop.ui.story.continue_dialog import ContinueDialog
+    from desktop.ui.story.history_dialog import HistoryDialog
     from desktop.ui.story.scene_commands import SceneCommand
     from desktop.ui.story.story_view import StoryView
     from desktop.ui.uploads.uploads_panel import UploadsPanel
@@ -157,6 +159,8 @@ class MainWindow(QMainWindow):
         self.quit_question: QMessageBox | None = None
         self.rename_dialog: RenameDialog | None = None
         self.story_menu: StoryMenu | None = None
+        self.history_dialogs: dict[uuid.UUID, HistoryDialog] = {}
+        self.trash_dialog: TrashDialog | None = None
 
         self.database_label = QLabel(f"Database: {runtime.database_label} (starting…)")
         self.database_label.setObjectName("muted")
@@ -223,6 +227,7 @@ class MainWindow(QMainWindow):
         actions.continue_story.triggered.connect(self.continue_story)
         actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
         actions.about.triggered.connect(self._about)
+        self._connect_workbench()
 
     def _connect_widgets(self) -> None:
         self.library_panel.story_selected.connect(self._open_from_library)
@@ -289,6 +294,7 @@ class MainWindow(QMainWindow):
             view.loaded.connect(self._story_loaded)
             view.status_line.connect(self._show_status_line)
             view.commands_changed.connect(self._update_actions)
+            view.history_requested.connect(self.open_history)
             self._connect_scene_actions(view)
             if self._session is not None:
                 self._follow_stories(self._session)
@@ -313,6 +319,7 @@ class MainWindow(QMainWindow):
         service.story_changed.connect(self._story_changed)
         service.scene_saved.connect(self._scene_saved)
         service.scene_image.connect(self._scene_image)
+        service.story_removed.connect(self._story_removed)
         uploads.upload_changed.connect(self._upload_changed)
         uploads.storage_problem.connect(self._storage_problem)
         if self._story_view is not None:
@@ -369,6 +376,9 @@ class MainWindow(QMainWindow):
         self.library.story_changed(story)
         if is_new:
             self._count_stories()
+            if not story.status.is_running:  # back from the trash: its row learns its scenes and uploads
+                self._library_rows_due[story.id] = True
+                self._runtime.tasks.start(self._reload_library_row(story.id), "Updating the library")
         self.uploads_panel.set_title(story.id, story.title)
         if story.status.is_running:
             self._running[story.id] = story.title
@@ -493,6 +503,8 @@ class MainWindow(QMainWindow):
         actions.continue_story.setEnabled(ready and on_story and view is not None and view.can_continue)
         for command, action in self._scene_actions:
             action.setEnabled(ready and on_story and view is not None and view.can(command))
+        actions.scene_history.setEnabled(ready and on_story)
+        actions.delete_story.setEnabled(in_hand and not (story is not None and story.status.is_running))
 
     def _connect_scene_actions(self, view: StoryView) -> None:
         """The Scene menu's commands act on the story page's current scene; they exist once the page does."""
@@ -792,6 +804,7 @@ class MainWindow(QMainWindow):
             menu.duplicate_requested.connect(self.duplicate_story)
             menu.export_requested.connect(self.export_story)
             menu.retry_requested.connect(self._retry_story_uploads)
+            menu.delete_requested.connect(self.delete_story)
         self.story_menu.show_for(summary, self._session is not None, where)
 
     def _open_from_menu(self, story_id: uuid.UUID) -> None:
@@ -816,6 +829,82 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(*chosen, self._session.exports, self._runtime.tasks.start, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    # --- the workbench: a scene's history, deleting a story, the trash ---
+
+    def _connect_workbench(self) -> None:
+        self.actions_.scene_history.triggered.connect(self._history_of_focused_scene)
+        self.actions_.delete_story.triggered.connect(lambda: self.delete_story())
+        self.actions_.show_trash.triggered.connect(self.show_trash)
+        self.library_panel.view.delete_requested.connect(self.delete_story)
+        self.library_panel.trash_requested.connect(self.show_trash)
+
+    def _history_of_focused_scene(self) -> None:
+        """Ctrl+H: the History of the current scene (the card with the focus, else the first in view)."""
+        view = self._story_view
+        card = view.current_card() if view is not None and self.pages.currentWidget() is view else None
+        if card is None or card.scene is None:
+            self.statusBar().showMessage("Open a story, then choose a scene to see its history.", 5000)
+            return
+        self.open_history(card.scene.id)
+
+    def open_history(self, scene_id: uuid.UUID) -> None:
+        """The History window of one scene; one per scene, brought forward when it is already open."""
+        from desktop.ui.story.history_dialog import HistoryDialog  # first needed here, not at start
+
+        if self._session is None:
+            return
+        dialog = self.history_dialogs.get(scene_id)
+        if dialog is None:
+            dialog = HistoryDialog(scene_id, self._session, self.thumbnails, self._runtime.tasks.start, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.destroyed.connect(lambda _=None: self.history_dialogs.pop(scene_id, None))
+            self.history_dialogs[scene_id] = dialog
+            dialog.load()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def delete_story(self, story_id: uuid.UUID | None = None) -> None:
+        """To the trash, without asking: View → Trash… brings it back."""
+        story_id = story_id or self._story_in_hand()
+        if story_id is not None and self._session is not None:
+            self._runtime.tasks.start(self._delete_story(self._session, story_id), "Deleting the story")
+
+    async def _delete_story(self, session: Session, story_id: uuid.UUID) -> None:
+        from desktop.services.story_errors import StoryError
+
+        try:
+            story = await session.trash.delete_story(story_id)
+        except StoryError as refused:  # being written, or already gone: one line the writer can act on
+            self.statusBar().showMessage(str(refused), 10_000)
+            return
+        self.statusBar().showMessage(f"“{story.title}” moved to the trash — View → Trash… restores it", 10_000)
+
+    def _story_removed(self, story_id: uuid.UUID) -> None:
+        self.library.remove(story_id)
+        self._count_stories()
+        view = self._story_view
+        if view is not None and view.story_id == story_id:
+            view.reload()  # a story in the trash opens as nothing: the page empties
+            if self.pages.currentWidget() is view:
+                self.pages.setCurrentWidget(self.empty_page)
+            self.setWindowTitle("Storyforge")
+        self._update_actions()
+
+    def show_trash(self) -> None:
+        from desktop.ui.library.trash_dialog import TrashDialog  # first needed here, not at start
+
+        if self._session is None:
+            return
+        if self.trash_dialog is None:
+            dialog = self.trash_dialog = TrashDialog(self._session, self._runtime.tasks.start, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.destroyed.connect(lambda _=None: setattr(self, "trash_dialog", None))
+            dialog.load()
+        self.trash_dialog.show()
+        self.trash_dialog.raise_()
+        self.trash_dialog.activateWindow()
 
     # --- look and feel ---
 
