@@ -1,8 +1,8 @@
 """`make screenshots`: render the window offscreen into docs/screenshots/ for the README.
 
 Runs the real app pieces — a Runtime on an embedded PostgreSQL in a temporary folder, the offline generator, and a
-loopback Storage server that refuses some uploads — and grabs: the window mid-generation, a finished story, the image
-viewer, the Uploads panel with a failure, and Settings.
+loopback Storage server that refuses some uploads — and grabs: the window mid-generation, a finished story, the
+Export dialog, a scene's History, the Trash, the image viewer, the Uploads panel with a failure, and Settings.
 """
 
 from __future__ import annotations
@@ -128,6 +128,38 @@ async def shoot(folder: Path) -> None:
         await asyncio.sleep(0.1)
         save(export, "export")
         export.close()
+
+        # History: the first scene edited by hand, then painted again; the History compares the first version.
+        first = view.cards[0].scene
+        assert first is not None
+        edited = first.text.replace(".", ", under the last of the winter light.", 1)
+        await service.edit_scene(first.id, first.title, edited)
+        await service.regenerate_image(first.id)
+        window.open_history(first.id)
+        history = window.history_dialogs[first.id]
+        history.resize(1100, 760)
+        await wait_for(lambda: history.loads >= 1)
+        history.list_view.setCurrentIndex(history.model.index(history.model.rowCount() - 1))
+        await wait_for(lambda: history.this_picture.note == "" and history.current_picture.note == "")
+        await asyncio.sleep(0.2)
+        save(history, "history")
+        history.close()
+
+        # The Trash: a story and a scene of another deleted.
+        trash = runtime.session.trash
+        stories = await service.library_page("", 10, 0)
+        await trash.delete_story(next(row.id for row in stories if row.title == "Copper Bells"))
+        orchard = await service.open(next(row.id for row in stories if row.title == "Winter Orchard").id)
+        assert orchard is not None
+        await trash.delete_scene(orchard.scenes[1].id)
+        window.show_trash()
+        dialog = window.trash_dialog
+        assert dialog is not None
+        dialog.resize(760, 520)
+        await wait_for(lambda: dialog.loads >= 1)
+        await asyncio.sleep(0.1)
+        save(dialog, "trash")
+        dialog.close()
 
         window.open_viewer(1)
         viewer = window.viewer

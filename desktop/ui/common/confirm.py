@@ -95,7 +95,10 @@ def ask_replace_edit(parent: QWidget, scene: Scene, answered: Answered) -> QMess
             Option("Keep my text", QMessageBox.ButtonRole.RejectRole, Answer.stay),
         ],
         answered,
-        informative="The scene is written again from the story and the scenes around it; your version is not kept.",
+        informative=(
+            "The scene is written again from the story and the scenes around it. Your version stays in the "
+            "scene's History, and Ctrl+Z brings it back."
+        ),
         title="Regenerate text",
     )
 
