@@ -129,7 +129,7 @@ async def shoot(folder: Path) -> None:
         save(export, "export")
         export.close()
 
-        # History: the first scene edited by hand, then painted again; the History compares the first version.
+        # History: the first scene edited by hand, then painted again; the History compares its first painting.
         first = view.cards[0].scene
         assert first is not None
         edited = first.text.replace(".", ", under the last of the winter light.", 1)
@@ -139,7 +139,7 @@ async def shoot(folder: Path) -> None:
         history = window.history_dialogs[first.id]
         history.resize(1100, 760)
         await wait_for(lambda: history.loads >= 1)
-        history.list_view.setCurrentIndex(history.model.index(history.model.rowCount() - 1))
+        history.list_view.setCurrentIndex(history.model.index(2))  # version 2: the first painting, before the edit
         await wait_for(lambda: history.this_picture.note == "" and history.current_picture.note == "")
         await asyncio.sleep(0.2)
         save(history, "history")
@@ -149,7 +149,7 @@ async def shoot(folder: Path) -> None:
         trash = runtime.session.trash
         stories = await service.library_page("", 10, 0)
         await trash.delete_story(next(row.id for row in stories if row.title == "Copper Bells"))
-        orchard = await service.open(next(row.id for row in stories if row.title == "Winter Orchard").id)
+        orchard = await service.open(next(row.id for row in stories if row.title == "Winter Orchard"))
         assert orchard is not None
         await trash.delete_scene(orchard.scenes[1].id)
         window.show_trash()

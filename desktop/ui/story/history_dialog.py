@@ -178,7 +178,10 @@ class HistoryDialog(QDialog):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.list_view)
         splitter.addWidget(right)
-        splitter.setSizes([400, 580])
+        splitter.setSizes([360, 640])
+        # A wider window gives its room to the text being compared, not to the list of versions.
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
 
         self.status_line = QLabel("")
         self.status_line.setObjectName("fieldError")
