@@ -198,12 +198,21 @@ def test_a_deleted_scene_goes_to_the_trash_and_ctrl_z_brings_it_back(writer_app:
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == line, timeout=5000)
     assert view.holds_focus(view.cards[1])  # the scene now in its place
     assert numbers(view) == ["SCENE 1", "SCENE 2"]
+    assert view.story is not None
+    story_id = view.story.id
+
+    def library_counts() -> tuple[int, int] | None:
+        row = window.library.summary(story_id)
+        return (row.scenes_written, row.scene_count) if row is not None else None
+
+    qtbot.waitUntil(lambda: library_counts() == (2, 2), timeout=5000)  # the library's row counts as the page does
     qtbot.waitUntil(lambda: plain(window.actions_.undo.text()) == "Undo delete scene", timeout=5000)
     press(QApplication.focusWidget() or window, qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: scene_ids(view) == before, timeout=10_000)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Undid delete scene.", timeout=5000)
     qtbot.waitUntil(lambda: all_thumbnails_shown(window, 3), timeout=10_000)
     qtbot.waitUntil(lambda: plain(window.actions_.redo.text()) == "Redo delete scene", timeout=5000)
+    qtbot.waitUntil(lambda: library_counts() == (3, 3), timeout=5000)
 
 
 def answer_replace(card: SceneCard, qtbot: Any) -> None:

@@ -173,6 +173,12 @@ class LibraryModel(QAbstractListModel):
     def story_changed(self, story: Story) -> None:
         self.upsert(summary_of(story, self.summary(story.id)))
 
+    def scenes_arranged(self, story_id: uuid.UUID, scenes: int) -> None:
+        """A scene was inserted, deleted or restored: the row counts the story's scenes as they are now."""
+        known = self.summary(story_id)
+        if known is not None and known.scenes_written != scenes:
+            self.upsert(known.model_copy(update={"scenes_written": scenes}))
+
     def scene_saved(self, story_id: uuid.UUID, index: int) -> None:
         # Scenes are written in order, so the highest index seen tells how many exist.
         known = self.summary(story_id)

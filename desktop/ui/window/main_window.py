@@ -320,6 +320,7 @@ class MainWindow(QMainWindow):
         service.scene_saved.connect(self._scene_saved)
         service.scene_image.connect(self._scene_image)
         service.story_removed.connect(self._story_removed)
+        service.scenes_arranged.connect(lambda story_id, scenes: self.library.scenes_arranged(story_id, len(scenes)))
         uploads.upload_changed.connect(self._upload_changed)
         uploads.storage_problem.connect(self._storage_problem)
         if self._story_view is not None:
