@@ -143,7 +143,7 @@ def test_scenes_inserted_moved_and_deleted_keep_their_order_and_uploads_after_a_
     objects_before = set(storage_server.object_keys(BUCKET))
 
     blank = run(bench.order.insert(story_id, 1, written=False))
-    assert blank.index == 1 and blank.text == "" and blank.title == "Scene 2"
+    assert blank.index == 1 and blank.text == "" and blank.title == "New scene"
     run(bench.stories.edit_scene(blank.id, "The well", "They drink at the last well before the flats."))
     inserted = run(bench.order.insert(story_id, 0, written=True), timeout=60)
     assert inserted.index == 0 and inserted.text and inserted.image_status is ImageStatus.painted

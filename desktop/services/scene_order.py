@@ -13,6 +13,9 @@ from desktop.services.story_errors import StoryError
 from desktop.services.story_service import StoryService
 
 
+NEW_SCENE_TITLE = "New scene"
+
+
 class SceneOrder:
     def __init__(self, stories: StoryService, order: SceneOrderRepository, scenes: SceneRepository) -> None:
         self._stories = stories
@@ -24,7 +27,8 @@ class SceneOrder:
         and the story, and it is painted; otherwise it stays blank for the writer. Returns the scene as it ends."""
         await self._stories.check_can_arrange(story_id)
         try:
-            blank = await self._order.insert_blank(story_id, place, f"Scene {place + 1}")
+            # Not "Scene N": a number in the title would go wrong at the scene's first move.
+            blank = await self._order.insert_blank(story_id, place, NEW_SCENE_TITLE)
         except SceneLimit as exc:
             raise StoryError(str(exc)) from None
         await self._arranged(story_id)
