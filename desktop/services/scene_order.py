@@ -12,7 +12,6 @@ from desktop.models import ChangeKind, Scene
 from desktop.services.story_errors import StoryError
 from desktop.services.story_service import StoryService
 
-
 NEW_SCENE_TITLE = "New scene"
 
 
