@@ -130,7 +130,10 @@ def test_regenerate_text_on_a_scene_edited_by_hand_asks_before_replacing_it(
 
     editor = type_into(qtbot, card, NEW_TEXT, replace=True)
     qtbot.keyClick(editor.text_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save
-    qtbot.waitUntil(lambda: card.scene is not None and card.scene.edited_at is not None, timeout=10_000)
+    # Saved, and the save done (it is also recorded for Undo after the scene is shown): the card is free again.
+    qtbot.waitUntil(
+        lambda: card.scene is not None and card.scene.edited_at is not None and card.busy_text == "", timeout=10_000
+    )
 
     qtbot.mouseClick(card.rewrite_button, Qt.MouseButton.LeftButton)
     box = question(qtbot, window)

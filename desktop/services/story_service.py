@@ -391,8 +391,9 @@ class StoryService(QObject):
             assert revision is not None  # only a write over a named revision finds it moved
             self.scene_saved.emit(stale.current)
             raise EditConflict(stale.current, title, text, revision) from None
-        self.scene_saved.emit(updated)
+        # Recorded for Undo first: once the scene shows saved, the save is wholly done.
         await self._record_new_version(scene, updated)
+        self.scene_saved.emit(updated)
         return updated
 
     async def regenerate_text(self, scene_id: uuid.UUID) -> Scene:
