@@ -1,7 +1,9 @@
-"""The shared vocabulary: stories, scenes, uploads and their states. Imports nothing of the project."""
+"""The shared vocabulary: stories, scenes, uploads and their states. Imports nothing of the project but the bible's
+model (desktop/bible.py), which is vocabulary too."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
@@ -19,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from desktop.bible import Bible
 
 TITLE_MAX = 200
 PROMPT_MAX = 8_000
@@ -142,6 +146,8 @@ class StoryRequest(BaseModel):
     scene_count: SceneCount = 6
     style: Extra = ""
     characters: Extra = ""
+    # The story's bible, when the writer or a script gives one; None: drafted from the prompt.
+    bible: Bible | None = None
 
     @field_validator("title", "style", mode="before")
     @classmethod
@@ -189,10 +195,17 @@ class Story(Timestamped):
     image_provider: str = ""
     error: str = ""
     deleted_at: UtcDatetime | None = None  # in the trash since then (migration 011); None: in the library
+    bible: Bible = Field(default_factory=Bible)  # migration 013
+
+    @field_validator("bible", mode="before")
+    @classmethod
+    def _bible_from_json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
     @classmethod
     def create(cls, request: StoryRequest, user_id: uuid.UUID, **fields: Any) -> Story:
-        return cls(id=uuid.uuid4(), user_id=user_id, **{**request.model_dump(), **fields}, **_timestamps())
+        given = request.model_dump(exclude={"bible"})
+        return cls(id=uuid.uuid4(), user_id=user_id, **{**given, **fields}, **_timestamps())
 
     def as_request(self) -> StoryRequest:
         return StoryRequest(
@@ -201,6 +214,7 @@ class Story(Timestamped):
             scene_count=self.scene_count,
             style=self.style,
             characters=self.characters,
+            bible=self.bible,
         )
 
     @property
@@ -258,6 +272,7 @@ class Scene(Timestamped):
     version_id: uuid.UUID | None = None
     # In the trash since then; `index` is then the place it had, and goes back to on Restore.
     deleted_at: UtcDatetime | None = None
+    asked_image: str = ""  # the image prompt its picture was painted from, as sent (migration 013)
 
     @classmethod
     def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:
@@ -312,6 +327,7 @@ class SceneVersion(BaseModel):
     painted_title: str | None = None
     painted_prompt: str | None = None
     edited_at: UtcDatetime | None = None
+    asked_image: str = ""
     created_at: UtcDatetime
 
     @property

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from PIL import Image
 
+from desktop.bible import Bible, Character, Place
 from desktop.db.repositories import SceneRepository, StoryRepository
 from desktop.generation.errors import ProviderError
 from desktop.generation.image_folder import DISK_FULL
@@ -98,18 +99,41 @@ def test_painting_starts_while_the_next_scene_is_still_being_written(run: Run, m
     assert first_painting < second_saved  # scene 1's image began before scene 2's text was done
 
 
-def test_the_style_and_characters_go_into_every_image_prompt(
-    run: Run, make_story_service: MakeService, openai_server: FakeOpenAIServer, a1111_server: FakeA1111Server
+def test_the_bibles_style_and_the_looks_of_those_present_go_into_every_image_prompt(
+    run: Run,
+    make_story_service: MakeService,
+    openai_server: FakeOpenAIServer,
+    a1111_server: FakeA1111Server,
+    scenes: SceneRepository,
 ) -> None:
+    bible = Bible(
+        style="woodcut, muted blues",
+        characters=[
+            Character(name="Mira", role="lighthouse keeper", look="grey oilskin coat, a silver braid"),
+            Character(name="Tobin", role="her brother", look="red knitted cap, freckles"),
+            Character(name="Wendeline", look="a long green cloak"),  # never in a scene: never in a prompt
+        ],
+        places=[Place(name="Harrow", look="slate roofs under a white lighthouse")],
+    )
+    request = REQUEST.model_copy(update={"bible": bible})
     service = make_story_service(**openai_settings(openai_server, text_provider="offline", image_provider="openai"))
-    assert run(service.generate(REQUEST)).status is StoryStatus.complete
+    first = run(service.generate(request))
     service = make_story_service(image_provider="a1111", a1111_url=a1111_server.url)
-    assert run(service.generate(REQUEST)).status is StoryStatus.complete
+    second = run(service.generate(request))
+    assert first.status is second.status is StoryStatus.complete
     prompts = openai_server.image_prompts() + a1111_server.prompts()
     assert len(prompts) == 8
-    for prompt in prompts:
-        assert "Style: woodcut, muted blues" in prompt
-        assert "Characters, the same in every picture: Mira, a lighthouse keeper; Tobin, her brother" in prompt
+    painted = run(scenes.for_story(first.id)) + run(scenes.for_story(second.id))
+    assert sorted(scene.asked_image for scene in painted) == sorted(prompts)  # "What was asked", word for word
+    for scene in painted:
+        prompt = scene.asked_image
+        assert prompt.startswith(scene.image_prompt.rstrip(".")) and "Style: woodcut, muted blues" in prompt
+        named = f"{scene.title} {scene.image_prompt} {scene.text}"
+        assert ("Mira: grey oilskin coat, a silver braid" in prompt) == ("Mira" in named)
+        assert ("Tobin: red knitted cap, freckles" in prompt) == ("Tobin" in named)
+        assert ("Harrow: slate roofs" in prompt) == ("Harrow" in named)
+        assert "Wendeline" not in prompt
+    assert any("Mira: grey oilskin coat" in prompt for prompt in prompts)
 
 
 def test_a_scene_whose_image_fails_leaves_a_partial_story_with_its_text(

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from desktop.bible import Bible
 from desktop.models import SCENES_MAX, TITLE_MAX
 
 DEFAULT_IMAGE_WIDTH = 768
@@ -51,6 +52,9 @@ class TextRequest(BaseModel):
     scene_count: int = Field(ge=1, le=SCENES_MAX)
     style: str = ""
     characters: str = ""
+    # The story's bible (issue 18): the text provider is told it within a budget (prompts.bible_lines); the offline
+    # writer takes its names, places and setting from it.
+    bible: Bible = Field(default_factory=Bible)
     seed: int = 0
     start: int = Field(default=0, ge=0)
     stop: int | None = None
@@ -95,6 +99,10 @@ class ImageRequest(BaseModel):
     width: int = Field(default=DEFAULT_IMAGE_WIDTH, ge=16, le=4096)
     height: int = Field(default=DEFAULT_IMAGE_HEIGHT, ge=16, le=4096)
     seed: int = 0
+    # From the story's bible, for painters that draw rather than read a prompt (the offline one): the visual style,
+    # and the places the scene names, each "Name: description. look".
+    style: str = ""
+    places: tuple[str, ...] = ()
 
 
 @runtime_checkable

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from desktop.bible import IMAGE_BUDGET, Bible
 from desktop.generation.base import SceneDraft, TextRequest
 
 SCENES_SCHEMA: dict[str, Any] = {
@@ -54,10 +55,15 @@ def _summary(number: int, scene: SceneDraft) -> str:
 
 def chat_messages(request: TextRequest) -> list[dict[str, str]]:
     lines = [f"Story title: {request.title}", f"What the story is about: {request.prompt}"]
-    if request.style:
-        lines.append(f"Style: {request.style}")
-    if request.characters:
-        lines.append(f"Characters: {request.characters}")
+    bible = bible_lines(request)
+    if bible:
+        lines.append("The story's bible (keep to it):")
+        lines.append(bible)
+    else:  # a request made without one (older callers): the two free-text fields
+        if request.style:
+            lines.append(f"Style: {request.style}")
+        if request.characters:
+            lines.append(f"Characters: {request.characters}")
     lines.append(
         f"The whole story has {request.scene_count} scenes, with a beginning, rising action, a turn, "
         "a climax and a resolution."
@@ -85,13 +91,30 @@ def chat_messages(request: TextRequest) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
 
 
-def compose_image_prompt(scene_prompt: str, title: str, style: str, characters: str) -> str:
-    """The scene's own picture, with the story's style and characters, so a story's images stay consistent."""
+def bible_lines(request: TextRequest) -> str:
+    """The bible within its budget: first what the scenes to write are about (their neighbours, the scene being
+    replaced, the story's own words), then the rest as room allows."""
+    around = [*request.earlier[-2:], *request.later[:2], *([request.replacing] if request.replacing else [])]
+    about = " ".join([request.title, request.prompt, *(f"{scene.title} {scene.text}" for scene in around)])
+    return request.bible.for_text(about)
+
+
+def compose_image_prompt(scene_prompt: str, title: str, bible: Bible, scene_text: str = "") -> str:
+    """The scene's own picture, then the story's visual style and the look of each character and place the scene
+    names, so a story's people and places look the same in every picture. The scene's words come first: servers
+    that cut a long prompt cut the looks, never the scene."""
     parts = [scene_prompt.strip().rstrip(".") or title.strip().rstrip(".")]
-    if characters.strip():
-        parts.append(f"Characters, the same in every picture: {' '.join(characters.split())}")
-    if style.strip():
-        parts.append(f"Style: {' '.join(style.split())}")
+    looks = bible.looks_in(" ".join([title, scene_prompt, scene_text]))
+    extra = []
+    if bible.style:
+        extra.append(f"Style: {' '.join(bible.style.split())}")
+    extra += [" ".join(look.split()).rstrip(".") for look in looks]
+    used = 0
+    for part in extra:
+        if used + len(part) > IMAGE_BUDGET:
+            break
+        parts.append(part)
+        used += len(part)
     prompt = ". ".join(parts) + "."
     return prompt if len(prompt) <= IMAGE_PROMPT_MAX else prompt[: IMAGE_PROMPT_MAX - 1] + "…"
 

@@ -40,6 +40,20 @@ def image_seed(story: Story, index: int, variant: int) -> int:
     return (story_seed(story) + 7919 * index + 104_729 * variant) % 2**31
 
 
+def image_request(story: Story, scene: Scene, variant: int) -> ImageRequest:
+    """What the image provider is asked for a scene: its picture with the bible's style and the looks of those it
+    names (prompts.compose_image_prompt), and, for painters that draw, the style and the places named."""
+    bible = story.bible
+    named = f"{scene.title} {scene.image_prompt} {scene.text}"
+    return ImageRequest(
+        prompt=compose_image_prompt(scene.image_prompt, scene.title, bible, scene.text),
+        title=scene.title,
+        seed=image_seed(story, scene.index, variant),
+        style=bible.style,
+        places=tuple(place.line() for place in bible.places if place.named_in(named)),
+    )
+
+
 class ScenePainter:
     def __init__(
         self,
@@ -70,7 +84,8 @@ class ScenePainter:
                 await self._set(scene, ImageStatus.painting)
                 self._progress(story.id, f"Painting scene {scene.number}…")
                 painted_from = (scene.title, scene.image_prompt)
-                path = await self._paint_and_keep(story, scene, provider, variant)
+                request = image_request(story, scene, variant)
+                path = await self._paint_and_keep(story, scene, provider, request)
             except (ProviderError, ImageFolderError) as exc:
                 failed = await self._set(scene, ImageStatus.failed, error=str(exc))
                 self._progress(story.id, f"Scene {scene.number}'s image failed: {exc}")
@@ -91,17 +106,17 @@ class ScenePainter:
                 f"Scene {scene.number}'s image is saved on this computer but could not be queued for upload: {exc}"
             )
         painted = await self._set(
-            scene, ImageStatus.painted, path=str(path), painted_from=painted_from, maker=provider.label
+            scene,
+            ImageStatus.painted,
+            path=str(path),
+            painted_from=painted_from,
+            maker=provider.label,
+            asked=request.prompt,
         )
         self._progress(story.id, problem or f"Scene {scene.number} painted.")
         return painted, problem
 
-    async def _paint_and_keep(self, story: Story, scene: Scene, provider: ImageProvider, variant: int) -> Path:
-        request = ImageRequest(
-            prompt=compose_image_prompt(scene.image_prompt, scene.title, story.style, story.characters),
-            title=scene.title,
-            seed=image_seed(story, scene.index, variant),
-        )
+    async def _paint_and_keep(self, story: Story, scene: Scene, provider: ImageProvider, request: ImageRequest) -> Path:
         data = await provider.paint(request)
         checked = await self._check(data)
         directory = self._images_dir / str(story.id)
@@ -121,9 +136,10 @@ class ScenePainter:
         error: str = "",
         painted_from: tuple[str, str] | None = None,
         maker: str = "",
+        asked: str | None = None,
     ) -> Scene:
         stored = await self._scenes.set_image(
-            scene.id, status, path=path, error=error, painted_from=painted_from, maker=maker
+            scene.id, status, path=path, error=error, painted_from=painted_from, maker=maker, asked=asked
         )
         self._changed(stored)
         return stored

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.bible import Bible, Character
 from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.db.repositories.scenes import StaleRevision
@@ -29,6 +30,7 @@ from desktop.generation.base import (
     SceneStreaming,
     TextRequest,
 )
+from desktop.generation.bible_draft import draft_bible
 from desktop.generation.errors import ProviderError
 from desktop.generation.factory import build_providers
 from desktop.models import (
@@ -90,6 +92,7 @@ def _text_request(story: Story, **part: Any) -> TextRequest:
         scene_count=story.scene_count,
         style=story.style,
         characters=story.characters,
+        bible=story.bible,
         seed=story_seed(story),
         **part,
     )
@@ -222,6 +225,25 @@ class StoryService(QObject):
         """The story; StoryError when it is gone or in the trash."""
         return await self._story(story_id)
 
+    async def edit_bible(self, story_id: uuid.UUID, bible: Bible) -> Story:
+        """The writer's bible for the story, kept as a new version; the scenes written from now on follow it."""
+        await self._story(story_id)
+        edited = await self._stories.set_bible(story_id, bible, "edited")
+        if edited is None:
+            raise StoryError("That story no longer exists.")
+        self.story_changed.emit(edited)
+        return edited
+
+    async def scenes_showing(self, story_id: uuid.UUID, names: list[str]) -> list[Scene]:
+        """The painted scenes that name any of these characters or places (to offer repainting after a new look)."""
+        wanted = [Character(name=name) for name in names if name.strip()]
+        return [
+            scene
+            for scene in await self._scenes.for_story(story_id)
+            if scene.image_path
+            and any(entry.named_in(f"{scene.title} {scene.image_prompt} {scene.text}") for entry in wanted)
+        ]
+
     async def record_change(
         self,
         story_id: uuid.UUID,
@@ -287,14 +309,18 @@ class StoryService(QObject):
         self._check_open()
 
         async def create(providers: Providers) -> Story:
+            bible = request.bible or draft_bible(request.title, request.prompt, request.style, request.characters)
             story = Story.create(
                 request,
                 user_id=self._settings.user_id or uuid.UUID(int=0),
                 status=StoryStatus.generating,
                 text_provider=providers.text.label,
                 image_provider=providers.image.label,
+                bible=bible,
             )
-            return await self._stories.create(story)
+            await self._stories.create(story)
+            kept = await self._stories.set_bible(story.id, bible, "given" if request.bible else "drafted")
+            return kept or story
 
         return await self._start_run(_Relay(self.story_progress.emit), create, existing=[])
 

@@ -13,7 +13,7 @@ _WRITTEN = (
 )
 # The revision is read, never written: the database moves it (migration 007). What the image was painted from is
 # written only with the image (set_image); the version only with a new version (_record_version).
-COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt, version_id, deleted_at"
+COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt, version_id, deleted_at, asked_image"
 LIVE = "deleted_at IS NULL"
 _UPSERT = f"""
     INSERT INTO scenes ({_WRITTEN}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -24,7 +24,7 @@ _UPSERT = f"""
     RETURNING {COLUMNS}"""
 _VERSION_COLUMNS = (
     "id, scene_id, story_id, number, made_by, maker, title, text, image_prompt, image_path, painted_title,"
-    " painted_prompt, edited_at, created_at"
+    " painted_prompt, edited_at, created_at, asked_image"
 )
 
 
@@ -44,7 +44,7 @@ async def record_version(conn: asyncpg.Connection, scene_id: uuid.UUID, made_by:
             SELECT $2, c.id, c.story_id,
                    coalesce((SELECT max(v.number) FROM scene_versions v WHERE v.scene_id = c.id), 0) + 1,
                    $3, $4, c.title, c.text, c.image_prompt, c.image_path, c.painted_title, c.painted_prompt,
-                   c.edited_at, $5
+                   c.edited_at, $5, c.asked_image
             FROM scenes c WHERE c.id = $1""",
         scene_id,
         version_id,
@@ -138,7 +138,7 @@ class SceneRepository:
             await conn.execute(
                 """UPDATE scenes SET title = v.title, text = v.text, image_prompt = v.image_prompt,
                        image_path = v.image_path, painted_title = v.painted_title, painted_prompt = v.painted_prompt,
-                       edited_at = v.edited_at, version_id = v.id, image_error = '',
+                       edited_at = v.edited_at, version_id = v.id, image_error = '', asked_image = v.asked_image,
                        image_status = CASE WHEN v.image_path <> '' THEN 'painted' ELSE 'pending' END,
                        updated_at = greatest($2, scenes.updated_at)
                     FROM scene_versions v WHERE v.id = $1 AND scenes.id = v.scene_id""",
@@ -222,16 +222,18 @@ class SceneRepository:
         error: str = "",
         painted_from: tuple[str, str] | None = None,
         maker: str = "",
+        asked: str | None = None,
     ) -> Scene:
-        """`painted_from`: the (title, image prompt) a new image at `path` was painted from. A new image is a new
-        version, painted by `maker` (the image provider's label)."""
+        """`painted_from`: the (title, image prompt) a new image at `path` was painted from; `asked`, the prompt
+        sent for it. A new image is a new version, painted by `maker` (the image provider's label)."""
         title, prompt = painted_from if painted_from is not None else (None, None)
         async with self._pool.acquire() as conn, conn.transaction():
             before = await conn.fetchval("SELECT image_path FROM scenes WHERE id = $1 FOR UPDATE", scene_id)
             row = await conn.fetchrow(
                 f"""UPDATE scenes SET image_status = $2, image_path = coalesce($3, image_path), image_error = $4,
                        updated_at = greatest($5, updated_at),
-                       painted_title = coalesce($6, painted_title), painted_prompt = coalesce($7, painted_prompt)
+                       painted_title = coalesce($6, painted_title), painted_prompt = coalesce($7, painted_prompt),
+                       asked_image = coalesce($8, asked_image)
                     WHERE id = $1 RETURNING {COLUMNS}""",
                 scene_id,
                 status.value,
@@ -240,6 +242,7 @@ class SceneRepository:
                 utc_now(),
                 title,
                 prompt,
+                asked,
             )
             scene = _existing(row, scene_id)
             if path is not None and path != before:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 import uuid
 
 import asyncpg
 
+from desktop.bible import Bible
 from desktop.db.changes import CHANNEL as CHANGES_CHANNEL
 from desktop.db.repositories.search import prefix_tsquery
 from desktop.models import Story, StoryStatus, StorySummary, utc_now
@@ -12,7 +14,7 @@ _COLUMNS = (
     "id, user_id, title, prompt, scene_count, style, characters, status, "
     "text_provider, image_provider, error, created_at, updated_at"
 )
-READ_COLUMNS = f"{_COLUMNS}, deleted_at"
+READ_COLUMNS = f"{_COLUMNS}, deleted_at, bible"
 
 
 # A library row: the story, how many scenes exist, and how many of its images are not stored where they were sent
@@ -42,7 +44,8 @@ class StoryRepository:
 
     async def create(self, story: Story) -> Story:
         await self._pool.execute(
-            f"INSERT INTO stories ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            f"INSERT INTO stories ({_COLUMNS}, bible) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+            " $14::jsonb)",
             story.id,
             story.user_id,
             story.title,
@@ -56,6 +59,7 @@ class StoryRepository:
             story.error,
             story.created_at,
             story.updated_at,
+            json.dumps(story.bible.as_json()),
         )
         return story
 
@@ -157,6 +161,31 @@ class StoryRepository:
         else:
             value = await self._pool.fetchval(f"SELECT count(*) FROM stories s WHERE {_FOUND}", query)
         return int(value)
+
+    async def set_bible(self, story_id: uuid.UUID, bible: Bible, made_by: str) -> Story | None:
+        """The story's bible now, kept as a new version (`made_by`: drafted, edited, given); None when it is gone."""
+        data = json.dumps(bible.as_json())
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"""UPDATE stories SET bible = $2::jsonb, updated_at = greatest($3, updated_at)
+                    WHERE id = $1 RETURNING {READ_COLUMNS}""",
+                story_id,
+                data,
+                utc_now(),
+            )
+            if row is None:
+                return None
+            await conn.execute(
+                """INSERT INTO bible_versions (id, story_id, number, made_by, bible, created_at)
+                   SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4::jsonb, $5
+                   FROM bible_versions WHERE story_id = $2""",
+                uuid.uuid4(),
+                story_id,
+                made_by,
+                data,
+                utc_now(),
+            )
+        return Story.model_validate(dict(row))
 
     async def rename(self, story_id: uuid.UUID, title: str) -> Story | None:
         """None when the story is gone. The update trigger announces the new title to the other processes."""
