@@ -208,13 +208,14 @@ class Story(Timestamped):
         return cls(id=uuid.uuid4(), user_id=user_id, **{**given, **fields}, **_timestamps())
 
     def as_request(self) -> StoryRequest:
+        """What the New story form asked for (the window finds its pending request by it); the bible is the story's
+        own from then on, and not part of it."""
         return StoryRequest(
             title=self.title,
             prompt=self.prompt,
             scene_count=self.scene_count,
             style=self.style,
             characters=self.characters,
-            bible=self.bible,
         )
 
     @property
