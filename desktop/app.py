@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         # The usual start: the commands' modules (and the data models they load) would only delay the window.
         parser.set_defaults(command=None)
         return parser.parse_args(argv)
-    from desktop.cli import delete, export, generate, library, resume, uploads
+    from desktop.cli import bible, delete, export, generate, library, resume, uploads
 
     commands = cast(
         "argparse._SubParsersAction[argparse.ArgumentParser]",
@@ -72,6 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     library.register(commands)
     resume.register(commands)
     delete.register(commands)
+    bible.register(commands)
     return parser.parse_args(argv)
 
 
@@ -150,7 +151,7 @@ def _main(argv: list[str] | None) -> int:
 def _run_command(args: argparse.Namespace) -> int:
     """A command: its settings, secrets and data folder checked before anything starts, then its work on the loop."""
     # Before PySide6: once it is imported, its import hook looks at every later import.
-    from desktop.cli import delete, export, generate, library, resume, uploads
+    from desktop.cli import bible, delete, export, generate, library, resume, uploads
     from desktop.data_folder import check_data_dir
     from desktop.headless import run_headless
     from desktop.logs import SECRET_MASK
@@ -173,6 +174,7 @@ def _run_command(args: argparse.Namespace) -> int:
         "list": library.run,
         "resume": resume.run,
         "delete": delete.run,
+        "bible": bible.run,
     }[args.command]
     with asyncio.Runner(loop_factory=lambda: _loop(app)) as runner:
         return runner.run(run_headless(settings, secrets, command, args))

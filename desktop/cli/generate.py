@@ -1,17 +1,21 @@
 """`storyforge generate`: write one story with no window, wait for its uploads, print a summary.
 
 Progress goes to stderr, the summary to stdout (`--json`: machine-readable). While the uploads are sent, each retry
-is reported on stderr with its reason; `--wait-uploads SECONDS` bounds that wait. Exit 0 when the story is complete
-and every image is uploaded; 1 with one line saying why otherwise; 2 for arguments that make no story.
+is reported on stderr with its reason; `--wait-uploads SECONDS` bounds that wait. `--bible FILE` gives the story's
+bible (TOML or JSON, the shape desktop.bible describes); without it one is drafted from the prompt. Exit 0 when the
+story is complete and every image is uploaded; 1 with one line saying why otherwise; 2 for arguments (a bible file
+included) that make no story.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from desktop.bible import BibleError, load_bible_file
 from desktop.cli.story_report import add_summary_options, say, write_and_report
 from desktop.models import EXTRA_MAX, PROMPT_MAX, SCENES_MAX, TITLE_MAX, StoryRequest
 
@@ -30,6 +34,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--scenes", type=_scene_count, default=6, help=f"how many scenes (1–{SCENES_MAX}, default 6)")
     parser.add_argument("--style", default="", help="the look of every image, e.g. 'woodcut, muted colours'")
     parser.add_argument("--characters", default="", help="who appears, e.g. 'Ama, a courier; Tobin, her brother'")
+    parser.add_argument(
+        "--bible",
+        type=Path,
+        metavar="FILE",
+        help="the story's bible, a TOML or JSON file: style, notes, characters and places (see the README);"
+        " without it one is drafted from the prompt",
+    )
     add_summary_options(parser)
 
 
@@ -44,18 +55,30 @@ def _scene_count(text: str) -> int:
 
 
 def _request(args: argparse.Namespace) -> StoryRequest:
+    """The request these arguments make; ValidationError or BibleError when they make none."""
     return StoryRequest(
-        title=args.title, prompt=args.prompt, scene_count=args.scenes, style=args.style, characters=args.characters
+        title=args.title,
+        prompt=args.prompt,
+        scene_count=args.scenes,
+        style=args.style,
+        characters=args.characters,
+        bible=load_bible_file(args.bible) if args.bible is not None else None,
     )
 
 
 def check_arguments(args: argparse.Namespace) -> str | None:
     """Why these arguments make no story, in one line; run before anything starts."""
+    made = _request_or_problem(args)
+    return made if isinstance(made, str) else None
+
+
+def _request_or_problem(args: argparse.Namespace) -> StoryRequest | str:
     try:
-        _request(args)
+        return _request(args)
     except ValidationError as exc:
         return _request_problem(exc)
-    return None
+    except BibleError as exc:
+        return str(exc)
 
 
 def _request_problem(exc: ValidationError) -> str:
@@ -74,9 +97,9 @@ def _request_problem(exc: ValidationError) -> str:
 
 
 async def run(session: Session, args: argparse.Namespace) -> int:
-    try:
-        request = _request(args)
-    except ValidationError as exc:
-        say(f"storyforge: {_request_problem(exc)}")
+    # Checked before the start too; the bible file is read again here and may have changed meanwhile.
+    request = _request_or_problem(args)
+    if isinstance(request, str):
+        say(f"storyforge: {request}")
         return 2
     return await write_and_report(session, args, lambda: session.stories.generate(request))

@@ -122,6 +122,8 @@ def _summary(story: Story, scenes: list[Scene], uploads: dict[uuid.UUID, Upload]
         "error": story.error,
         "text_provider": story.text_provider,
         "image_provider": story.image_provider,
+        # What every request was told (given with --bible or drafted), so a script can keep or adjust it.
+        "bible": story.bible.as_json(),
         "scenes": [_scene_summary(scene, uploads.get(scene.id)) for scene in scenes],
     }
 
