@@ -202,3 +202,21 @@ def test_another_story_waits_for_the_unsaved_bible(writer_app: WriterApp, qtbot:
     qtbot.waitUntil(lambda: panel.story is not None and panel.story.id == first.id, timeout=10_000)
     assert run(writer_app.session.stories.story(second.id)).bible.style == "charcoal"
     assert panel.style_edit.text() == first.bible.style and not panel.dirty
+
+
+def test_another_windows_edit_shows_unless_the_writer_is_typing(writer_app: WriterApp, qtbot: Any, run: Run) -> None:
+    view = written(writer_app, qtbot, "Two Windows")
+    story = view.story
+    assert story is not None
+    panel = open_bible(writer_app, qtbot)
+    stories = writer_app.session.stories
+    run(stories.edit_bible(story.id, story.bible.model_copy(update={"style": "linocut, two colours"})))
+    qtbot.waitUntil(lambda: panel.style_edit.text() == "linocut, two colours", timeout=5_000)
+    assert not panel.dirty
+
+    qtbot.keyClicks(panel.notes_edit, "Winter all the way through.")
+    elsewhere = run(stories.story(story.id)).bible.model_copy(update={"style": "oil on board"})
+    run(stories.edit_bible(story.id, elsewhere))
+    qtbot.waitUntil(lambda: "changed elsewhere" in panel.note_label.text(), timeout=5_000)
+    assert panel.style_edit.text() == "linocut, two colours"  # the writer's page is not replaced under them
+    assert "Winter all the way through." in panel.notes_edit.toPlainText() and panel.dirty
