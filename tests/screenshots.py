@@ -1,8 +1,9 @@
 """`make screenshots`: render the window offscreen into docs/screenshots/ for the README.
 
 Runs the real app pieces — a Runtime on an embedded PostgreSQL in a temporary folder, the offline generator, and a
-loopback Storage server that refuses some uploads — and grabs: the window mid-generation, a finished story, the
-Export dialog, a scene's History, the Trash, the image viewer, the Uploads panel with a failure, and Settings.
+loopback Storage server that refuses some uploads — and grabs: the window mid-generation, a finished story, its
+Story bible, the Export dialog, a scene's History, the Trash, the image viewer, the Uploads panel with a failure, and
+Settings.
 """
 
 from __future__ import annotations
@@ -114,6 +115,16 @@ async def shoot(folder: Path) -> None:
         await asyncio.sleep(0.2)
         view.scroll_area.verticalScrollBar().setValue(0)
         save(window, "story")
+
+        # The Story bible beside the story: the drafted cast, the first character's form filled in.
+        window.actions_.show_bible.setChecked(True)
+        bible = window.bible_panel
+        await wait_for(lambda: bible.story is not None and bible.story.id == view.story_id)
+        window.resizeDocks([bible], [380], Qt.Orientation.Horizontal)
+        bible.characters.select(0)
+        await asyncio.sleep(0.2)
+        save(window, "bible")
+        window.actions_.show_bible.setChecked(False)
 
         # Export: the finished story as an EPUB, with what it wrote.
         from desktop.ui.export.export_dialog import ExportDialog

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMenu
 
 from desktop.models import SCENES_MAX
+from desktop.ui.story.asked_dialog import show_what_was_asked
 
 if TYPE_CHECKING:
     from desktop.services.session import Session
@@ -128,6 +129,9 @@ class SceneCommands(QObject):
                 action = menu.addAction(command.value)
                 action.setEnabled(self._view.can(command, card))
                 action.triggered.connect(lambda _=False, command=command: self.run(command, card))
+        menu.addSeparator()
+        asked = menu.addAction("What was asked…")  # the image prompt its picture was painted from
+        asked.triggered.connect(lambda: card.scene is not None and show_what_was_asked(card.scene, card.window()))
 
     # --- the commands ---
 

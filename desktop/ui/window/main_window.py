@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from desktop.ui.library.story_menu import StoryMenu
     from desktop.ui.library.trash_dialog import TrashDialog
     from desktop.ui.settings.settings_dialog import SettingsDialog
+    from desktop.ui.story.bible_panel import BiblePanel
     from desktop.ui.story.continue_dialog import ContinueDialog
     from desktop.ui.story.history_dialog import HistoryDialog
     from desktop.ui.story.scene_commands import SceneCommand
@@ -228,6 +229,7 @@ class MainWindow(QMainWindow):
         actions.open_logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
         actions.about.triggered.connect(self._about)
         self._connect_workbench()
+        self._connect_bible()
 
     def _connect_widgets(self) -> None:
         self.library_panel.story_selected.connect(self._open_from_library)
@@ -386,8 +388,10 @@ class MainWindow(QMainWindow):
         else:
             self._running.pop(story.id, None)
         self.composer.set_running(list(self._running.values()))
-        request = story.as_request()
-        if story.status.is_running and request in self._pending:
+        # A request without a bible gets one drafted at the start: the stored story's request carries it.
+        asked = (story.as_request(), story.as_request().model_copy(update={"bible": None}))
+        request = next((pending for pending in self._pending if pending in asked), None)
+        if story.status.is_running and request is not None:
             self._pending.remove(request)
             self.composer.reset()
             self.composer.generate_button.setEnabled(True)
@@ -906,6 +910,32 @@ class MainWindow(QMainWindow):
         self.trash_dialog.show()
         self.trash_dialog.raise_()
         self.trash_dialog.activateWindow()
+
+    # --- the story bible (issue 18): a dock beside the story, built when first shown ---
+
+    def _connect_bible(self) -> None:
+        self._bible_panel: BiblePanel | None = None
+        self.actions_.show_bible.toggled.connect(self._show_bible)
+
+    def _show_bible(self, shown: bool) -> None:
+        if shown or self._bible_panel is not None:  # hiding a panel never shown does not build it
+            self.bible_panel.setVisible(shown)
+            if shown:
+                self.bible_panel.raise_()
+
+    @property
+    def bible_panel(self) -> BiblePanel:
+        if self._bible_panel is None:
+            from desktop.ui.story.bible_panel import BiblePanel
+
+            panel = self._bible_panel = BiblePanel(self._runtime, self)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+            panel.visibilityChanged.connect(self.actions_.show_bible.setChecked)
+            view = self.story_view
+            view.loaded.connect(panel.show_story)
+            if view.story is not None:
+                panel.show_story(view.story)
+        return self._bible_panel
 
     # --- look and feel ---
 

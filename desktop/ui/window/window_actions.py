@@ -36,6 +36,8 @@ class WindowActions:
         self.retry_all = _action(window, "&Retry all failed uploads", ["Ctrl+R"], "retry")
         self.show_uploads = _action(window, "&Uploads panel", ["Ctrl+Shift+U"], "uploads")
         self.show_uploads.setCheckable(True)
+        self.show_bible = _action(window, "Story &bible", ["Ctrl+B"], "edit")
+        self.show_bible.setCheckable(True)
         # Ctrl+F finds in the story on screen; with none, it searches the library (MainWindow.find_in_story).
         self.find = _action(window, "&Find in story…", ["Ctrl+F"], "search")
         self.focus_search = _action(window, "&Search the library", ["Ctrl+Shift+F"], "search")
@@ -101,6 +103,7 @@ class WindowActions:
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.focus_search)
         view_menu.addAction(self.show_uploads)
+        view_menu.addAction(self.show_bible)
         view_menu.addAction(self.show_trash)
         uploads_menu = bar.addMenu("&Uploads")
         uploads_menu.addAction(self.retry_all)
