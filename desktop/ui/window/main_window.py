@@ -388,10 +388,8 @@ class MainWindow(QMainWindow):
         else:
             self._running.pop(story.id, None)
         self.composer.set_running(list(self._running.values()))
-        # A request without a bible gets one drafted at the start: the stored story's request carries it.
-        asked = (story.as_request(), story.as_request().model_copy(update={"bible": None}))
-        request = next((pending for pending in self._pending if pending in asked), None)
-        if story.status.is_running and request is not None:
+        request = story.as_request()
+        if story.status.is_running and request in self._pending:
             self._pending.remove(request)
             self.composer.reset()
             self.composer.generate_button.setEnabled(True)
