@@ -143,3 +143,11 @@ def test_stories_from_before_get_their_style_and_characters_as_their_bible(postg
     assert bible.style == "woodcut" and migrated["made_by"] == "migrated"
     assert [(c.name, c.description) for c in bible.characters] == [("Maren", "the keeper"), ("Ole", "her brother")]
     run(admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def test_a_capitalised_word_only_ever_after_the_is_no_character() -> None:
+    bible = draft_bible(
+        "The Lighthouse at the End of the Map",
+        "Maren, the last keeper of the Skerry light, finds a map. With her brother Ole she follows it north.",
+    )
+    assert [character.name for character in bible.characters] == ["Maren", "Ole"]

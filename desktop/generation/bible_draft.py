@@ -5,6 +5,7 @@ offline writer then follows the draft, so the bible and the story agree from the
 from __future__ import annotations
 
 import random
+import re
 
 from desktop.bible import Bible, Character, Place, characters_from_text
 from desktop.generation.offline_cast import read_cast
@@ -21,11 +22,19 @@ def draft_bible(title: str, prompt: str, style: str = "", characters: str = "") 
     if cast.rival.lower() in text and cast.rival[:1].isupper():
         people.append(given.get(cast.rival) or Character(name=cast.rival))
     people += [character for name, character in given.items() if name not in {p.name for p in people}]
+    # "the Skerry light", "the Halden road": a capitalised word the prompt only ever puts after "the" names a thing
+    # or a place, not someone.
+    people = [p for p in people if p.name in given or not _only_after_the(p.name, f"{title} {prompt}")]
     places = [Place(name=_capital(place)) for place in (cast.place, cast.second_place) if _bare(place) in text]
     if not places:  # the prompt names no place: the one the offline writer will use
         places = [Place(name=_capital(cast.place))]
     notes = f"What matters: {cast.thing}." if cast.thing.removeprefix("the ").lower() in text else ""
     return Bible(style=style, notes=notes, characters=people, places=places)
+
+
+def _only_after_the(name: str, text: str) -> bool:
+    uses = list(re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text))
+    return bool(uses) and all(text[: use.start()].rstrip().lower().endswith(" the") for use in uses)
 
 
 def _bare(phrase: str) -> str:
