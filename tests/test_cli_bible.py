@@ -85,13 +85,14 @@ def test_the_bible_given_is_kept_asked_with_and_printed_back(
     # Each picture was asked with the style and the look of everyone its scene names.
     bible = Bible.model_validate(EXPECTED)
     story_id = uuid.UUID(summary["story_id"])
-    rows = run(pool.fetch("SELECT title, text, asked_image FROM scenes WHERE story_id = $1", story_id))
+    rows = run(pool.fetch("SELECT title, text, image_prompt, asked_image FROM scenes WHERE story_id = $1", story_id))
     assert len(rows) == 2
     checked = 0
     for row in rows:
         assert "Style: woodcut, muted blues" in row["asked_image"]
         for entry in [*bible.characters, *bible.places]:
-            if entry.named_in(" ".join([row["title"], row["text"]])):
+            # Named where the painter looks: the scene's title, its picture's prompt and its text.
+            if entry.named_in(" ".join([row["title"], row["image_prompt"], row["text"]])):
                 assert entry.look in row["asked_image"], (entry.name, row["asked_image"])
                 checked += 1
             else:  # Ole is in no scene: his look would only mislead the painter
