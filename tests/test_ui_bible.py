@@ -12,12 +12,11 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
-from desktop.models import StoryStatus
 from desktop.ui.common.widgets import plain
 from desktop.ui.story.asked_dialog import NOTHING_ASKED, AskedDialog
 from desktop.ui.story.bible_panel import BiblePanel
 from desktop.ui.story.story_view import StoryView
-from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, write_story
+from tests.support.ui_fixtures import WriterApp, written_story
 
 Run = Callable[..., Any]
 PROMPT = "Maren, the last keeper of the Skerry light, finds a map in the oil store with her brother Ole."
@@ -25,14 +24,7 @@ LOOK = "a red wool coat, silver braid, salt-grey eyes"
 
 
 def written(app: WriterApp, qtbot: Any, title: str, scenes: int = 2) -> StoryView:
-    write_story(app.window, qtbot, title, PROMPT, scenes)
-    view = app.window.story_view
-    qtbot.waitUntil(
-        lambda: view.story is not None and view.story.title == title and view.story.status is StoryStatus.complete,
-        timeout=30_000,
-    )
-    qtbot.waitUntil(lambda: all_thumbnails_shown(app.window, scenes), timeout=15_000)
-    return view
+    return written_story(app, qtbot, title, PROMPT, scenes)
 
 
 def open_bible(app: WriterApp, qtbot: Any) -> BiblePanel:

@@ -19,21 +19,14 @@ from desktop.ui.story.continue_dialog import ContinueDialog
 from desktop.ui.story.scene_card import SceneCard
 from desktop.ui.story.scene_commands import SceneCommand
 from desktop.ui.story.story_view import StoryView
-from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, write_story
+from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, written_story
 
 Run = Callable[..., Any]
 PROMPT = "Mira, a lighthouse keeper, finds a brass key in a fish."
 
 
 def written(app: WriterApp, qtbot: Any, title: str, scenes: int = 3) -> StoryView:
-    write_story(app.window, qtbot, title, PROMPT, scenes)
-    view = app.window.story_view
-    qtbot.waitUntil(
-        lambda: view.story is not None and view.story.title == title and view.story.status is StoryStatus.complete,
-        timeout=30_000,
-    )
-    qtbot.waitUntil(lambda: all_thumbnails_shown(app.window, scenes), timeout=15_000)
-    return view
+    return written_story(app, qtbot, title, PROMPT, scenes)
 
 
 def scene_ids(view: StoryView) -> list[uuid.UUID]:

@@ -12,10 +12,12 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
 from desktop.config import Settings
+from desktop.models import StoryStatus
 from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.services.session import Session
 from desktop.ui.common.widgets import plain
+from desktop.ui.story.story_view import StoryView
 from desktop.ui.window.main_window import MainWindow
 from tests.support.ui_servers import ModelListServer
 
@@ -112,6 +114,18 @@ def write_story(window: MainWindow, qtbot: Any, title: str, prompt: str, scenes:
     qtbot.keyClicks(form.prompt_edit, prompt)
     form.scenes_spin.setValue(scenes)
     qtbot.keyClick(form.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Generate
+
+
+def written_story(app: WriterApp, qtbot: Any, title: str, prompt: str, scenes: int) -> StoryView:
+    """A story written from the form, finished and with every thumbnail shown; its page."""
+    write_story(app.window, qtbot, title, prompt, scenes)
+    view = app.window.story_view
+    qtbot.waitUntil(
+        lambda: view.story is not None and view.story.title == title and view.story.status is StoryStatus.complete,
+        timeout=30_000,
+    )
+    qtbot.waitUntil(lambda: all_thumbnails_shown(app.window, scenes), timeout=15_000)
+    return view
 
 
 def all_thumbnails_shown(window: MainWindow, count: int) -> bool:
