@@ -3,12 +3,17 @@ places (issue 18)."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 
+from PIL import Image, ImageStat
+
 from desktop.bible import Bible, Character, Place
-from desktop.generation.base import TextRequest
+from desktop.generation.base import ImageRequest, TextRequest
 from desktop.generation.offline_cast import FALLBACK_NAMES, FALLBACK_PLACES
+from desktop.generation.offline_image import paint_scene
+from desktop.generation.offline_style import place_kind
 from desktop.generation.offline_text import OfflineStory
 
 PROMPT = "A girl in the northern forest finds a lantern that shows the dead. Her friend Ama helps her."
@@ -70,3 +75,56 @@ def test_two_stories_share_no_paragraph() -> None:
             paragraphs = {paragraph for text in one for paragraph in text.split("\n\n")}
             shared = paragraphs & {paragraph for text in other for paragraph in text.split("\n\n")}
             assert not shared, (count, seed, shared)
+
+
+SCENE = "Wide establishing view of Ines holding the brass key up to the light in the drowned city, at sunrise"
+
+
+def picture(style: str = "", places: tuple[str, ...] = (), prompt: str = SCENE) -> Image.Image:
+    data = paint_scene(ImageRequest(prompt=prompt, title="The Brass Key", seed=3, style=style, places=places))
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image.convert("RGB")
+
+
+def brightness(image: Image.Image) -> float:
+    return float(ImageStat.Stat(image.convert("L")).mean[0])
+
+
+def colourfulness(image: Image.Image) -> float:
+    return float(ImageStat.Stat(image.convert("HSV")).mean[1])
+
+
+def test_the_painter_follows_the_styles_hour_and_medium_over_the_scenes_words() -> None:
+    night_ink, dawn_watercolour = picture("night, ink"), picture("dawn, watercolour")
+    assert night_ink.size == dawn_watercolour.size == (768, 512)
+    assert brightness(dawn_watercolour) > brightness(night_ink) + 40  # the scene says sunrise; the style says night
+    assert colourfulness(night_ink) < colourfulness(picture("night")) / 2  # ink on paper, not colour
+    warm, cool = (ImageStat.Stat(picture(style)).mean for style in ("warm", "muted blues"))
+    assert warm[0] - warm[2] > cool[0] - cool[2] + 30
+
+
+def test_the_painter_follows_the_places_kind_over_the_scenes_words() -> None:
+    def land(image: Image.Image) -> tuple[float, float, float]:
+        red, green, blue = ImageStat.Stat(image.crop((0, 330, 768, 440))).mean
+        return float(red), float(green), float(blue)
+
+    town = picture()  # the scene's own words: a city
+    coast = picture(places=("The coast: grey sea under the cliffs",))
+    forest = picture(places=("The northern forest: tall dark pines",))
+    room = picture(places=("The library: a tall room of books",))
+    assert len({town.tobytes(), coast.tobytes(), forest.tobytes(), room.tobytes()}) == 4
+    red, green, blue = land(forest)
+    assert green > red + 10 and green > blue + 5  # trees, though the scene names a city
+    red, green, blue = land(coast)
+    assert blue > red + 30 and blue > green + 30  # a water horizon
+    red, green, blue = land(room)
+    assert red > blue + 30  # a wooden floor
+    sky = (0, 0, 768, 150)
+    assert ImageStat.Stat(room.crop(sky)).mean[0] > ImageStat.Stat(town.crop(sky)).mean[0] + 15  # a wall, not sky
+    assert town.tobytes() == picture(places=("Somewhere: no kind of place",)).tobytes()
+    # A place's name speaks before its description: the drowned city is water with a town in it, the lighthouse
+    # kitchen a room.
+    assert place_kind(("The drowned city: houses of a coastal town under the sea",)) == ("water", True)
+    assert place_kind(("The lighthouse kitchen: by the sea",)) == ("interior", False)
+    assert place_kind(("Harrow: a fishing village by the sea", "The forest")) == ("water", True)
