@@ -128,3 +128,4 @@ def test_the_painter_follows_the_places_kind_over_the_scenes_words() -> None:
     assert place_kind(("The drowned city: houses of a coastal town under the sea",)) == ("water", True)
     assert place_kind(("The lighthouse kitchen: by the sea",)) == ("interior", False)
     assert place_kind(("Harrow: a fishing village by the sea", "The forest")) == ("water", True)
+    assert place_kind(("Harrow: a fishing village by the sea", "The forest"), "Ines in the forest") == ("forest", False)

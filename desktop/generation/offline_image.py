@@ -418,7 +418,7 @@ def paint_scene(request: ImageRequest) -> bytes:
     width, height = request.width, request.height
     when = time_of(request.style) or _first(words, _TIME_WORDS, rng.choice(list(_LIGHTS)))
     light = _mood_shift(_LIGHTS[when], words)
-    kind, town = place_kind(request.places)
+    kind, town = place_kind(request.places, request.prompt)
     terrain = kind or _first(words, _TERRAINS, "hills")
     if terrain in _GROUND_TINTS:
         tint, amount = _GROUND_TINTS[terrain]

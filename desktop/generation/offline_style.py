@@ -62,10 +62,14 @@ def time_of(style: str) -> str:
     return _first(style.lower(), _STYLE_TIMES)
 
 
-def place_kind(places: Iterable[str]) -> tuple[str, bool]:
+def place_kind(places: Iterable[str], scene: str = "") -> tuple[str, bool]:
     """The kind of the first place that has one ("water", "forest", "city", "interior", …; "" for none), and
-    whether a town stands by that water (a harbour town, a drowned city)."""
-    for line in places:
+    whether a town stands by that water (a harbour town, a drowned city). Places whose name the scene's words
+    contain come first: the scene happens there."""
+    lines = list(places)
+    scene = scene.lower()
+    named = [line for line in lines if line.partition(":")[0].strip().lower() in scene]
+    for line in named + [line for line in lines if line not in named]:
         name, _, about = line.partition(":")
         for words in (name.lower(), about.lower()):
             if kind := _first(words, _PLACE_KINDS):
