@@ -111,6 +111,7 @@ def test_the_bibles_style_and_the_looks_of_those_present_go_into_every_image_pro
         characters=[
             Character(name="Mira", role="lighthouse keeper", look="grey oilskin coat, a silver braid"),
             Character(name="Tobin", role="her brother", look="red knitted cap, freckles"),
+            Character(name="Corvin", role="harbour master"),  # the third: the offline writer's rival, in scenes
             Character(name="Wendeline", look="a long green cloak"),  # never in a scene: never in a prompt
         ],
         places=[Place(name="Harrow", look="slate roofs under a white lighthouse")],

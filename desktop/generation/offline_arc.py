@@ -1,8 +1,10 @@
 """The five parts of a story arc, as the offline writer fills them: per part its light, its weather, its mood,
 and a handful of beats (a title, what happens, what an illustration of it shows).
 
-Placeholders: {hero} {hero_full} {ally} {ally_full} {rival} {place} {second_place} {thing} {was} {premise}
+Placeholders: {hero} {hero_full} {ally} {ally_full} {rival} {place} {second_place} {thing} {was}
 {title}; in titles the *_title forms are title-cased. Sentences are capitalised after filling.
+Every paragraph names someone or somewhere of the story, so two stories never share one; none repeats the writer's
+prompt (the story is told from it, not pasted from it).
 """
 
 from __future__ import annotations
@@ -61,30 +63,30 @@ ARC: dict[Stage, Part] = {
         beats=(
             Beat(
                 ("An Ordinary Morning in {place_title}", "Before Anything Happened", "The Last Quiet Day"),
-                "{hero_full} had lived in {place} long enough to know its sounds by heart. This is how it begins: "
-                "{premise}. Nobody else seemed to notice that anything had changed, and for a while {hero} almost "
-                "believed it too.",
+                "{hero_full} had lived in {place} long enough to know its sounds by heart, and this morning one of "
+                "them was wrong. It had to do with {thing}; {hero} was sure of that much. Nobody else seemed to "
+                "notice that anything had changed, and for a while {hero} almost believed it too.",
                 "{hero} standing alone at the edge of {place}",
             ),
             Beat(
                 ("{thing_title}", "What {hero} Found", "The First Sign"),
                 "It was {ally} who first pointed at {thing}. {hero} turned it over in both hands, feeling the weight "
-                "of it, and understood that it did not belong to an ordinary day. Behind it was the beginning of "
-                "everything: {premise}.",
+                "of it, and understood that it did not belong to an ordinary day. Somewhere behind it, {place} was "
+                "keeping a secret.",
                 "{hero} holding {thing} up to the light in {place}",
             ),
             Beat(
                 ("A Question Without an Answer", "The Call", "Word from {second_place_title}"),
-                "The news came plainly enough: {premise}. {hero} read it twice, then a third time, while the kettle "
-                "went cold. {ally_full} said what anyone would say, that it was none of their business, but {hero} "
-                "was already looking toward {second_place}.",
+                "The news came plainly enough, and it was about {thing}. {hero} read it twice, then a third time, "
+                "while the kettle went cold. {ally_full} said what anyone would say, that it was none of their "
+                "business, but {hero} was already looking toward {second_place}.",
                 "{hero} at a window in {place}, looking out toward {second_place}",
             ),
             Beat(
                 ("A Promise Made", "The Morning {hero} Said Yes"),
                 "{hero} had made promises before and broken a few of them. This one felt different. Standing in "
-                "{place} with {thing} close at hand, {hero} said the words aloud so there could be no taking them "
-                "back: {premise}.",
+                "{place} with {thing} close at hand, {hero} said the words aloud, so there could be no taking them "
+                "back, and {ally} heard them.",
                 "{hero} and {ally} shaking hands in {place}, {thing} between them",
             ),
         ),
@@ -208,7 +210,7 @@ ARC: dict[Stage, Part] = {
         weathers=("a storm", "heavy rain", "lightning across the whole sky"),
         settings=(
             "{time}, {weather} broke over {second_place}, and there was no more time to think.",
-            "{time}, with {weather} hammering at everything, the last of the waiting ended.",
+            "{time}, with {weather} hammering at everything, the last of the waiting ended for {hero}.",
             "{time}, under {weather}, {second_place} held its breath.",
         ),
         beats=(
@@ -240,7 +242,7 @@ ARC: dict[Stage, Part] = {
             ),
         ),
         bridges=(
-            "And then, as suddenly as it had started, it was over.",
+            "And then, as suddenly as it had started, it was over, and {second_place} was quiet.",
             "When the noise finally stopped, {hero} was still standing, and so, against every expectation, was {ally}.",
             "Later nobody could agree on how long it had lasted. A minute, said {ally}. A lifetime, said {hero}.",
         ),
@@ -287,7 +289,7 @@ ARC: dict[Stage, Part] = {
             ),
         ),
         bridges=(
-            "The days grew ordinary again, and ordinary had never felt so good.",
+            "The days in {place} grew ordinary again, and ordinary had never felt so good to {hero}.",
             "{hero} still walks past the old places sometimes, just to be sure they are there.",
         ),
         at_second_place=False,

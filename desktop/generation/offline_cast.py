@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from desktop.bible import Bible
 
 
 def _words(text: str) -> frozenset[str]:
@@ -106,7 +108,6 @@ class Cast:
     second_place: str
     thing: str
     thing_plural: bool
-    premise: str
     title: str
 
     @property
@@ -180,16 +181,6 @@ def _characters_field(characters: str) -> list[tuple[str, str]]:
     return people
 
 
-def premise_of(prompt: str) -> str:
-    first = _SENTENCE_END.split(" ".join(prompt.split()))[0].strip()
-    first = first.rstrip(".!?…;:")
-    if len(first) > 220:
-        first = first[:220].rsplit(" ", 1)[0]
-    if first[:1].isupper() and first.split(" ", 1)[0].lower() in _STOP:
-        first = first[0].lower() + first[1:]
-    return first
-
-
 def _is_plural(phrase: str) -> bool:
     last = phrase.split()[-1] if phrase.split() else ""
     return last.endswith("s") and not last.endswith(("ss", "us", "is", "ous"))
@@ -253,6 +244,56 @@ def read_cast(title: str, prompt: str, characters: str, rng: random.Random) -> C
         second_place=second,
         thing=thing,
         thing_plural=_is_plural(thing),
-        premise=premise_of(prompt),
         title=" ".join(title.split()),
     )
+
+
+# Where a bible names one place, the story's second stage happens in another part of it, never in a place the bible
+# does not know.
+_PARTS_OF_PLACE = ("the far side of {place}", "the old quarter of {place}", "the lower end of {place}")
+# bible_draft writes "What matters: the brass key." into the notes; a writer may keep or change it.
+_WHAT_MATTERS = re.compile(r"What matters:\s*([^.\n]+)", re.IGNORECASE)
+
+
+def _in_prose(name: str) -> str:
+    """A place's name as it reads mid-sentence: "The drowned city" -> "the drowned city", "harbour" -> "the
+    harbour"; proper names ("Harrow", "Port Vell") as they are."""
+    words = name.split()
+    if not words:
+        return name
+    if words[0] in {"The", "A", "An"}:
+        return " ".join([words[0].lower(), *words[1:]])
+    return name if name[:1].isupper() or words[0].lower() in {"the", "a", "an"} else f"the {name}"
+
+
+def _role_with_article(role: str) -> str:
+    if not role or re.match(r"^(?:a|an|the|her|his|their|[A-Z][\w'-]*'s)\s", role):
+        return role
+    return _with_article(role)
+
+
+def cast_with_bible(cast: Cast, bible: Bible, rng: random.Random) -> Cast:
+    """The cast read from the prompt, with the bible's people, places and what matters in their place: the bible is
+    what the writer checked, the prompt only what they first typed. Hero, ally and rival are the first three
+    characters; the place and the second place the first two places."""
+    people = bible.characters
+    if people:
+        hero, hero_role = people[0].name, _role_with_article(people[0].role)
+        if len(people) > 1:
+            ally, ally_role = people[1].name, _role_with_article(people[1].role)
+        else:  # nobody the bible does not know: the ally is a role, not a name
+            ally, ally_role = _the(rng.choice(ALLY_ROLES)), ""
+        ally_role = re.sub(r"^(?:her|his|their)\s+", f"{hero}'s ", ally_role, flags=re.I)
+        rival = people[2].name if len(people) > 2 else rng.choice(RIVALS)
+        cast = replace(cast, hero=hero, hero_role=hero_role, ally=ally, ally_role=ally_role, rival=rival)
+    if bible.places:
+        place = _in_prose(bible.places[0].name)
+        if len(bible.places) > 1:
+            second = _in_prose(bible.places[1].name)
+        else:
+            second = rng.choice(_PARTS_OF_PLACE).format(place=place)
+        cast = replace(cast, place=place, second_place=second)
+    if match := _WHAT_MATTERS.search(bible.notes):
+        thing = _the(match.group(1).strip())
+        cast = replace(cast, thing=thing, thing_plural=_is_plural(thing))
+    return cast

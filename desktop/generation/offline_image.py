@@ -1,5 +1,6 @@
-"""The offline painter: a real PNG whose light, palette, landscape, figures and emblem follow the words of the
-scene's image prompt (time of day, weather, mood, place, the object in it), with the scene's title on a banner.
+"""The offline painter: a real PNG whose light, palette, landscape, figures and emblem follow the story's bible
+(its style's hour, palette and medium; the kind of place the scene's places are: offline_style) and then the words of
+the scene's image prompt (time of day, weather, mood, place, the object in it), with the scene's title on a banner.
 
 `paint_scene` blocks (Pillow): the provider runs it on the executor.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from desktop.generation.base import OFFLINE_LABEL, ImageRequest
+from desktop.generation.offline_style import finish, place_kind, time_of
 
 RGB = tuple[int, int, int]
 Draw = ImageDraw.ImageDraw
@@ -95,6 +97,7 @@ _GROUND_TINTS: dict[str, tuple[RGB, float]] = {
     "forest": ((28, 92, 44), 0.45),
     "mountains": ((96, 104, 122), 0.45),
     "cave": ((60, 44, 36), 0.6),
+    "interior": ((104, 72, 48), 0.55),
 }
 
 
@@ -213,6 +216,7 @@ def _terrain(
     horizon: int,
     light: Light,
     lit: bool,
+    town: bool = False,
 ) -> None:
     width, height = size
     far = _mix(light.sky_bottom, light.land, 0.45)
@@ -223,6 +227,8 @@ def _terrain(
             x = rng.uniform(0, width)
             glaze.line((x, y, x + rng.uniform(10, 40), y), fill=(*light.glow, 60), width=1)
         _fill_below(draw, _ridge(rng, width // 3, horizon + 2, 24, 5), horizon + 30, far)
+        if town:  # a harbour town or a drowned city: roofs and towers standing out of the water
+            _skyline(draw, rng, (width * 0.3, width), horizon + 14, light, lit)
         if rng.random() < 0.7:
             tower_x = rng.uniform(width * 0.6, width * 0.85)
             draw.polygon(
@@ -277,6 +283,54 @@ def _terrain(
         draw.rectangle((0, 0, width, height * 0.12), fill=(18, 14, 16))
         draw.polygon([(0, 0), (width * 0.22, 0), (width * 0.08, height), (0, height)], fill=(18, 14, 16))
         draw.polygon([(width, 0), (width * 0.78, 0), (width * 0.92, height), (width, height)], fill=(18, 14, 16))
+
+
+def _skyline(draw: Draw, rng: random.Random, span: tuple[float, float], base: float, light: Light, lit: bool) -> None:
+    colour = _mix(light.land, (20, 20, 30), 0.45)
+    x = span[0]
+    while x < span[1]:
+        w, h = rng.uniform(18, 44), rng.uniform(30, 110)
+        draw.rectangle((x, base - h, x + w, base), fill=colour)
+        if lit:
+            for wy in range(int(base - h + 6), int(base - 8), 12):
+                if rng.random() < 0.4:
+                    draw.rectangle((x + w / 2 - 2, wy, x + w / 2 + 2, wy + 5), fill=light.glow)
+        x += w + rng.uniform(4, 26)
+
+
+def _interior(image: Image.Image, draw: Draw, rng: random.Random, light: Light, horizon: int, lit: bool) -> None:
+    """A room: a back wall with a window onto the hour's sky, a floor of boards, shelves, a lamp where it is dark."""
+    width, height = image.size
+    wall = _mix(light.land, (196, 168, 132), 0.45)
+    draw.rectangle((0, 0, width, horizon), fill=wall)
+    pane = (round(width * rng.uniform(0.52, 0.62)), round(height * 0.12))
+    size = (round(width * 0.26), round(horizon * 0.55))
+    sky = ImageOps.colorize(Image.linear_gradient("L").resize(size), light.sky_top, light.sky_bottom)
+    image.paste(sky, pane)
+    frame = _mix(wall, (40, 28, 20), 0.55)
+    box = (pane[0], pane[1], pane[0] + size[0], pane[1] + size[1])
+    draw.rectangle(box, outline=frame, width=6)
+    draw.line(((box[0] + box[2]) / 2, box[1], (box[0] + box[2]) / 2, box[3]), fill=frame, width=4)
+    draw.line((box[0], (box[1] + box[3]) / 2, box[2], (box[1] + box[3]) / 2), fill=frame, width=4)
+    shelf = _mix(wall, (60, 40, 26), 0.5)
+    for row in range(3):
+        y = height * 0.16 + row * horizon * 0.22
+        draw.rectangle((width * 0.05, y, width * 0.36, y + 5), fill=shelf)
+        x = width * 0.06
+        while x < width * 0.34:
+            w = rng.uniform(6, 14)
+            spine = _mix(light.land, (rng.randint(80, 200), rng.randint(40, 140), rng.randint(30, 120)), 0.6)
+            draw.rectangle((x, y - rng.uniform(22, 34), x + w, y), fill=spine)
+            x += w + 1
+    floor = _mix(light.land, (120, 84, 54), 0.5)
+    draw.rectangle((0, horizon, width, height), fill=floor)
+    for number in range(1, 9):
+        y = horizon + (height - horizon) * (number / 9) ** 1.4
+        draw.line((0, y, width, y), fill=_mix(floor, (0, 0, 0), 0.25), width=1)
+    if lit:
+        x, y = width * 0.82, horizon - height * 0.12
+        _halo(image, (x - 70, y - 70, x + 70, y + 70), light.glow, 40)
+        draw.rectangle((x - 10, y - 14, x + 10, y + 14), fill=light.glow, outline=frame, width=2)
 
 
 def _road(draw: Draw, size: tuple[int, int], horizon: int, light: Light) -> None:
@@ -358,11 +412,14 @@ def _let_others_run() -> None:
 
 
 def paint_scene(request: ImageRequest) -> bytes:
-    words = request.prompt.lower()
+    # The bible's style and places decide first; the scene's own words fill in what they leave open.
+    words = f"{request.style} {request.prompt}".lower()
     rng = _rng(request)
     width, height = request.width, request.height
-    light = _mood_shift(_LIGHTS[_first(words, _TIME_WORDS, rng.choice(list(_LIGHTS)))], words)
-    terrain = _first(words, _TERRAINS, "hills")
+    when = time_of(request.style) or _first(words, _TIME_WORDS, rng.choice(list(_LIGHTS)))
+    light = _mood_shift(_LIGHTS[when], words)
+    kind, town = place_kind(request.places, request.prompt)
+    terrain = kind or _first(words, _TERRAINS, "hills")
     if terrain in _GROUND_TINTS:
         tint, amount = _GROUND_TINTS[terrain]
         light = Light(light.sky_top, light.sky_bottom, light.sun, _mix(light.land, tint, amount), light.glow)
@@ -370,29 +427,34 @@ def paint_scene(request: ImageRequest) -> bytes:
     close = bool(re.search(r"\bclose\b", words))
     horizon = round(height * (0.74 if low else 0.5 if close else 0.6))
     if terrain == "space":
-        light = _LIGHTS["night"]
+        when, light = "night", _LIGHTS["night"]
+    lit = when in ("night", "dusk") or "night" in words or "dusk" in words
 
     image = Image.new("RGB", (width, height), light.land)
     _sky(image, light, horizon)
     # Opaque shapes go straight into the pixels; only translucent ones, (r, g, b, a), take Pillow's blending path:
     # it costs several times as much per pixel and holds the GIL throughout, while the GUI thread waits for it.
     draw, glaze = ImageDraw.Draw(image), ImageDraw.Draw(image, "RGBA")
-    sun_x = width * rng.uniform(0.15, 0.85)
-    sun_y = horizon - height * (0.08 if "dawn" in words or "dusk" in words else 0.3)
-    _sun(image, draw, light, sun_x, sun_y, height * (0.05 if light is _LIGHTS["night"] else 0.07))
-    _let_others_run()
-    if terrain == "space":
-        for _ in range(3):
-            r = rng.uniform(20, 90)
-            px, py = rng.uniform(0, width), rng.uniform(0, height * 0.5)
-            draw.ellipse((px - r, py - r, px + r, py + r), fill=_mix((120, 90, 160), (200, 140, 90), rng.random()))
-    _weather(glaze, rng, words, (width, height), light)
-    _let_others_run()
-    lit = light in (_LIGHTS["night"], _LIGHTS["dusk"]) or "night" in words or "dusk" in words
-    _terrain(draw, glaze, rng, "hills" if terrain == "space" else terrain, (width, height), horizon, light, lit)
-    _let_others_run()
-    if re.search(r"\b(?:road|travelling|walking|path|running)", words):
-        _road(draw, (width, height), horizon, light)
+    if terrain == "interior":
+        _interior(image, draw, rng, light, horizon, lit)
+    else:
+        sun_x = width * rng.uniform(0.15, 0.85)
+        sun_y = horizon - height * (0.08 if when in ("dawn", "dusk") else 0.3)
+        _sun(image, draw, light, sun_x, sun_y, height * (0.05 if when == "night" else 0.07))
+        _let_others_run()
+        if terrain == "space":
+            for _ in range(3):
+                r = rng.uniform(20, 90)
+                px, py = rng.uniform(0, width), rng.uniform(0, height * 0.5)
+                colour = _mix((120, 90, 160), (200, 140, 90), rng.random())
+                draw.ellipse((px - r, py - r, px + r, py + r), fill=colour)
+        _weather(glaze, rng, words, (width, height), light)
+        _let_others_run()
+        kind_drawn = "hills" if terrain == "space" else terrain
+        _terrain(draw, glaze, rng, kind_drawn, (width, height), horizon, light, lit, town)
+        _let_others_run()
+        if re.search(r"\b(?:road|travelling|walking|path|running)", words):
+            _road(draw, (width, height), horizon, light)
 
     ground = height * 0.86
     scale = height / 512 * (1.9 if close else 1.35 if low else 1.0)
@@ -403,6 +465,10 @@ def paint_scene(request: ImageRequest) -> bytes:
     ex, ey = (width * 0.62, height * 0.45) if close else (figure_x + 60 * scale, ground - 95 * scale)
     _emblem(image, draw, emblem, ex, ey, emblem_r, light)
     _let_others_run()
+    if request.style:
+        image = finish(image, request.style)
+        draw, glaze = ImageDraw.Draw(image), ImageDraw.Draw(image, "RGBA")
+        _let_others_run()
     _banner(image, draw, glaze, request.title)
 
     out = io.BytesIO()

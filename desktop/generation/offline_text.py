@@ -1,4 +1,6 @@
-"""The offline writer: a five-part arc over however many scenes were asked, from the writer's own title and prompt.
+"""The offline writer: a five-part arc over however many scenes were asked, from the story's bible (its people,
+places and what matters) and, where the bible is silent, the writer's own title and prompt. The prompt is read for
+names, never pasted into the prose.
 
 Deterministic for a seed (the same seed and request give the same story, in any process); different seeds give
 different names where the prompt has none, different beats, light and weather.
@@ -13,13 +15,12 @@ from collections.abc import AsyncGenerator
 
 from desktop.generation.base import OFFLINE_LABEL, SceneDraft, SceneStreaming, SceneWritten, TextEvent, TextRequest
 from desktop.generation.offline_arc import ARC, ENDINGS, Beat, Stage, stages_for
-from desktop.generation.offline_cast import Cast, read_cast
+from desktop.generation.offline_cast import Cast, cast_with_bible, read_cast
 
 _SMALL_WORDS = frozenset(
     ("a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "but", "by", "with", "from")
 )
 _SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n)([a-z])")
-_LATER_PREMISE = "nothing would stay the way it was"
 _WORDS_PER_CHUNK = 6
 
 
@@ -42,7 +43,9 @@ class OfflineStory:
         self._request = request
         self._seed = request.seed
         rng = random.Random(f"story:{request.seed}:{request.title}:{request.prompt}:{request.characters}")
-        self.cast: Cast = read_cast(request.title, request.prompt, request.characters, rng)
+        cast = read_cast(request.title, request.prompt, request.characters, rng)
+        # Its own generator, so a story without a bible keeps the beats it had before bibles existed.
+        self.cast: Cast = cast_with_bible(cast, request.bible, random.Random(f"bible:{request.seed}:{request.title}"))
         self.stages = stages_for(request.scene_count)
         self._beat_order = {stage: rng.sample(range(len(part.beats)), len(part.beats)) for stage, part in ARC.items()}
         self._titles: list[str] = []
@@ -69,7 +72,6 @@ class OfflineStory:
             "second_place": cast.second_place,
             "thing": cast.thing,
             "was": "were" if cast.thing_plural else "was",
-            "premise": cast.premise if index == 0 else _LATER_PREMISE,
             "title": cast.title,
             "place_title": title_case(cast.place),
             "second_place_title": title_case(cast.second_place),
