@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from desktop.generation.base import ImageRequest, Notify
+from desktop.generation.base import ImageAbilities, ImageRequest, Notify
 from desktop.generation.errors import BadResponse, KeyRejected, ProviderError
 from desktop.generation.http import HttpService, host_of, server_message
 from desktop.generation.openai_image import decode_base64_image
@@ -36,6 +36,7 @@ class Automatic1111Provider:
         steps: int = 24,
     ) -> None:
         self.label = a1111_label(base_url)
+        self.model = ""  # the checkpoint, as the server names it in each answer's info
         self._steps = steps
         password = httpx.URL(base_url).password or ""
         self._service = HttpService(
@@ -44,6 +45,9 @@ class Automatic1111Provider:
 
     async def aclose(self) -> None:
         await self._service.aclose()
+
+    async def abilities(self) -> ImageAbilities:
+        return ImageAbilities(seed=True, note=f"{self.label} keeps each story's seed.")
 
     async def paint(self, request: ImageRequest) -> bytes:
         body: dict[str, Any] = {

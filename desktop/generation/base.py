@@ -91,8 +91,26 @@ class SceneWritten:
 TextEvent = SceneStreaming | SceneWritten
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A character's chosen portrait (issue 18), sent with a scene they are in to painters that take a reference
+    picture, so the character looks the same from scene to scene."""
+
+    name: str
+    image: bytes  # PNG, JPEG or WebP bytes, as checked when the portrait was painted
+
+
+@dataclass(frozen=True)
+class ImageAbilities:
+    """What a painter can do to keep a story's pictures alike, for the Bible panel and the painter's requests."""
+
+    seed: bool  # the same seed and prompt paint the same picture again
+    reference: str = ""  # how a portrait is sent as a reference ("IP-Adapter (ControlNet)"); "" when it cannot be
+    note: str = ""  # one line for the writer, in plain words: what this painter keeps alike and what it cannot
+
+
 class ImageRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     prompt: str = Field(min_length=1)
     title: str = ""
@@ -103,6 +121,8 @@ class ImageRequest(BaseModel):
     # and the places the scene names, each "Name: description. look".
     style: str = ""
     places: tuple[str, ...] = ()
+    # Portraits of the characters the scene names, for painters whose abilities() have a `reference`.
+    references: tuple[Reference, ...] = ()
 
 
 @runtime_checkable
@@ -111,14 +131,23 @@ class TextProvider(Protocol):
 
     def stream_scenes(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]: ...
 
+    async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
+        """A first bible for a new story from its prompt (one request); ProviderError when it cannot be had."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
 @runtime_checkable
 class ImageProvider(Protocol):
     label: str
+    model: str  # the model that painted the last image ("dall-e-3", the server's checkpoint), for its record
 
     async def paint(self, request: ImageRequest) -> bytes: ...
+
+    async def abilities(self) -> ImageAbilities:
+        """Asked of the server where it can tell (detected, never assumed); cached by the provider."""
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from desktop.generation.base import OFFLINE_LABEL, ImageRequest
+from desktop.generation.base import OFFLINE_LABEL, ImageAbilities, ImageRequest
 from desktop.generation.offline_style import finish, place_kind, time_of
 
 RGB = tuple[int, int, int]
@@ -480,6 +480,11 @@ class OfflineImageProvider:
     """Paints on `executor` (Pillow blocks); waits `delay` seconds first, so the window behaves as with a service."""
 
     label = OFFLINE_LABEL
+    model = "offline painter"
+    # Its drawings follow the seed; it reads no picture, so portraits are not sent to it.
+    _ABILITIES = ImageAbilities(
+        seed=True, note="The offline painter keeps each story's seed; it draws from the words and takes no portraits."
+    )
 
     def __init__(
         self, executor: Executor, delay: float = 0.0, painter: Callable[[ImageRequest], bytes] = paint_scene
@@ -492,6 +497,9 @@ class OfflineImageProvider:
         if self._delay:
             await asyncio.sleep(self._delay)
         return await asyncio.wrap_future(self._executor.submit(self._painter, request))
+
+    async def abilities(self) -> ImageAbilities:
+        return self._ABILITIES
 
     async def aclose(self) -> None:
         return None

@@ -13,7 +13,9 @@ import random
 import re
 from collections.abc import AsyncGenerator
 
+from desktop.bible import Bible
 from desktop.generation.base import OFFLINE_LABEL, SceneDraft, SceneStreaming, SceneWritten, TextEvent, TextRequest
+from desktop.generation.bible_draft import draft_bible
 from desktop.generation.offline_arc import ARC, ENDINGS, Beat, Stage, stages_for
 from desktop.generation.offline_cast import Cast, cast_with_bible, read_cast
 
@@ -142,6 +144,9 @@ class OfflineTextProvider:
                 so_far += chunk
                 yield SceneStreaming(index, so_far.rstrip())
             yield SceneWritten(index, scene)
+
+    async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
+        return draft_bible(title, prompt, style, characters)
 
     async def aclose(self) -> None:
         return None

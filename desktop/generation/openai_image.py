@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from desktop.generation.base import ImageRequest, Notify
+from desktop.generation.base import ImageAbilities, ImageRequest, Notify
 from desktop.generation.errors import BadResponse, ProviderError
 from desktop.generation.http import server_message
 from desktop.generation.openai_text import describe_openai_error, openai_label, openai_service
@@ -54,6 +54,13 @@ class OpenAIImageProvider:
 
     async def aclose(self) -> None:
         await self._service.aclose()
+
+    async def abilities(self) -> ImageAbilities:
+        # The images API takes neither a seed nor a reference picture.
+        return ImageAbilities(
+            seed=False,
+            note=f"{self.label} takes no seed or portrait: the looks in each prompt are what keep characters alike.",
+        )
 
     async def paint(self, request: ImageRequest) -> bytes:
         limit = 1000 if self.model.lower() == "dall-e-2" else 4000

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from desktop.bible import Bible
 from desktop.generation.base import Notify, SceneStreaming, SceneWritten, TextEvent, TextRequest
 from desktop.generation.errors import BadResponse, KeyRejected, ModelNotFound, ProviderError, SceneParseError
 from desktop.generation.http import HttpService, error_code, host_of, server_message
@@ -94,6 +95,9 @@ class OpenAITextProvider:
         self._temperature = temperature
         self._use_schema = True  # until the server says it takes none
         self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
+
+    async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
+        raise ProviderError("Drafting a bible with the text service is not built yet.")
 
     async def aclose(self) -> None:
         await self._service.aclose()

@@ -309,7 +309,7 @@ class StoryService(QObject):
         self._check_open()
 
         async def create(providers: Providers) -> Story:
-            bible = request.bible or draft_bible(request.title, request.prompt, request.style, request.characters)
+            bible = request.bible or await self._first_bible(providers, request)
             story = Story.create(
                 request,
                 user_id=self._settings.user_id or uuid.UUID(int=0),
@@ -323,6 +323,15 @@ class StoryService(QObject):
             return kept or story
 
         return await self._start_run(_Relay(self.story_progress.emit), create, existing=[])
+
+    async def _first_bible(self, providers: Providers, request: StoryRequest) -> Bible:
+        """The text provider drafts the new story's bible (one request); if it cannot, the offline draft from the
+        prompt's names stands in, and the story is written all the same."""
+        try:
+            return await providers.text.draft_bible(request.title, request.prompt, request.style, request.characters)
+        except ProviderError as exc:
+            log.info("the bible was drafted offline: %s", exc)
+            return draft_bible(request.title, request.prompt, request.style, request.characters)
 
     async def resume(self, story_id: uuid.UUID) -> Story:
         """Paint what is unpainted and write from the first missing scene on."""

@@ -34,11 +34,13 @@ import asyncpg
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
+from desktop.bible import Bible
 from desktop.config import Settings
 from desktop.db.connect import open_pool
 from desktop.db.embedded import EmbeddedPostgres
 from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.generation.base import (
+    ImageAbilities,
     ImageRequest,
     Notify,
     Providers,
@@ -88,12 +90,16 @@ class SimulatedText:
                 yield SceneStreaming(index, text)
             yield SceneWritten(index, SceneDraft(title=f"Scene {index + 1}", text=text, image_prompt=f"scene {index}"))
 
+    async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
+        return Bible()
+
     async def aclose(self) -> None:
         return None
 
 
 class SimulatedImage:
     label = "simulated images"
+    model = "simulated"
 
     def __init__(self, seconds: float, picture: bytes) -> None:
         self.seconds = seconds
@@ -102,6 +108,9 @@ class SimulatedImage:
     async def paint(self, request: ImageRequest) -> bytes:
         await asyncio.sleep(self.seconds)
         return self.picture
+
+    async def abilities(self) -> ImageAbilities:
+        return ImageAbilities(seed=False)
 
     async def aclose(self) -> None:
         return None
