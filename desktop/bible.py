@@ -28,6 +28,10 @@ TEXT_BUDGET = 3_200
 IMAGE_BUDGET = 900
 
 
+_ARTICLES = {"the", "a", "an"}
+_TITLES = {"old", "young", "captain", "doctor", "dr", "mr", "mrs", "ms", "miss", "sir", "lady", "lord", "king", "queen"}
+
+
 class BibleError(ValueError):
     """A bible file or field that cannot be used; the message is one line naming the problem."""
 
@@ -43,16 +47,31 @@ class _Entry(BaseModel):
     description: str = _text(ENTRY_TEXT_MAX)
     look: str = _text(ENTRY_TEXT_MAX)
 
+    def names(self) -> set[str]:
+        """What the text may call it: its whole name, and without a leading article ("The Drowned Market")."""
+        words = self.name.split()
+        if len(words) > 1 and words[0].lower() in _ARTICLES:
+            return {self.name, " ".join(words[1:])}
+        return {self.name}
+
     def named_in(self, text: str) -> bool:
-        """Whether the text names this entry (its whole name, or its first word for a person's given name)."""
-        names = {self.name, self.name.split()[0]} if self.name.split() else {self.name}
+        """Whether the text names this entry."""
         return any(
-            re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) for name in names if len(name) > 2
+            re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) for name in self.names() if len(name) > 2
         )
 
 
 class Character(_Entry):
     role: str = _text(NAME_MAX)
+    # The portrait the writer chose (a file on this computer), painted from the look with `portrait_seed`; sent as
+    # a reference picture to painters that take one.
+    portrait: str = ""
+    portrait_seed: int | None = None
+
+    def names(self) -> set[str]:
+        # A person is called by their given name too ("Maren" for "Maren Holt"); a title is not a name ("Captain").
+        words = [word for word in self.name.split() if word.lower() not in _ARTICLES | _TITLES]
+        return super().names() | ({words[0]} if words else set())
 
     def line(self) -> str:
         who = f"{self.name} ({self.role})" if self.role else self.name

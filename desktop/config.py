@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     a1111_url: str = "http://127.0.0.1:7860"
     offline_delay: float = Field(default=0.0, ge=0, le=10)
     image_concurrency: int = Field(default=3, ge=1, le=16)
+    image_candidates: int = Field(default=3, ge=1, le=4)  # how many pictures "More images" paints for a scene
     request_timeout: float = Field(default=120.0, gt=0)
 
     storage_backend: Literal["local", "supabase"] = "local"

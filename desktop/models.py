@@ -253,6 +253,31 @@ class StorySummary(BaseModel):
     matched_scene: int | None = None
 
 
+def _json_object(value: Any) -> Any:
+    """A jsonb column as asyncpg hands it over (text) becomes the object it holds."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class ImageRecord(BaseModel):
+    """How a picture was made (migration 014): what "What was asked…" shows, and what "Repaint with the same seed"
+    asks again. Empty for pictures painted before Storyforge kept it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str = ""  # the painter's label ("Automatic1111 at 127.0.0.1:7860")
+    model: str = ""  # its model or checkpoint, where it says
+    seed: int | None = None  # None: the painter takes no seed
+    width: int = 0
+    height: int = 0
+    prompt: str = ""  # as sent
+    style: str = ""  # the bible's style then
+    references: list[str] = Field(default_factory=list)  # the characters whose portraits were sent with it
+
+    @property
+    def empty(self) -> bool:
+        return not self.provider
+
+
 class Scene(Timestamped):
     id: uuid.UUID
     story_id: uuid.UUID
@@ -274,6 +299,9 @@ class Scene(Timestamped):
     # In the trash since then; `index` is then the place it had, and goes back to on Restore.
     deleted_at: UtcDatetime | None = None
     asked_image: str = ""  # the image prompt its picture was painted from, as sent (migration 013)
+    image_made: ImageRecord = Field(default_factory=ImageRecord)  # how its picture was made (migration 014)
+
+    _image_record = field_validator("image_made", mode="before")(_json_object)
 
     @classmethod
     def create(cls, story_id: uuid.UUID, index: int, title: str, text: str, image_prompt: str = "") -> Scene:
@@ -308,6 +336,8 @@ class VersionMaker(StrEnum):
     painted = "painted"  # a new image, by the image provider
     restored = "restored"  # a copy of an earlier version, from the History view
     blank = "blank"  # an inserted scene, for the writer to write by hand
+    candidate = "candidate"  # a picture painted by "More images", not shown until the writer picks it
+    picked = "picked"  # the candidate the writer picked, shown
 
 
 class SceneVersion(BaseModel):
@@ -329,7 +359,10 @@ class SceneVersion(BaseModel):
     painted_prompt: str | None = None
     edited_at: UtcDatetime | None = None
     asked_image: str = ""
+    image_made: ImageRecord = Field(default_factory=ImageRecord)
     created_at: UtcDatetime
+
+    _image_record = field_validator("image_made", mode="before")(_json_object)
 
     @property
     def what_made_it(self) -> str:
@@ -337,6 +370,8 @@ class SceneVersion(BaseModel):
         match self.made_by:
             case VersionMaker.restored:
                 return f"restored from version {self.maker}" if self.maker else "restored"
+            case VersionMaker.picked:
+                return f"picked from the candidates (version {self.maker})" if self.maker else "picked"
             case VersionMaker.blank:
                 return "inserted blank"
             case VersionMaker.edited:

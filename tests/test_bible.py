@@ -151,3 +151,12 @@ def test_a_capitalised_word_only_ever_after_the_is_no_character() -> None:
         "Maren, the last keeper of the Skerry light, finds a map. With her brother Ole she follows it north.",
     )
     assert [character.name for character in bible.characters] == ["Maren", "Ole"]
+
+
+def test_a_place_named_with_an_article_is_not_found_in_every_the_and_a_titled_character_by_their_name() -> None:
+    market = Place(name="The Drowned Market")
+    assert not market.named_in("The bell rang over the water.")
+    assert market.named_in("They met in the drowned market at dawn.")
+    captain = Character(name="Captain Ilse Varga")
+    assert captain.named_in("Ilse climbed the mast.")
+    assert not captain.named_in("The captain of the other ship waved.")

@@ -19,14 +19,23 @@ DISK_FULL = "The disk is full — free some space, then regenerate this image."
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
-def scene_image_name(index: int, image: CheckedImage) -> str:
+def image_name(stem: str, image: CheckedImage) -> str:
     digest = hashlib.sha256(image.data).hexdigest()
-    return f"scene-{index:02d}-{digest[:12]}.{image.extension}"
+    return f"{stem}-{digest[:12]}.{image.extension}"
+
+
+def scene_image_name(index: int, image: CheckedImage) -> str:
+    return image_name(f"scene-{index:02d}", image)
 
 
 def write_scene_image(directory: Path, index: int, image: CheckedImage) -> Path:
     """`directory/scene-NN-<sha12>.<ext>`; ImageFolderError (disk_full when it is) if it cannot be written."""
-    target = directory / scene_image_name(index, image)
+    return write_image(directory, f"scene-{index:02d}", image)
+
+
+def write_image(directory: Path, stem: str, image: CheckedImage) -> Path:
+    """`directory/<stem>-<sha12>.<ext>`; ImageFolderError (disk_full when it is) if it cannot be written."""
+    target = directory / image_name(stem, image)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if target.exists() and target.stat().st_size == len(image.data):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.db.repositories import SceneRepository, UndoLogRepository
-from desktop.models import ChangeKind, Scene, SceneVersion, StoryChange
+from desktop.models import ChangeKind, Scene, SceneVersion, StoryChange, VersionMaker
 from desktop.services.scene_images import ImageUploads
 from desktop.services.scene_order import SceneOrder
 from desktop.services.story_errors import StoryError
@@ -72,7 +72,12 @@ class SceneHistory:
             raise StoryError("That scene no longer exists.")
         return SceneVersions(scene, await self._scenes.versions(scene_id))
 
-    async def restore(self, version_id: uuid.UUID) -> Scene:
+    async def pick(self, version_id: uuid.UUID) -> Scene:
+        """The candidate picture the writer chose ("More images"), shown as a new version and uploaded; the other
+        candidates stay in the History. Undoable like any change."""
+        return await self.restore(version_id, made_by=VersionMaker.picked)
+
+    async def restore(self, version_id: uuid.UUID, *, made_by: VersionMaker = VersionMaker.restored) -> Scene:
         """The scene as `version` had it, as a new version (undoable like any change)."""
         version = await self._scenes.version(version_id)
         if version is None:
@@ -81,7 +86,7 @@ class SceneHistory:
         if before is None or before.deleted_at is not None:
             raise StoryError("That scene is not in its story any more.")
         await self._stories.check_can_arrange(before.story_id)
-        restored = await self._show(version, before, as_new=True)
+        restored = await self._show(version, before, as_new=True, made_by=made_by)
         await self._stories.record_change(
             restored.story_id,
             ChangeKind.scene,
@@ -152,9 +157,11 @@ class SceneHistory:
             raise StoryError("the scene was changed since.")
         await self._show(version, scene, as_new=False)
 
-    async def _show(self, version: SceneVersion, before: Scene, *, as_new: bool) -> Scene:
+    async def _show(
+        self, version: SceneVersion, before: Scene, *, as_new: bool, made_by: VersionMaker = VersionMaker.restored
+    ) -> Scene:
         """The scene shows `version`; an image that comes back is uploaded again where it is not stored."""
-        shown = await self._scenes.show_version(version, as_new=as_new)
+        shown = await self._scenes.show_version(version, as_new=as_new, made_by=made_by)
         if shown.image_path and shown.image_path != before.image_path:
             await self._upload_again(shown)
         self._stories.scene_saved.emit(shown)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -22,6 +22,7 @@ from desktop.config import Settings
 from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.db.repositories.scenes import StaleRevision
 from desktop.generation.base import (
+    ImageAbilities,
     ImageProvider,
     Notify,
     ProviderFactory,
@@ -31,7 +32,7 @@ from desktop.generation.base import (
     TextRequest,
 )
 from desktop.generation.bible_draft import draft_bible
-from desktop.generation.errors import ProviderError
+from desktop.generation.errors import ImageFolderError, ProviderError
 from desktop.generation.factory import build_providers
 from desktop.models import (
     SCENES_MAX,
@@ -39,17 +40,20 @@ from desktop.models import (
     ChangeKind,
     ImageStatus,
     Scene,
+    SceneVersion,
     Story,
     StoryRequest,
     StoryStatus,
     StorySummary,
 )
 from desktop.qt.executor import QThreadPoolExecutor
-from desktop.services.scene_images import ImageUploads, ScenePainter, story_seed
+from desktop.services.portraits import paint_portrait
+from desktop.services.scene_images import ImageUploads, ScenePainter, new_seed, scene_seed, story_seed
 from desktop.services.story_edits import StoryCopier, checked_title
 from desktop.services.story_errors import EditConflict, StoryBusy, StoryError
 
 log = logging.getLogger(__name__)
+_Done = TypeVar("_Done")  # what a scene job returns
 
 CANCELLED = "Cancelled — the finished scenes are kept. Press Resume to write the rest."
 INTERRUPTED = "Storyforge closed before this story was finished — press Resume to write the rest."
@@ -142,7 +146,7 @@ class StoryService(QObject):
         self._provider_factory = providers or self._providers_from_settings
         self._painter = self._make_painter()
         self._runs: dict[uuid.UUID, asyncio.Task[Story]] = {}
-        self._scene_jobs: dict[uuid.UUID, set[asyncio.Task[Scene]]] = {}
+        self._scene_jobs: dict[uuid.UUID, set[asyncio.Task[Any]]] = {}
         self._cancelled_by_writer: set[uuid.UUID] = set()
         self._closing = False
 
@@ -451,15 +455,73 @@ class StoryService(QObject):
         written = await self._scene_job(story, self._rewrite(story, scene))
         return await self._scene_job(story, self._repaint(story, written))
 
-    async def regenerate_image(self, scene_id: uuid.UUID) -> Scene:
-        """Paint one scene again; returns the scene, with `image_status` failed and `image_error` if it did not work."""
+    async def regenerate_image(self, scene_id: uuid.UUID, *, same_seed: bool = False) -> Scene:
+        """Paint one scene again — with a new seed, or with the seed its picture was painted with — and return it,
+        with `image_status` failed and `image_error` if it did not work."""
         self._check_open()
         scene = await self._scene(scene_id)
         story = await self._story(scene.story_id)
         self._check_idle(story, allow_scene_jobs=True)
-        repainted = await self._scene_job(story, self._repaint(story, scene))
+        seed = scene.image_made.seed if same_seed and scene.image_made.seed is not None else None
+        if same_seed and seed is None:
+            seed = scene_seed(story, scene)  # painted before seeds were kept: the one its first picture had
+        repainted = await self._scene_job(story, self._repaint(story, scene, seed=seed))
         await self._record_new_version(scene, repainted)
         return repainted
+
+    async def paint_candidates(self, scene_id: uuid.UUID, count: int | None = None) -> list[SceneVersion]:
+        """`count` (the setting when None) more pictures for the scene, each with a new seed, as candidate versions
+        it does not show until the writer picks one (SceneHistory.pick). The ones that could be painted are
+        returned; ProviderError (the first failure) only when none could."""
+        self._check_open()
+        scene = await self._scene(scene_id)
+        story = await self._story(scene.story_id)
+        self._check_idle(story, allow_scene_jobs=True)
+        wanted = count or self._settings.image_candidates
+        return await self._scene_job(story, self._candidates(story, scene, wanted))
+
+    async def image_abilities(self) -> ImageAbilities:
+        """What the image provider in Settings can keep alike (seeds, portraits as references), asked of it now."""
+        providers = self._provider_factory(_Relay(self.story_progress.emit))
+        try:
+            return await providers.image.abilities()
+        finally:
+            await providers.aclose()
+
+    async def paint_portrait(self, story_id: uuid.UUID, name: str) -> Story:
+        """A new portrait of the character, from their look and the story's style, with a new seed; kept in their
+        bible entry as a new version of the bible (the one before stays in its versions)."""
+        self._check_open()
+        story = await self._story(story_id)
+        character = next((c for c in story.bible.characters if c.name == name), None)
+        if character is None:
+            raise StoryError(f"{name} is not in this story's bible any more.")
+        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        self.story_progress.emit(story.id, f"Painting a portrait of {name}…")
+        try:
+            painted = await paint_portrait(
+                providers.image,
+                self._executor,
+                self._settings.images_dir / str(story.id),
+                character,
+                story.bible,
+                new_seed(),
+            )
+        finally:
+            await providers.aclose()
+        # Read again: the writer may have edited the bible while the portrait was painted.
+        now = await self._story(story_id)
+        characters = [painted if c.name == name else c for c in now.bible.characters]
+        if characters == list(now.bible.characters):
+            raise StoryError(f"{name} left this story's bible while the portrait was painted.")
+        kept = await self._stories.set_bible(
+            story_id, now.bible.model_copy(update={"characters": characters}), "portrait"
+        )
+        if kept is None:
+            raise StoryError("That story no longer exists.")
+        self.story_changed.emit(kept)
+        self.story_progress.emit(story.id, f"{name}'s portrait is painted.")
+        return kept
 
     async def shutdown(self) -> None:
         """Cancel running generations; finished scenes stay stored and the stories can be resumed."""
@@ -592,7 +654,7 @@ class StoryService(QObject):
 
     # One scene at a time ---------------------------------------------------------------------------------------
 
-    async def _scene_job(self, story: Story, work: Coroutine[Any, Any, Scene]) -> Scene:
+    async def _scene_job(self, story: Story, work: Coroutine[Any, Any, _Done]) -> _Done:
         task = asyncio.ensure_future(work)
         jobs = self._scene_jobs.setdefault(story.id, set())
         jobs.add(task)
@@ -652,14 +714,39 @@ class StoryService(QObject):
         self.scene_saved.emit(scene)
         raise ProviderError("The text service wrote nothing for this scene — try again.", retryable=True)
 
-    async def _repaint(self, story: Story, scene: Scene) -> Scene:
+    async def _repaint(self, story: Story, scene: Scene, *, seed: int | None = None) -> Scene:
         providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
         try:
-            painted, _ = await self._painter.paint(story, scene, providers.image, variant=random.randrange(1, 2**31))
+            painted, _ = await self._painter.paint(
+                story, scene, providers.image, seed=new_seed() if seed is None else seed
+            )
         finally:
             await providers.aclose()
         if story.status is StoryStatus.partial:
             await self._settle(story)
+        return painted
+
+    async def _candidates(self, story: Story, scene: Scene, count: int) -> list[SceneVersion]:
+        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        self.story_progress.emit(story.id, f"Painting {count} pictures for scene {scene.number}…")
+        try:
+            outcomes = await asyncio.gather(
+                *(self._painter.paint_candidate(story, scene, providers.image, new_seed()) for _ in range(count)),
+                return_exceptions=True,
+            )
+        finally:
+            await providers.aclose()
+        painted = [outcome for outcome in outcomes if isinstance(outcome, SceneVersion)]
+        failures = [outcome for outcome in outcomes if isinstance(outcome, ProviderError | ImageFolderError)]
+        unexpected = [
+            o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, ProviderError | ImageFolderError)
+        ]
+        if unexpected:
+            raise unexpected[0]
+        if not painted:
+            raise failures[0]
+        missing = f" ({len(failures)} could not be painted: {failures[0]})" if failures else ""
+        self.story_progress.emit(story.id, f"{len(painted)} pictures for scene {scene.number} to choose from{missing}.")
         return painted
 
     async def _settle(self, story: Story) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from desktop.models import ImageStatus, Scene, SceneVersion, VersionMaker, utc_now
+from desktop.models import ImageRecord, ImageStatus, Scene, SceneVersion, VersionMaker, utc_now
 
 _WRITTEN = (
     "id, story_id, index, title, text, image_prompt, image_status, image_path, image_error, edited_at, created_at,"
@@ -13,7 +13,7 @@ _WRITTEN = (
 )
 # The revision is read, never written: the database moves it (migration 007). What the image was painted from is
 # written only with the image (set_image); the version only with a new version (_record_version).
-COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt, version_id, deleted_at, asked_image"
+COLUMNS = f"{_WRITTEN}, revision, painted_title, painted_prompt, version_id, deleted_at, asked_image, image_made"
 LIVE = "deleted_at IS NULL"
 _UPSERT = f"""
     INSERT INTO scenes ({_WRITTEN}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -24,7 +24,7 @@ _UPSERT = f"""
     RETURNING {COLUMNS}"""
 _VERSION_COLUMNS = (
     "id, scene_id, story_id, number, made_by, maker, title, text, image_prompt, image_path, painted_title,"
-    " painted_prompt, edited_at, created_at, asked_image"
+    " painted_prompt, edited_at, created_at, asked_image, image_made"
 )
 
 
@@ -44,7 +44,7 @@ async def record_version(conn: asyncpg.Connection, scene_id: uuid.UUID, made_by:
             SELECT $2, c.id, c.story_id,
                    coalesce((SELECT max(v.number) FROM scene_versions v WHERE v.scene_id = c.id), 0) + 1,
                    $3, $4, c.title, c.text, c.image_prompt, c.image_path, c.painted_title, c.painted_prompt,
-                   c.edited_at, $5, c.asked_image
+                   c.edited_at, $5, c.asked_image, c.image_made
             FROM scenes c WHERE c.id = $1""",
         scene_id,
         version_id,
@@ -128,9 +128,39 @@ class SceneRepository:
         row = await self._pool.fetchrow(f"SELECT {_VERSION_COLUMNS} FROM scene_versions WHERE id = $1", version_id)
         return SceneVersion.model_validate(dict(row)) if row else None
 
-    async def show_version(self, version: SceneVersion, *, as_new: bool) -> Scene:
-        """The scene says and shows what `version` did. `as_new` (a restore from the History view) records that as a
-        new version; otherwise (undo, redo) the scene only points at `version` again.
+    async def add_candidate(
+        self, scene_id: uuid.UUID, path: str, *, asked: str, made: ImageRecord, maker: str
+    ) -> SceneVersion:
+        """A picture painted as a candidate ("More images"): a version with the scene's words as they are and this
+        picture, which the scene does not show until the writer picks it (show_version)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT 1 FROM scenes WHERE id = $1 FOR UPDATE", scene_id)  # one number at a time
+            row = await conn.fetchrow(
+                f"""INSERT INTO scene_versions ({_VERSION_COLUMNS})
+                    SELECT $2, c.id, c.story_id,
+                           coalesce((SELECT max(v.number) FROM scene_versions v WHERE v.scene_id = c.id), 0) + 1,
+                           'candidate', $3, c.title, c.text, c.image_prompt, $4, c.title, c.image_prompt,
+                           c.edited_at, $5, $6, $7::jsonb
+                    FROM scenes c WHERE c.id = $1
+                    RETURNING {_VERSION_COLUMNS}""",
+                scene_id,
+                uuid.uuid4(),
+                maker,
+                path,
+                utc_now(),
+                asked,
+                made.model_dump_json(),
+            )
+        if row is None:
+            raise LookupError(f"scene {scene_id} does not exist")
+        return SceneVersion.model_validate(dict(row))
+
+    async def show_version(
+        self, version: SceneVersion, *, as_new: bool, made_by: VersionMaker = VersionMaker.restored
+    ) -> Scene:
+        """The scene says and shows what `version` did. `as_new` (a restore from the History view, a candidate
+        picked) records that as a new version made by `made_by`; otherwise (undo, redo) the scene only points at
+        `version` again.
 
         The image comes back as painted when the version had one; a file that is gone is the caller's to check.
         """
@@ -139,6 +169,7 @@ class SceneRepository:
                 """UPDATE scenes SET title = v.title, text = v.text, image_prompt = v.image_prompt,
                        image_path = v.image_path, painted_title = v.painted_title, painted_prompt = v.painted_prompt,
                        edited_at = v.edited_at, version_id = v.id, image_error = '', asked_image = v.asked_image,
+                       image_made = v.image_made,
                        image_status = CASE WHEN v.image_path <> '' THEN 'painted' ELSE 'pending' END,
                        updated_at = greatest($2, scenes.updated_at)
                     FROM scene_versions v WHERE v.id = $1 AND scenes.id = v.scene_id""",
@@ -148,7 +179,7 @@ class SceneRepository:
             row = await conn.fetchrow(f"SELECT {COLUMNS} FROM scenes WHERE id = $1", version.scene_id)
             scene = _existing(row, version.scene_id)
             if as_new:
-                scene = await record_version(conn, scene.id, VersionMaker.restored, str(version.number))
+                scene = await record_version(conn, scene.id, made_by, str(version.number))
         return scene
 
     async def update_text(self, scene_id: uuid.UUID, title: str, text: str, *, revision: int | None = None) -> Scene:
@@ -223,9 +254,11 @@ class SceneRepository:
         painted_from: tuple[str, str] | None = None,
         maker: str = "",
         asked: str | None = None,
+        made: ImageRecord | None = None,
     ) -> Scene:
         """`painted_from`: the (title, image prompt) a new image at `path` was painted from; `asked`, the prompt
-        sent for it. A new image is a new version, painted by `maker` (the image provider's label)."""
+        sent for it; `made`, how it was made. A new image is a new version, painted by `maker` (the image provider's
+        label)."""
         title, prompt = painted_from if painted_from is not None else (None, None)
         async with self._pool.acquire() as conn, conn.transaction():
             before = await conn.fetchval("SELECT image_path FROM scenes WHERE id = $1 FOR UPDATE", scene_id)
@@ -233,7 +266,7 @@ class SceneRepository:
                 f"""UPDATE scenes SET image_status = $2, image_path = coalesce($3, image_path), image_error = $4,
                        updated_at = greatest($5, updated_at),
                        painted_title = coalesce($6, painted_title), painted_prompt = coalesce($7, painted_prompt),
-                       asked_image = coalesce($8, asked_image)
+                       asked_image = coalesce($8, asked_image), image_made = coalesce($9::jsonb, image_made)
                     WHERE id = $1 RETURNING {COLUMNS}""",
                 scene_id,
                 status.value,
@@ -243,6 +276,7 @@ class SceneRepository:
                 title,
                 prompt,
                 asked,
+                made.model_dump_json() if made is not None else None,
             )
             scene = _existing(row, scene_id)
             if path is not None and path != before:

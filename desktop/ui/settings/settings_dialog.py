@@ -276,6 +276,11 @@ class SettingsDialog(QDialog):
         self.image_concurrency.setRange(1, 16)
         self.image_concurrency.setValue(s.image_concurrency)
         self.image_concurrency.setSuffix(" at a time")
+        self.image_candidates = QSpinBox()
+        self.image_candidates.setRange(1, 4)
+        self.image_candidates.setValue(s.image_candidates)
+        self.image_candidates.setSuffix(" pictures")
+        self.image_candidates.setToolTip("How many pictures Scene → More images paints to choose from")
 
         providers = _form()
         _row(providers, "Text provider:", self.text_provider)
@@ -283,6 +288,7 @@ class SettingsDialog(QDialog):
         _row(providers, "Image provider:", self.image_provider)
         providers.addRow("", self.image_test)
         _row(providers, "Images painted:", self.image_concurrency)
+        _row(providers, "More images paints:", self.image_candidates)
         self.openai_group = QGroupBox("OpenAI-compatible server (OpenAI, Ollama, LM Studio, vLLM, LocalAI)")
         openai = _form()
         self._checked("openai_base_url", openai, "Base URL:", self.openai_url)
@@ -424,6 +430,7 @@ class SettingsDialog(QDialog):
             "openai_api_key": SecretStr(self.openai_key.text()),
             "a1111_url": self.a1111_url.text().strip(),
             "image_concurrency": self.image_concurrency.value(),
+            "image_candidates": self.image_candidates.value(),
             "storage_backend": self.storage_backend.currentData(),
             "supabase_url": self.supabase_url.text().strip(),
             "supabase_key": SecretStr(self.supabase_key.text()),
@@ -558,6 +565,7 @@ class SettingsDialog(QDialog):
 _FIELD_WORDS = {
     "openai_base_url": "Base URL",
     "image_concurrency": "Images painted",
+    "image_candidates": "More images paints",
     "upload_concurrency": "Uploads",
     "signed_url_expiry": "Signed links last",
     "database_session_url": "Session URL",
