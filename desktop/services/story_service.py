@@ -469,6 +469,11 @@ class StoryService(QObject):
         await self._record_new_version(scene, repainted)
         return repainted
 
+    @property
+    def candidates_wanted(self) -> int:
+        """How many pictures More images paints (Settings)."""
+        return self._settings.image_candidates
+
     async def paint_candidates(self, scene_id: uuid.UUID, count: int | None = None) -> list[SceneVersion]:
         """`count` (the setting when None) more pictures for the scene, each with a new seed, as candidate versions
         it does not show until the writer picks one (SceneHistory.pick). The ones that could be painted are
@@ -477,7 +482,7 @@ class StoryService(QObject):
         scene = await self._scene(scene_id)
         story = await self._story(scene.story_id)
         self._check_idle(story, allow_scene_jobs=True)
-        wanted = count or self._settings.image_candidates
+        wanted = count or self.candidates_wanted
         return await self._scene_job(story, self._candidates(story, scene, wanted))
 
     async def image_abilities(self) -> ImageAbilities:

@@ -23,6 +23,7 @@ from desktop.ui.story.asked_dialog import show_what_was_asked
 
 if TYPE_CHECKING:
     from desktop.services.session import Session
+    from desktop.ui.story.candidates_dialog import CandidatesDialog
     from desktop.ui.story.scene_card import SceneCard
     from desktop.ui.story.story_view import StoryView
 
@@ -37,6 +38,9 @@ class SceneCommand(enum.Enum):
     insert_blank_after = "Insert a blank scene after"
     move_up = "Move scene up"
     move_down = "Move scene down"
+    more_images = "More images…"
+    repaint_same_seed = "Repaint with the same seed"
+    repaint_new_seed = "Repaint with a new seed"
     history = "Scene history…"
     delete = "Delete scene"
 
@@ -53,7 +57,12 @@ class SceneCommand(enum.Enum):
                 return index < count - 1
             case SceneCommand.delete:
                 return count > 1  # a story keeps one scene; deleting the story is the Story menu's
-            case SceneCommand.history:
+            case (
+                SceneCommand.history
+                | SceneCommand.more_images
+                | SceneCommand.repaint_same_seed
+                | SceneCommand.repaint_new_seed
+            ):
                 return True
             case _:
                 return count < SCENES_MAX
@@ -76,8 +85,10 @@ MENU_GROUPS = (
         SceneCommand.insert_blank_after,
     ),
     (SceneCommand.move_up, SceneCommand.move_down),
+    (SceneCommand.more_images, SceneCommand.repaint_same_seed, SceneCommand.repaint_new_seed),
     (SceneCommand.history, SceneCommand.delete),
 )
+PICTURE_COMMANDS = {SceneCommand.more_images, SceneCommand.repaint_same_seed, SceneCommand.repaint_new_seed}
 
 
 class SceneCommands(QObject):
@@ -93,6 +104,7 @@ class SceneCommands(QObject):
         self._view = view
         self._start_task = start_task
         self._turn = asyncio.Lock()
+        self.candidates: CandidatesDialog | None = None  # the last More images window (tests look at it)
 
     def run(self, command: SceneCommand, card: SceneCard | None = None) -> None:
         """On `card`, or the scene the writer is at."""
@@ -103,6 +115,10 @@ class SceneCommands(QObject):
             return
         if command is SceneCommand.history:
             self.history_requested.emit(scene.id)
+        elif command is SceneCommand.more_images:
+            self._start_task(self._more_images(session, card), "Painting more pictures")
+        elif command in (SceneCommand.repaint_same_seed, SceneCommand.repaint_new_seed):
+            view.repaint_scene(scene.id, same_seed=command is SceneCommand.repaint_same_seed)
         elif command.inserts:
             written = command in _WRITTEN
             title = "Writing a new scene" if written else "Inserting a blank scene"
@@ -134,6 +150,26 @@ class SceneCommands(QObject):
         asked.triggered.connect(lambda: card.scene is not None and show_what_was_asked(card.scene, card.window()))
 
     # --- the commands ---
+
+    async def _more_images(self, session: Session, card: SceneCard) -> None:
+        from desktop.ui.story.candidates_dialog import CandidatesDialog  # first needed here, not at start
+
+        scene = card.scene
+        if scene is None:
+            return
+        count = session.stories.candidates_wanted
+        card.set_busy(f"Painting {count} pictures…")
+        self.finished.emit()
+        try:
+            candidates = await session.stories.paint_candidates(scene.id)
+        finally:
+            card.set_busy("")
+            self.finished.emit()
+        self.candidates = CandidatesDialog(
+            card.scene or scene, candidates, session, self._view.thumbnails, self._start_task, card.window()
+        )
+        self.candidates.destroyed.connect(lambda _=None: setattr(self, "candidates", None))
+        self.candidates.show()
 
     async def _insert(self, session: Session, card: SceneCard, after: bool, written: bool) -> None:
         story = self._view.story

@@ -751,10 +751,20 @@ class StoryView(QWidget):
             self._show_conflict(scene_id, conflict)
 
     def _regenerate_image(self, scene_id: uuid.UUID) -> None:
+        self.repaint_scene(scene_id, same_seed=False)
+
+    def repaint_scene(self, scene_id: uuid.UUID, *, same_seed: bool) -> None:
+        """Paint the scene again, with the seed its picture had (after a new look, say) or a new one."""
         self._runtime.tasks.start(
-            self._run_on_card(scene_id, "Repainting…", lambda service: service.regenerate_image(scene_id)),
+            self._run_on_card(
+                scene_id, "Repainting…", lambda service: service.regenerate_image(scene_id, same_seed=same_seed)
+            ),
             "Painting the scene again",
         )
+
+    @property
+    def thumbnails(self) -> ThumbnailLoader:
+        return self._thumbnails
 
     def card_of(self, scene_id: uuid.UUID) -> SceneCard | None:
         return next(

@@ -520,6 +520,9 @@ class MainWindow(QMainWindow):
             SceneCommand.insert_blank_after,
             SceneCommand.move_up,
             SceneCommand.move_down,
+            SceneCommand.more_images,
+            SceneCommand.repaint_same_seed,
+            SceneCommand.repaint_new_seed,
             SceneCommand.delete,
         ]
         self._scene_actions = list(zip(commands, self._scene_menu(), strict=True))
@@ -536,6 +539,9 @@ class MainWindow(QMainWindow):
             actions.insert_blank_after,
             actions.move_scene_up,
             actions.move_scene_down,
+            actions.more_images,
+            actions.repaint_same_seed,
+            actions.repaint_new_seed,
             actions.delete_scene,
         ]
 
