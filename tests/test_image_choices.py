@@ -177,3 +177,27 @@ def test_a_portrait_is_painted_from_the_look_and_kept_in_the_bible(
     assert made_by == "portrait"
     # The rest of the bible is as it was.
     assert next(c for c in story.bible.characters if c.name == "Maren Holt").portrait == ""
+
+
+def test_a_story_purged_from_the_trash_takes_its_portraits_but_not_its_copys(
+    make_workbench: MakeWorkbench, settings: Settings, a1111_server: FakeA1111Server, run: Run
+) -> None:
+    bench = make_workbench(settings)
+    story_id = written(bench, run)[0].story_id
+    a1111_server.image_bytes = png_bytes(PORTRAIT_SIZE, PORTRAIT_SIZE, (90, 120, 150))
+    first = run(bench.stories.paint_portrait(story_id, "Ole"), timeout=30)
+    a1111_server.image_bytes = png_bytes(PORTRAIT_SIZE, PORTRAIT_SIZE, (150, 120, 90))
+    second = run(bench.stories.paint_portrait(story_id, "Maren Holt"), timeout=30)
+    copy = run(bench.stories.duplicate(story_id), timeout=30)
+    shared = next(c.portrait for c in copy.bible.characters if c.name == "Maren Holt")
+    only_first = next(c.portrait for c in first.bible.characters if c.name == "Ole")
+    assert shared and Path(shared).exists() and Path(only_first).exists()
+    run(bench.stories.paint_portrait(story_id, "Maren Holt"), timeout=30)  # a third; the second is in a version
+
+    run(bench.trash.delete_story(story_id))
+    run(bench.trash.empty())
+    assert Path(shared).exists()  # the copy's bible still shows it
+    assert second.id == story_id
+    run(bench.trash.delete_story(copy.id))
+    run(bench.trash.empty())
+    assert not Path(shared).exists()

@@ -97,7 +97,7 @@ class TrashRepository:
                 scene_ids,
                 story_ids,
             )
-            files = await self._files_of(conn, scene_ids)
+            files = await self._files_of(conn, scene_ids) + await self._portraits_of(conn, story_ids)
             await self._queue_removals(conn, scene_ids)
             await conn.execute("DELETE FROM scenes WHERE id = ANY($1::uuid[])", scene_ids)
             await conn.execute("DELETE FROM stories WHERE id = ANY($1::uuid[])", story_ids)
@@ -119,6 +119,26 @@ class TrashRepository:
                  AND NOT EXISTS (SELECT 1 FROM scenes c
                                  WHERE c.image_path = mine.path AND NOT c.id = ANY($1::uuid[]))""",
             scene_ids,
+        )
+        return [row["path"] for row in rows]
+
+    @staticmethod
+    async def _portraits_of(conn: asyncpg.Connection, story_ids: Sequence[uuid.UUID]) -> list[str]:
+        """The portrait files any version of these stories' bibles chose that no other story's bible names (a
+        duplicated story's bible names its original's portraits)."""
+        rows = await conn.fetch(
+            """WITH portraits AS (
+                   SELECT b.story_id, c->>'portrait' AS path
+                   FROM (SELECT story_id, bible FROM bible_versions UNION ALL SELECT id, bible FROM stories) b,
+                        jsonb_array_elements(CASE WHEN jsonb_typeof(b.bible->'characters') = 'array'
+                                                  THEN b.bible->'characters' ELSE '[]'::jsonb END) c
+                   WHERE coalesce(c->>'portrait', '') <> ''
+               )
+               SELECT DISTINCT path FROM portraits mine
+               WHERE story_id = ANY($1::uuid[])
+                 AND NOT EXISTS (SELECT 1 FROM portraits other
+                                 WHERE other.path = mine.path AND NOT other.story_id = ANY($1::uuid[]))""",
+            story_ids,
         )
         return [row["path"] for row in rows]
 
