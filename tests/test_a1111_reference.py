@@ -136,6 +136,7 @@ def test_controlnet_without_an_ip_adapter_sends_nothing(run: Run, a1111_server: 
     with_controlnet(a1111_server, module_list=["none", "canny", "openpose"])
     abilities, _ = abilities_then_paint(run, provider_for(a1111_server), request(AMA))
     assert abilities.reference == "" and a1111_server.alwayson_scripts() == [None, None]
+    assert "its ControlNet extension is too old for IP-Adapter — update it" in abilities.note
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,8 @@ class Automatic1111Provider:
         steps: int = 24,
     ) -> None:
         self.label = a1111_label(base_url)
-        self.model = ""  # the checkpoint, as the server names it in each answer's info
+        # The checkpoint, as each answer's info names it (before the first picture: as the options name it).
+        self.model = ""
         self._steps = steps
         self._probe_timeout = min(timeout, PROBE_TIMEOUT)
         # Asked once per provider (one run): scenes painted side by side wait for the same probe.
@@ -102,11 +103,10 @@ class Automatic1111Provider:
         model_list, module_list = names(models, "model_list"), names(modules, "module_list")
         if model_list is not None and module_list is not None:
             self._ip_adapter = find_ip_adapter(model_list, module_list, unit_count(settings), checkpoint)
-        has_controlnet = model_list is not None or module_list is not None
         return ImageAbilities(
             seed=True,
             reference=REFERENCE_KIND if self._ip_adapter is not None else "",
-            note=reference_note(self.label, self._ip_adapter, has_controlnet),
+            note=reference_note(self.label, self._ip_adapter, model_list, module_list),
         )
 
     async def _get_json(self, path: str) -> Any:

@@ -123,16 +123,21 @@ def reference_scripts(adapter: IPAdapter, references: Sequence[Reference]) -> di
     return {"controlnet": {"args": units}}
 
 
-def reference_note(label: str, adapter: IPAdapter | None, has_controlnet: bool) -> str:
+def reference_note(
+    label: str, adapter: IPAdapter | None, models: Sequence[str] | None, modules: Sequence[str] | None
+) -> str:
+    """One line for the writer; `models` and `modules` are None when the extension did not answer readably."""
     if adapter is not None:
         return (
             f"{label} keeps each story's seed and sends the portraits of up to {adapter.units} characters in a "
             f"scene as reference pictures ({adapter.model})."
         )
-    if has_controlnet:
+    if models is None or modules is None:
+        why = "install the ControlNet extension with an IP-Adapter model to send them"
+    elif _model_for(models, "") is None:
         why = "its ControlNet extension has no IP-Adapter model — add one (such as ip-adapter_sd15) to send them"
     else:
-        why = "install the ControlNet extension with an IP-Adapter model to send them"
+        why = "its ControlNet extension is too old for IP-Adapter — update it to send them"
     return f"{label} keeps each story's seed; characters' portraits are kept but not sent: {why}."
 
 
