@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import httpx
 
+from desktop.generation.a1111_reference import (
+    REFERENCE_KIND,
+    IPAdapter,
+    checkpoint_model_name,
+    find_ip_adapter,
+    names,
+    reference_note,
+    reference_scripts,
+    unit_count,
+)
 from desktop.generation.base import ImageAbilities, ImageRequest, Notify
 from desktop.generation.errors import BadResponse, KeyRejected, ProviderError
 from desktop.generation.http import HttpService, host_of, server_message
@@ -13,6 +25,9 @@ from desktop.generation.openai_image import decode_base64_image
 from desktop.retry import RetryPolicy
 
 NEGATIVE_PROMPT = "text, letters, watermark, signature, blurry, deformed"
+# What the server can do is asked in a few small GETs; one that hangs must not hold a story's first picture for the
+# whole painting timeout.
+PROBE_TIMEOUT = 10.0
 
 
 def a1111_label(base_url: str) -> str:
@@ -21,6 +36,21 @@ def a1111_label(base_url: str) -> str:
 
 def _multiple_of_8(value: int) -> int:
     return max(64, value // 8 * 8)
+
+
+def _painted_by(info: Any) -> str:
+    """The checkpoint from a txt2img answer's `info`, a JSON string: its name, else its hash; "" when not told."""
+    try:
+        data = json.loads(info) if isinstance(info, str) else None
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    for key in ("sd_model_name", "sd_model_hash"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
 
 
 class Automatic1111Provider:
@@ -36,8 +66,14 @@ class Automatic1111Provider:
         steps: int = 24,
     ) -> None:
         self.label = a1111_label(base_url)
-        self.model = ""  # the checkpoint, as the server names it in each answer's info
+        # The checkpoint, as each answer's info names it (before the first picture: as the options name it).
+        self.model = ""
         self._steps = steps
+        self._probe_timeout = min(timeout, PROBE_TIMEOUT)
+        # Asked once per provider (one run): scenes painted side by side wait for the same probe.
+        self._probing = asyncio.Lock()
+        self._abilities: ImageAbilities | None = None
+        self._ip_adapter: IPAdapter | None = None
         password = httpx.URL(base_url).password or ""
         self._service = HttpService(
             name="The image server", base_url=base_url, timeout=timeout, secret=password, policy=policy, notify=notify
@@ -47,7 +83,47 @@ class Automatic1111Provider:
         await self._service.aclose()
 
     async def abilities(self) -> ImageAbilities:
-        return ImageAbilities(seed=True, note=f"{self.label} keeps each story's seed.")
+        async with self._probing:
+            if self._abilities is None:
+                self._abilities = await self._probe()
+            return self._abilities
+
+    async def _probe(self) -> ImageAbilities:
+        """Whether the sd-webui-controlnet extension is there with an IP-Adapter, and the loaded checkpoint."""
+        models, modules, settings, options = await asyncio.gather(
+            self._get_json("controlnet/model_list"),
+            self._get_json("controlnet/module_list"),
+            self._get_json("controlnet/settings"),
+            self._get_json("sdapi/v1/options"),
+        )
+        checkpoint = options.get("sd_model_checkpoint") if isinstance(options, dict) else None
+        checkpoint = checkpoint_model_name(checkpoint) if isinstance(checkpoint, str) else ""
+        if checkpoint and not self.model:
+            self.model = checkpoint
+        model_list, module_list = names(models, "model_list"), names(modules, "module_list")
+        if model_list is not None and module_list is not None:
+            self._ip_adapter = find_ip_adapter(model_list, module_list, unit_count(settings), checkpoint)
+        return ImageAbilities(
+            seed=True,
+            reference=REFERENCE_KIND if self._ip_adapter is not None else "",
+            note=reference_note(self.label, self._ip_adapter, model_list, module_list),
+        )
+
+    async def _get_json(self, path: str) -> Any:
+        """The JSON a GET answers, or None for anything else: a server without the route (404), one that is down,
+        slow or answers garbage. A probe is asked once and never retried; painting reports real failures."""
+        client = self._service.client
+        request = client.build_request("GET", self._service.url(path), timeout=self._probe_timeout)
+        try:
+            response = await client.send(request)
+        except httpx.HTTPError:
+            return None
+        if not response.is_success:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
 
     async def paint(self, request: ImageRequest) -> bytes:
         body: dict[str, Any] = {
@@ -60,14 +136,21 @@ class Automatic1111Provider:
             "batch_size": 1,
             "n_iter": 1,
         }
+        if request.references:
+            await self.abilities()
+            if self._ip_adapter is not None:
+                body["alwayson_scripts"] = reference_scripts(self._ip_adapter, request.references)
         response = await self._service.send(self._service.post("sdapi/v1/txt2img", body), self._describe)
         try:
-            images = response.json()["images"]
+            answer = response.json()
+            images = answer["images"]
         except (ValueError, KeyError, TypeError) as exc:
             raise BadResponse("The image server answered with something that is not a txt2img result.") from exc
         if not isinstance(images, list) or not images or not isinstance(images[0], str):
             raise BadResponse("The image server answered without an image.")
-        return decode_base64_image(images[0], "The image server")
+        image = decode_base64_image(images[0], "The image server")
+        self.model = _painted_by(answer.get("info")) or self.model
+        return image
 
     def _describe(self, response: httpx.Response, body: bytes) -> ProviderError | None:
         status = response.status_code
