@@ -8,6 +8,7 @@ Automatic1111 server where what reaches the image server matters (its seeds, siz
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import asyncpg
@@ -20,7 +21,7 @@ from desktop.generation.a1111 import a1111_label
 from desktop.generation.errors import ProviderError
 from desktop.models import Scene, StoryRequest, UploadStatus, VersionMaker
 from desktop.services.portraits import PORTRAIT_SIZE
-from tests.support.a1111_server import TXT2IMG, FakeA1111Server
+from tests.support.a1111_server import IP_ADAPTER_CONTROLNET, TXT2IMG, FakeA1111Server
 from tests.support.http_faults import png_bytes
 from tests.support.storage_fixtures import BUCKET, supabase_settings_for
 from tests.support.storage_server import StorageServer
@@ -201,3 +202,24 @@ def test_a_story_purged_from_the_trash_takes_its_portraits_but_not_its_copys(
     run(bench.trash.delete_story(copy.id))
     run(bench.trash.empty())
     assert not Path(shared).exists()
+
+
+def test_a_painter_with_ip_adapter_gets_the_portraits_of_those_in_the_scene_and_the_record_names_them(
+    make_workbench: MakeWorkbench, settings: Settings, a1111_server: FakeA1111Server, run: Run
+) -> None:
+    a1111_server.controlnet = dict(IP_ADAPTER_CONTROLNET)
+    bench = make_workbench(settings)
+    first = written(bench, run)[0]
+    assert all(script is None for script in a1111_server.alwayson_scripts())  # no portraits yet: nothing sent
+    portrait = png_bytes(PORTRAIT_SIZE, PORTRAIT_SIZE, (90, 120, 150))
+    a1111_server.image_bytes = portrait
+    run(bench.stories.paint_portrait(first.story_id, "Maren Holt"), timeout=30)
+    ability = run(bench.stories.image_abilities())
+    assert ability.reference and ability.seed
+
+    paint_a_new_picture_each_time(a1111_server)
+    painted = run(bench.stories.regenerate_image(first.id), timeout=30)
+    assert "Maren" in f"{first.title} {first.image_prompt} {first.text}"  # the offline writer keeps to the bible
+    units = (a1111_server.alwayson_scripts()[-1] or {})["controlnet"]["args"]
+    assert [base64.b64decode(unit["image"]) for unit in units] == [portrait]  # only Maren has a portrait
+    assert painted.image_made.references == ["Maren Holt"]
