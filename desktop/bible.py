@@ -3,7 +3,8 @@ the story stays itself from scene to scene (issue 18).
 
 The shape is a contract scripts rely on (`storyforge generate --bible FILE`, `storyforge bible STORY_ID --json`):
 top-level `style` and `notes` (strings); `characters`, each with `name`, `role`, `description`, `look`; `places`,
-each with `name`, `description`, `look`. Keys Storyforge does not know are kept as they are.
+each with `name`, `description`, `look`. Keys Storyforge does not know are kept as they are. A character whose
+portrait was painted also has `portrait` (the picture's file on this computer) and `portrait_seed`.
 """
 
 from __future__ import annotations
@@ -103,8 +104,13 @@ class Bible(BaseModel):
         return not (self.style or self.notes or self.characters or self.places)
 
     def as_json(self) -> dict[str, Any]:
-        """The contract's shape, unknown keys included."""
-        return self.model_dump(mode="json")
+        """The contract's shape, unknown keys included; a character's portrait only once one is painted."""
+        data = self.model_dump(mode="json")
+        for character in data["characters"]:
+            for key, unset in (("portrait", ""), ("portrait_seed", None)):
+                if character.get(key, unset) == unset:
+                    character.pop(key, None)
+        return data
 
     # What requests are told ---------------------------------------------------------------------------------------
 

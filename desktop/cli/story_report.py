@@ -108,6 +108,8 @@ def _scene_summary(scene: Scene, upload: Upload | None) -> dict[str, Any]:
         "image_path": scene.image_path,
         "image_status": scene.image_status.value,
         "image_error": scene.image_error,
+        # How the picture was made: provider, model, seed, size, the prompt sent, the style, the portraits sent.
+        "image_made": scene.image_made.model_dump(mode="json") if not scene.image_made.empty else None,
         "upload_status": upload.status.value if upload else None,
         "url": upload.url if upload else "",
         "upload_error": upload.error_message if upload else "",
