@@ -171,7 +171,7 @@ ARC: dict[Stage, Part] = {
                 "Then {hero} saw what had been there all along. {thing} {was} not what anyone had said: it was the "
                 "key to something older, and {rival} had known it from the beginning. The plan they had followed so "
                 "carefully had been built on a misunderstanding.",
-                "a close view of {thing} revealing a hidden mark, {hero}'s face lit from below",
+                "{thing} revealing a hidden mark, {hero}'s face lit from below",
             ),
             Beat(
                 ("Alone", "The Empty Room", "Where {ally} Went"),
