@@ -116,7 +116,10 @@ async def shoot(folder: Path) -> None:
         view.scroll_area.verticalScrollBar().setValue(0)
         save(window, "story")
 
-        # The Story bible beside the story: the drafted cast, the first character's form filled in.
+        # The Story bible beside the story: the drafted cast with their portraits, the first character's form open.
+        assert view.story is not None
+        for character in view.story.bible.characters[:2]:
+            await service.paint_portrait(view.story.id, character.name)
         window.actions_.show_bible.setChecked(True)
         bible = window.bible_panel
         await wait_for(lambda: bible.story is not None and bible.story.id == view.story_id)
@@ -125,6 +128,28 @@ async def shoot(folder: Path) -> None:
         await asyncio.sleep(0.2)
         save(window, "bible")
         window.actions_.show_bible.setChecked(False)
+
+        # What was asked of the painter for the second scene, and how its picture was made.
+        from desktop.ui.story.asked_dialog import show_what_was_asked
+        from desktop.ui.story.scene_commands import SceneCommand
+
+        second = view.cards[1]
+        assert second.scene is not None
+        asked = show_what_was_asked(second.scene, window)
+        asked.resize(720, 340)
+        await asyncio.sleep(0.2)
+        save(asked, "asked")
+        asked.close()
+
+        # More images: three candidates for the second scene beside the picture it shows.
+        view.commands.run(SceneCommand.more_images, second)
+        await wait_for(lambda: view.commands.candidates is not None)
+        candidates = view.commands.candidates
+        assert candidates is not None
+        await wait_for(lambda: all(not c.picture.pixmap().isNull() for c in candidates.choices.values()))
+        await asyncio.sleep(0.2)
+        save(candidates, "candidates")
+        candidates.close()
 
         # Export: the finished story as an EPUB, with what it wrote.
         from desktop.ui.export.export_dialog import ExportDialog

@@ -56,7 +56,6 @@ def test_more_images_offers_candidates_and_the_one_picked_is_shown_with_the_othe
     candidates = dialog.candidates
     chosen = candidates[1]
     picker = dialog.choices[chosen.id].pick_button
-    assert picker is not None
     qtbot.mouseClick(picker, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.scene is not None and card.scene.image_path == chosen.image_path, timeout=10_000)
     qtbot.waitUntil(lambda: view.commands.candidates is None)  # closed once picked

@@ -480,7 +480,7 @@ class OfflineImageProvider:
     """Paints on `executor` (Pillow blocks); waits `delay` seconds first, so the window behaves as with a service."""
 
     label = OFFLINE_LABEL
-    model = "offline painter"
+    model = ""  # its label says it all
     # Its drawings follow the seed; it reads no picture, so portraits are not sent to it.
     _ABILITIES = ImageAbilities(
         seed=True, note="The offline painter keeps each story's seed; it draws from the words and takes no portraits."

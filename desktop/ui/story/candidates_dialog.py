@@ -42,7 +42,12 @@ class _Choice(QWidget):
         self.picture.setAccessibleName(caption)
         self.caption = QLabel(caption)
         self.details = small_label(seed_words(made) if not made.empty else "")
-        self.pick_button = button(pick_label) if pick_label else None
+        self.pick_button = button(pick_label or "Use this picture")
+        if not pick_label:  # the picture shown now: no button, but its row as tall, so the pictures line up
+            policy = self.pick_button.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            self.pick_button.setSizePolicy(policy)
+            self.pick_button.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -50,8 +55,7 @@ class _Choice(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.details)
         row.addStretch(1)
-        if self.pick_button is not None:
-            row.addWidget(self.pick_button)
+        row.addWidget(self.pick_button)
         layout.addLayout(row)
 
     def show_pixmap(self, pixmap: QPixmap | None) -> None:
@@ -86,12 +90,12 @@ class CandidatesDialog(QDialog):
         self.choices: dict[uuid.UUID, _Choice] = {}
         grid = QGridLayout()
         grid.addWidget(self.current, 0, 0)
+        columns = 4 if len(candidates) < 4 else 3  # one row for up to three candidates, else two rows
         for place, candidate in enumerate(candidates, start=1):
             choice = _Choice(f"Picture {place}", candidate.image_made, "Use this picture")
-            assert choice.pick_button is not None
             choice.pick_button.clicked.connect(lambda _=False, version=candidate: self.pick(version))
             self.choices[candidate.id] = choice
-            grid.addWidget(choice, place // 3, place % 3)
+            grid.addWidget(choice, place // columns, place % columns)
         self.status = small_label("The pictures you don't use stay in the scene's History (Ctrl+H).")
         self.close_button = button("Keep the current picture")
         self.close_button.clicked.connect(self.close)
@@ -118,8 +122,7 @@ class CandidatesDialog(QDialog):
 
     def pick(self, candidate: SceneVersion) -> None:
         for choice in self.choices.values():
-            if choice.pick_button is not None:
-                choice.pick_button.setEnabled(False)
+            choice.pick_button.setEnabled(False)
         self.status.setText("Using the picture…")
         self._start(self._pick(candidate), "Using the picture")
 
@@ -128,8 +131,7 @@ class CandidatesDialog(QDialog):
             scene = await self._session.history.pick(candidate.id)
         except BaseException:
             for choice in self.choices.values():
-                if choice.pick_button is not None:
-                    choice.pick_button.setEnabled(True)
+                choice.pick_button.setEnabled(True)
             self.status.setText("That picture could not be used — see the notice.")
             raise
         self.picked.emit(scene)
