@@ -129,3 +129,8 @@ def test_the_painter_follows_the_places_kind_over_the_scenes_words() -> None:
     assert place_kind(("The lighthouse kitchen: by the sea",)) == ("interior", False)
     assert place_kind(("Harrow: a fishing village by the sea", "The forest")) == ("water", True)
     assert place_kind(("Harrow: a fishing village by the sea", "The forest"), "Ines in the forest") == ("forest", False)
+
+
+def test_a_place_is_drawn_as_what_it_is_before_what_its_look_mentions() -> None:
+    lighthouse = "Skerry Light: The lighthouse at the harbour mouth. Looks: white tower, green lamp room"
+    assert place_kind([lighthouse]) == ("water", False)  # not an interior for its lamp room

@@ -71,7 +71,9 @@ def place_kind(places: Iterable[str], scene: str = "") -> tuple[str, bool]:
     named = [line for line in lines if line.partition(":")[0].strip().lower() in scene]
     for line in named + [line for line in lines if line not in named]:
         name, _, about = line.partition(":")
-        for words in (name.lower(), about.lower()):
+        description, _, look = about.partition("Looks:")
+        # What it is before what it looks like: a lighthouse whose look mentions its lamp room is by the sea.
+        for words in (name.lower(), description.lower(), look.lower()):
             if kind := _first(words, _PLACE_KINDS):
                 return kind, kind == "water" and bool(re.search(rf"\b(?:{_TOWN})\b", line.lower()))
     return "", False
