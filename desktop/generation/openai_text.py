@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 
 from desktop.bible import Bible
+from desktop.generation import bible_request
 from desktop.generation.base import Notify, SceneStreaming, SceneWritten, TextEvent, TextRequest
 from desktop.generation.errors import BadResponse, KeyRejected, ModelNotFound, ProviderError, SceneParseError
 from desktop.generation.http import HttpService, error_code, host_of, server_message
-from desktop.generation.parsing import NO_SCENES, parse_scenes
+from desktop.generation.parsing import parse_scenes
 from desktop.generation.prompts import chat_messages, response_format
 from desktop.generation.sse import sse_data
 from desktop.generation.stream_scanner import JsonSceneScanner
@@ -24,6 +25,10 @@ from desktop.retry import RetryPolicy
 KEY_REJECTED = "The AI service rejected the API key — check it in Settings."
 # When a model stops short, the rest is asked for in follow-up requests, with what was written as context.
 MAX_ROUNDS = 3
+# A new story waits for its bible, and the offline draft stands in for one that cannot be had: one try, no retries,
+# so an unreachable or busy server costs a moment, and the scenes' own requests then retry and report as they do.
+BIBLE_POLICY = RetryPolicy(attempts=1, first_delay=0.0, max_delay=0.0)
+BIBLE_TEMPERATURE = 0.4  # a reference to keep to, not prose: steadier than the scenes
 
 
 class _SchemaRefused(ProviderError):
@@ -95,12 +100,32 @@ class OpenAITextProvider:
         self._temperature = temperature
         self._use_schema = True  # until the server says it takes none
         self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
+        # The same server with the bible's retry rule (HttpService keeps one rule for all its requests).
+        self._drafting = openai_service(base_url, api_key, timeout, policy=BIBLE_POLICY, notify=notify)
 
     async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
-        raise ProviderError("Drafting a bible with the text service is not built yet.")
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": bible_request.bible_messages(title, prompt, style, characters),
+            "stream": False,
+            "temperature": BIBLE_TEMPERATURE,
+            "max_tokens": bible_request.MAX_TOKENS,
+        }
+        if self._use_schema:
+            body["response_format"] = bible_request.response_format()
+        try:
+            response = await self._drafting.send(self._drafting.post("chat/completions", body), self._describe)
+        except _SchemaRefused:
+            self._use_schema = False
+            del body["response_format"]  # the system prompt asks for the same JSON in words
+            response = await self._drafting.send(self._drafting.post("chat/completions", body), self._describe)
+        return bible_request.parse_bible(_message_content(response.content))
 
     async def aclose(self) -> None:
-        await self._service.aclose()
+        try:
+            await self._service.aclose()
+        finally:
+            await self._drafting.aclose()
 
     async def stream_scenes(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]:
         index = request.start
@@ -209,11 +234,10 @@ def _delta_content(chunk: Any) -> str:
 
 
 def _message_content(body: bytes) -> str:
+    """The answer's text; "" when it holds none (a refusal, a tool call), which the reader then finds empty."""
     try:
         data = json.loads(body)
         content = data["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise BadResponse("The AI service answered with something that is not a chat completion.") from exc
-    if not isinstance(content, str) or not content.strip():
-        raise SceneParseError(NO_SCENES)
-    return content
+    return content if isinstance(content, str) else ""

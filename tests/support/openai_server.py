@@ -1,7 +1,8 @@
 """A loopback OpenAI-compatible server: streaming chat completions (SSE) and /v1/images/generations (b64_json).
 
 It writes the scenes it is asked for ("Write scenes 3 to 6") in the style the test sets (JSON, fenced JSON in
-prose, a numbered list, too many or too few), and acts out scripted faults in OpenAI's error shapes.
+prose, a numbered list, too many or too few), drafts a story bible when asked for one (by the "story_bible" schema,
+or without a schema by the bible's system prompt), and acts out scripted faults in OpenAI's error shapes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from desktop.generation import bible_request
 from tests.support.http_faults import Fault, LoopbackHTTPServer, QuietHandler, b64, png_bytes
 
 CHAT = "/v1/chat/completions"
@@ -20,6 +22,49 @@ FILES = "/files/picture.png"
 
 def openai_error(message: str, code: str | None = None, kind: str = "invalid_request_error") -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+_NOT_NAMES = {"The", "A", "An", "In", "On", "At", "When", "After", "Before", "One", "Two", "Her", "His", "Their"}
+
+
+def bible_for(user_message: str) -> dict[str, Any]:
+    """A sensible bible for a bible request: its people are the writer's characters, or else the capitalised names in
+    what the story is about."""
+    given = re.search(r"^The writer's characters[^:]*: (.+)$", user_message, re.M)
+    about = re.search(r"^What the story is about: (.+)$", user_message, re.M)
+    if given:
+        names = [part.split(",")[0].strip() for part in re.split(r"[;\n]", given.group(1)) if part.strip()]
+    else:
+        words = re.findall(r"\b[A-Z][a-z]+\b", about.group(1) if about else "")
+        names = list(dict.fromkeys(word for word in words if word not in _NOT_NAMES))[:3] or ["Ama"]
+    return {
+        "style": "Ink and watercolour, muted blues and ochres, quiet and wistful",
+        "notes": "The salt gate opens only at the turn of the tide.",
+        "characters": [
+            {
+                "name": name,
+                "role": "keeper" if number == 0 else "companion",
+                "description": f"{name} knows the old roads by heart.",
+                "look": f"{name} has a weathered face, short dark hair, a lean build and a long grey oilskin coat.",
+            }
+            for number, name in enumerate(names)
+        ],
+        "places": [
+            {
+                "name": "The Salt Gate",
+                "description": "The sea wall's one door.",
+                "look": "A squat stone arch crusted white, lanterns on iron hooks.",
+            }
+        ],
+    }
+
+
+def is_bible_request(body: Any) -> bool:
+    if not isinstance(body, dict):
+        return False
+    schema = (body.get("response_format") or {}).get("json_schema") or {}
+    messages = body.get("messages") or [{}]
+    return schema.get("name") == "story_bible" or messages[0].get("content") == bible_request.SYSTEM_PROMPT
 
 
 def scene_for(number: int) -> dict[str, str]:
@@ -45,13 +90,19 @@ class FakeOpenAIServer(LoopbackHTTPServer):
         self.drop_after_chars: int | None = None  # break the stream off half way
         self.image_bytes: bytes = png_bytes()
         self.image_failure: Callable[[str], str] | None = None  # prompt -> fault kind ("" for none)
+        # The answer to a bible request: None for bible_for(the request), a dict sent as JSON, a string as it is.
+        self.bible_answer: dict[str, Any] | str | None = None
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
     def chat_bodies(self) -> list[dict[str, Any]]:
-        return [entry.body for entry in self.requests_to(CHAT)]
+        """The requests for scenes (a bible request is in bible_bodies)."""
+        return [entry.body for entry in self.requests_to(CHAT) if not is_bible_request(entry.body)]
+
+    def bible_bodies(self) -> list[dict[str, Any]]:
+        return [entry.body for entry in self.requests_to(CHAT) if is_bible_request(entry.body)]
 
     def image_prompts(self) -> list[str]:
         return [entry.body["prompt"] for entry in self.requests_to(IMAGES)]
@@ -109,10 +160,16 @@ class _Handler(QuietHandler):
         if self.server.refuse_schema and "response_format" in body:
             self.send(400, openai_error("'response_format' of type 'json_schema' is not supported with this model"))
             return
-        asked = re.search(r"Write scenes? (\d+)(?: to (\d+))?", body["messages"][-1]["content"])
-        first = int(asked.group(1)) if asked else 1
-        last = int(asked.group(2) or first) if asked else 3
-        content = self.server.answer_for(first, last)
+        if is_bible_request(body):
+            answer = self.server.bible_answer
+            if answer is None:
+                answer = bible_for(body["messages"][-1]["content"])
+            content = answer if isinstance(answer, str) else json.dumps(answer)
+        else:
+            asked = re.search(r"Write scenes? (\d+)(?: to (\d+))?", body["messages"][-1]["content"])
+            first = int(asked.group(1)) if asked else 1
+            last = int(asked.group(2) or first) if asked else 3
+            content = self.server.answer_for(first, last)
         if fault is not None and fault.kind == "malformed_json":
             self.send(200, b'{"choices": [{"message": ', {"content-type": "application/json"})
         elif fault is not None and fault.kind == "error_in_stream":
