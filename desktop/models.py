@@ -370,6 +370,9 @@ class SceneVersion(BaseModel):
         match self.made_by:
             case VersionMaker.restored:
                 return f"restored from version {self.maker}" if self.maker else "restored"
+            case VersionMaker.candidate:
+                who = provider_words(self.maker)
+                return f"a candidate picture by {who}" if who else "a candidate picture"
             case VersionMaker.picked:
                 return f"picked from the candidates (version {self.maker})" if self.maker else "picked"
             case VersionMaker.blank:

@@ -85,7 +85,8 @@ MENU_GROUPS = (
         SceneCommand.insert_blank_after,
     ),
     (SceneCommand.move_up, SceneCommand.move_down),
-    (SceneCommand.more_images, SceneCommand.repaint_same_seed, SceneCommand.repaint_new_seed),
+    # The card's own menu has Regenerate image, which is Repaint with a new seed.
+    (SceneCommand.more_images, SceneCommand.repaint_same_seed),
     (SceneCommand.history, SceneCommand.delete),
 )
 PICTURE_COMMANDS = {SceneCommand.more_images, SceneCommand.repaint_same_seed, SceneCommand.repaint_new_seed}
