@@ -181,13 +181,15 @@ def test_the_abilities_line_names_the_reference_and_survives_a_server_down(qtbot
     assert line.text() == ABILITIES_UNKNOWN
 
 
-def test_a_missing_portrait_file_shows_the_placeholder(writer_app: WriterApp, qtbot: Any, run: Run) -> None:
+def test_a_missing_portrait_file_shows_the_placeholder(
+    writer_app: WriterApp, qtbot: Any, run: Run, tmp_path: Path
+) -> None:
     view = written_story(writer_app, qtbot, "Gone", PROMPT, 1)
     story = view.story
     assert story is not None
     panel = open_bible(writer_app, qtbot)
     characters = list(story.bible.characters)
-    characters[0] = characters[0].model_copy(update={"portrait": str(Path(story.id.hex) / "nowhere.png")})
+    characters[0] = characters[0].model_copy(update={"portrait": str(tmp_path / "gone.png")})
     run(writer_app.session.stories.edit_bible(story.id, story.bible.model_copy(update={"characters": characters})))
     panel.characters.select(0)
     qtbot.waitUntil(lambda: panel.portrait.path == characters[0].portrait, timeout=5_000)

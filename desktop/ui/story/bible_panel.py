@@ -137,6 +137,7 @@ class BiblePanel(QDockWidget):
         """The services, once the database is up: the panel follows the stories' changes from then on."""
         self._session = session
         session.stories.story_changed.connect(self.on_story_changed)
+        self.ask_abilities()
 
     # --- which story ---
 
