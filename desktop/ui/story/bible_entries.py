@@ -1,6 +1,7 @@
 """One list of the story bible's entries (its characters, or its places) with Add / Remove, and a small form below
 it that edits the selected entry. The entries are kept as the writer typed them (plain dicts, unknown keys
-included): they are checked only when the bible is saved, so nothing typed is lost to a rule."""
+included): they are checked only when the bible is saved, so nothing typed is lost to a rule. Keys the writer does
+not type (a character's portrait) can be taken from the stored bible without touching what is typed."""
 
 from __future__ import annotations
 
@@ -35,8 +36,16 @@ def field_text(field: QLineEdit | QPlainTextEdit) -> str:
 
 class EntryList(QWidget):
     edited = Signal()  # the writer changed an entry, added or removed one
+    shown = Signal()  # another entry (or none) is shown in the form, or the shown one changed
 
-    def __init__(self, kind: str, fields: tuple[tuple[str, str, bool], ...], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        fields: tuple[tuple[str, str, bool], ...],
+        extra: tuple[str, QWidget] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """`extra`: a labelled row below the fields (a character's portrait), kept up to date by its owner."""
         super().__init__(parent)
         self.kind = kind  # "character" or "place", for the buttons and messages
         self._entries: list[dict[str, Any]] = []
@@ -65,6 +74,8 @@ class EntryList(QWidget):
             field.setAccessibleName(f"{kind.capitalize()}'s {label.lower()}")
             self.fields[key] = field
             form.addRow(label, field)
+        if extra is not None:
+            form.addRow(*extra)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)
@@ -78,16 +89,31 @@ class EntryList(QWidget):
     def entries(self) -> list[dict[str, Any]]:
         return [dict(entry) for entry in self._entries]
 
+    def current(self) -> dict[str, Any] | None:
+        """The entry shown in the form, as typed."""
+        row = self.list.currentRow()
+        return dict(self._entries[row]) if 0 <= row < len(self._entries) else None
+
+    def keep_stored(self, keys: tuple[str, ...], stored: list[dict[str, Any]]) -> None:
+        """`keys` of each entry taken from the stored entry of the same name; every typed field stays as it is."""
+        by_name = {str(entry.get("name") or "").strip(): entry for entry in stored}
+        for entry in self._entries:
+            found = by_name.get(str(entry.get("name") or "").strip())
+            if found is not None:
+                entry.update({key: found.get(key) for key in keys if key in found})
+        self.shown.emit()
+
     def set_entries(self, entries: list[dict[str, Any]]) -> None:
         row = self.list.currentRow()
         self._entries = [dict(entry) for entry in entries]
-        self._filling = True
+        # Quiet while the list is rebuilt: the form (and a portrait) is shown once, not blanked and shown again.
+        self.list.blockSignals(True)
         try:
             self.list.clear()
             self.list.addItems([self._label(entry) for entry in self._entries])
+            self.list.setCurrentRow(min(max(row, 0), len(self._entries) - 1))
         finally:
-            self._filling = False
-        self.list.setCurrentRow(min(max(row, 0), len(self._entries) - 1))
+            self.list.blockSignals(False)
         self._show_row(self.list.currentRow())
 
     def add(self) -> None:
@@ -121,6 +147,7 @@ class EntryList(QWidget):
         finally:
             self._filling = False
         self.remove_button.setEnabled(entry is not None)
+        self.shown.emit()
 
     def _typed(self, key: str) -> None:
         row = self.list.currentRow()
@@ -133,6 +160,8 @@ class EntryList(QWidget):
             if item is not None:
                 item.setText(self._label(self._entries[row]))
         self.edited.emit()
+        if key in ("name", "look"):
+            self.shown.emit()  # what the entry's extra row says may depend on them (saved or not)
 
     @staticmethod
     def _label(entry: dict[str, Any]) -> str:

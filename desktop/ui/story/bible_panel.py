@@ -4,6 +4,10 @@ and saved as a new version of its bible (issue 18).
 What the writer typed is never lost to the window moving on: another story opening asks first (Save, Discard, or
 keep editing this one), a change from another window replaces the fields only while nothing is typed here, and a
 refused save keeps every field as it was. A saved new look offers to repaint the scenes that show it.
+
+A character's portrait is painted from their saved look; one arriving while the writer types changes that portrait
+only. A line under the characters says what the painter in Settings keeps alike (asked when a story opens and after
+Settings are saved).
 """
 
 from __future__ import annotations
@@ -30,18 +34,22 @@ from desktop.bible import Bible, BibleError
 from desktop.ui.common import confirm
 from desktop.ui.common.widgets import button, small_label
 from desktop.ui.story.bible_entries import CHARACTER_FIELDS, PLACE_FIELDS, EntryList
+from desktop.ui.story.portrait_box import AbilitiesLine, PortraitBox
 
 if TYPE_CHECKING:
     from desktop.models import Story
     from desktop.services.runtime import Runtime
     from desktop.services.session import Session
+    from desktop.ui.common.thumbnails import ThumbnailLoader
 
 STYLE_HINT = "medium, palette, mood — e.g. watercolour, soft northern light"
 KINDS = {"characters": "Character", "places": "Place"}
+PORTRAIT_KEYS = ("portrait", "portrait_seed")  # painted, never typed: taken from the stored bible even mid-typing
+SAVE_FIRST = "Save first: a portrait is painted from the character's saved name and look."
 
 
 class BiblePanel(QDockWidget):
-    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+    def __init__(self, runtime: Runtime, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__("Story bible", parent)
         self.setObjectName("biblePanel")  # the window's saved layout knows the dock by it
         self._runtime = runtime
@@ -51,6 +59,7 @@ class BiblePanel(QDockWidget):
         self.dirty = False
         self._filling = False  # fields set from a stored bible, not typed
         self.question: QMessageBox | None = None
+        self.painting: set[tuple[uuid.UUID, str]] = set()  # (story, character) whose portrait is being painted
 
         self.title_label = QLabel("Open a story to see its bible.")
         self.title_label.setWordWrap(True)
@@ -63,10 +72,17 @@ class BiblePanel(QDockWidget):
         self.notes_edit.setAccessibleName("Notes")
         self.notes_edit.setTabChangesFocus(True)
         self.notes_edit.setFixedHeight(self.notes_edit.fontMetrics().lineSpacing() * 4 + 14)
-        self.characters = EntryList("character", CHARACTER_FIELDS)
+        self.portrait = PortraitBox(thumbnails, runtime.tasks.start)
+        self.characters = EntryList("character", CHARACTER_FIELDS, ("Portrait", self.portrait))
+        self.abilities_label = AbilitiesLine(runtime.tasks.start)
+        cast = QWidget()
+        cast_layout = QVBoxLayout(cast)
+        cast_layout.setContentsMargins(0, 0, 0, 0)
+        cast_layout.addWidget(self.characters)
+        cast_layout.addWidget(self.abilities_label)
         self.places = EntryList("place", PLACE_FIELDS)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.characters, "Characters")
+        self.tabs.addTab(cast, "Characters")
         self.tabs.addTab(self.places, "Places")
         self.problem_label = small_label("", "fieldError")
         self.problem_label.hide()
@@ -103,6 +119,8 @@ class BiblePanel(QDockWidget):
         self.notes_edit.textChanged.connect(self._edited)
         self.characters.edited.connect(self._edited)
         self.places.edited.connect(self._edited)
+        self.characters.shown.connect(self._show_portrait)
+        self.portrait.paint_clicked.connect(self.paint_portrait)
         self.save_button.clicked.connect(self.save)
         self.discard_button.clicked.connect(self.discard)
         self._show_state()
@@ -119,6 +137,7 @@ class BiblePanel(QDockWidget):
         """The services, once the database is up: the panel follows the stories' changes from then on."""
         self._session = session
         session.stories.story_changed.connect(self.on_story_changed)
+        self.ask_abilities()
 
     # --- which story ---
 
@@ -143,14 +162,18 @@ class BiblePanel(QDockWidget):
             self.waiting = story
         if self.story is None or story.id != self.story.id:
             return
-        self.story = story
+        before, self.story = self.story.bible, story
+        if self.dirty:
+            # A portrait painted meanwhile joins its entry as typed; nothing the writer typed is replaced.
+            self.characters.keep_stored(PORTRAIT_KEYS, [entry.model_dump() for entry in story.bible.characters])
         if self.dirty and self._typed_or_none() == story.bible:
             self._mark_clean()  # our own save (or the same edit elsewhere)
         elif not self.dirty:
             if self._typed_or_none() != story.bible:
                 self._fill(story.bible)
-        else:
+        elif not only_portraits_changed(before, story.bible):
             self._show_note("This bible was changed elsewhere too: Save keeps your version, Discard shows theirs.")
+        self._show_portrait()
         self._show_state()
 
     def _ask_before_leaving(self, shown: Story) -> None:
@@ -180,7 +203,9 @@ class BiblePanel(QDockWidget):
         self._fill(story.bible)
         self._mark_clean()
         self._show_note("")
+        self._show_portrait()
         self._show_state()
+        self.ask_abilities()
 
     # --- the fields ---
 
@@ -305,6 +330,55 @@ class BiblePanel(QDockWidget):
             raise
         self._show_note(f"Repainted {count} {'scene' if count == 1 else 'scenes'}.")
 
+    # --- portraits ---
+
+    def _show_portrait(self) -> None:
+        entry, story = self.characters.current(), self.story
+        if entry is None or story is None:
+            self.portrait.show_state("", painting=False)
+            self.portrait.setEnabled(False)
+            return
+        name = str(entry.get("name") or "").strip()
+        self.portrait.setEnabled(True)
+        self.portrait.show_state(
+            str(entry.get("portrait") or ""),
+            painting=(story.id, name) in self.painting,
+            hint="" if self._saved_character(entry) else "Save to paint from this look.",
+        )
+
+    def _saved_character(self, entry: dict[str, Any]) -> bool:
+        """Whether the entry's name and look are stored as typed: the portrait is painted from what is stored."""
+        if self.story is None:
+            return False
+        name, look = (str(entry.get(key) or "").strip() for key in ("name", "look"))
+        return any(c.name == name and c.look == look for c in self.story.bible.characters)
+
+    def paint_portrait(self) -> None:
+        """Paint the shown character's portrait; a character not saved as typed asks to be saved first."""
+        entry, story, session = self.characters.current(), self.story, self._session
+        if entry is None or story is None or session is None:
+            return
+        if not self._saved_character(entry):
+            self._show_problem(SAVE_FIRST)
+            return
+        self._show_problem("")
+        key = (story.id, str(entry.get("name") or "").strip())
+        self.painting.add(key)
+        self._show_portrait()
+        self._runtime.tasks.start(self._paint(session, key), "Painting a portrait")
+
+    async def _paint(self, session: Session, key: tuple[uuid.UUID, str]) -> None:
+        try:
+            await session.stories.paint_portrait(*key)  # the new bible arrives through story_changed
+        finally:
+            self.painting.discard(key)
+            self._show_portrait()
+
+    def ask_abilities(self) -> None:
+        """Ask the painter in Settings what it keeps alike: when a story opens, and after Settings are saved."""
+        if self._session is not None:
+            self.abilities_label.ask(self._session.stories.image_abilities)
+
     # --- what the panel says ---
 
     def _mark_clean(self) -> None:
@@ -338,6 +412,18 @@ def looks_changed(before: Bible, after: Bible) -> list[str]:
     """The names of the characters and places whose look the new bible changed (or gave them)."""
     old = {entry.name: entry.look for entry in [*before.characters, *before.places]}
     return [entry.name for entry in [*after.characters, *after.places] if old.get(entry.name, "") != entry.look]
+
+
+def only_portraits_changed(before: Bible, after: Bible) -> bool:
+    """Whether `after` is `before` with new portraits (painted here or in another window), and nothing else."""
+    painted = {entry.name: entry for entry in after.characters}
+    characters = [
+        entry.model_copy(update={"portrait": new.portrait, "portrait_seed": new.portrait_seed})
+        if (new := painted.get(entry.name)) is not None
+        else entry
+        for entry in before.characters
+    ]
+    return before.model_copy(update={"characters": characters}) == after
 
 
 def joined(names: list[str]) -> str:

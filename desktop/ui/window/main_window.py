@@ -696,6 +696,8 @@ class MainWindow(QMainWindow):
             10_000,
         )
         self.uploads_panel.storage_changed()
+        if self._bible_panel is not None:
+            self._bible_panel.ask_abilities()  # another painter may keep other things alike
         if change.storage_changed:
             self.notices.withdraw(STORAGE_NOTICE)
         # Uploads keep their storage: those not yet stored on the one left behind are offered to the new one.
@@ -932,7 +934,7 @@ class MainWindow(QMainWindow):
         if self._bible_panel is None:
             from desktop.ui.story.bible_panel import BiblePanel
 
-            panel = self._bible_panel = BiblePanel(self._runtime, self)
+            panel = self._bible_panel = BiblePanel(self._runtime, self.thumbnails, self)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
             panel.visibilityChanged.connect(self.actions_.show_bible.setChecked)
             view = self.story_view
