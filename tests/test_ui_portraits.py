@@ -19,6 +19,7 @@ from desktop.ui.common.widgets import plain
 from desktop.ui.story.bible_entries import field_text
 from desktop.ui.story.bible_panel import SAVE_FIRST, BiblePanel
 from desktop.ui.story.portrait_box import ABILITIES_UNKNOWN, PORTRAIT, AbilitiesLine
+from tests.support.a1111_server import FakeA1111Server
 from tests.support.ui_fixtures import WriterApp, unnamed_controls, written_story
 from tests.test_ui_bible import PROMPT, open_bible
 
@@ -132,8 +133,9 @@ def test_a_character_not_saved_as_typed_is_saved_first(writer_app: WriterApp, qt
     qtbot.waitUntil(lambda: portrait_shown(panel, ansgar.portrait), timeout=10_000)
 
 
-def test_the_panel_says_what_the_painter_keeps_alike(writer_app: WriterApp, qtbot: Any) -> None:
-    # Neither painter is asked anything over the network for this: no image server needs to be running.
+def test_the_panel_says_what_the_painter_keeps_alike(
+    writer_app: WriterApp, qtbot: Any, a1111_server: FakeA1111Server
+) -> None:
     assert OfflineImageProvider._ABILITIES.note == OFFLINE_NOTE  # the line the writer reads below
     written_story(writer_app, qtbot, "Alike", PROMPT, 1)
     panel = open_bible(writer_app, qtbot)
@@ -145,9 +147,12 @@ def test_the_panel_says_what_the_painter_keeps_alike(writer_app: WriterApp, qtbo
     dialog = window.settings_dialog
     assert dialog is not None
     dialog.image_provider.setCurrentIndex(dialog.image_provider.findData("a1111"))
-    dialog.a1111_url.setText("http://127.0.0.1:7860")
+    dialog.a1111_url.setText(a1111_server.url)  # a WebUI without the ControlNet extension
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    said = f"{a1111_label('http://127.0.0.1:7860')} keeps each story's seed."
+    said = (
+        f"{a1111_label(a1111_server.url)} keeps each story's seed; characters' portraits are kept but not sent: "
+        "install the ControlNet extension with an IP-Adapter model to send them."
+    )
     qtbot.waitUntil(lambda: panel.abilities_label.text() == said, timeout=10_000)
 
 

@@ -312,8 +312,8 @@ class BiblePanel(QDockWidget):
                 confirm.Option("Not now", QMessageBox.ButtonRole.RejectRole, confirm.Answer.stay),
             ],
             answered,
-            informative="Their pictures were painted with the old look. The pictures they have now stay in each "
-            "scene's History.",
+            informative="Their pictures were painted with the old look; each is painted again with its own seed, so "
+            "only the look should change. The pictures they have now stay in each scene's History.",
             default=confirm.Answer.go_ahead,
             title="Repaint scenes",
         )
@@ -324,7 +324,8 @@ class BiblePanel(QDockWidget):
         try:
             for number, scene_id in enumerate(scene_ids, 1):
                 self._show_note(f"Repainting {number} of {count}…")
-                await session.stories.regenerate_image(scene_id)
+                # The seed each picture had: the same composition, so what changes is the look.
+                await session.stories.regenerate_image(scene_id, same_seed=True)
         except BaseException:
             self._show_note("")
             raise
