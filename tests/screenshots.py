@@ -118,7 +118,11 @@ async def shoot(folder: Path) -> None:
 
         # The Story bible beside the story: the drafted cast with their portraits, the first character's form open.
         assert view.story is not None
-        for character in view.story.bible.characters[:2]:
+        looks = {"Maren": "tall, red braid, yellow oilskin coat", "Ole": "wiry boy, freckles, blue knitted cap"}
+        bible = view.story.bible
+        characters = [c.model_copy(update={"look": looks.get(c.name, c.look)}) for c in bible.characters]
+        await service.edit_bible(view.story.id, bible.model_copy(update={"characters": characters}))
+        for character in characters[:2]:
             await service.paint_portrait(view.story.id, character.name)
         window.actions_.show_bible.setChecked(True)
         bible = window.bible_panel
