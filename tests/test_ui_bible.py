@@ -8,15 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop.ui.common.widgets import plain
 from desktop.ui.story.asked_dialog import NOTHING_ASKED, AskedDialog
 from desktop.ui.story.bible_panel import BiblePanel
 from desktop.ui.story.story_view import StoryView
-from tests.support.ui_fixtures import WriterApp, written_story
+from tests.support.ui_fixtures import WriterApp, card_menu, written_story
 
 Run = Callable[..., Any]
 PROMPT = "Maren, the last keeper of the Skerry light, finds a map in the oil store with her brother Ole."
@@ -123,12 +123,7 @@ def test_what_was_asked_shows_the_cards_image_prompt(writer_app: WriterApp, qtbo
     view = written(writer_app, qtbot, "The Asked Picture")
     card = view.cards[0]
     assert card.scene is not None and card.scene.asked_image
-    where = card.thumbnail.geometry().bottomRight() + QPoint(8, 8)
-    QApplication.sendEvent(card, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, card.mapToGlobal(where)))
-    menu = card.findChild(QMenu)
-    assert menu is not None
-    qtbot.waitUntil(menu.isVisible)
-    offered = {plain(action.text()): action for action in menu.actions() if not action.isSeparator()}
+    menu, offered = card_menu(card, qtbot)
     offered["What was asked…"].trigger()
     menu.close()
     dialog = writer_app.window.findChild(AskedDialog)

@@ -9,27 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtCore import Qt
 
 from desktop.models import VersionMaker
-from desktop.ui.common.widgets import plain
 from desktop.ui.story.asked_dialog import AskedDialog
 from desktop.ui.story.candidates_dialog import CandidatesDialog
 from desktop.ui.story.scene_card import SceneCard
-from tests.support.ui_fixtures import WriterApp, written_story
+from tests.support.ui_fixtures import WriterApp, card_menu, written_story
 
 from .conftest import Run
 
 
 def menu_of(card: SceneCard, qtbot: Any) -> dict[str, Any]:
-    where = card.thumbnail.geometry().bottomRight() + QPoint(8, 8)
-    QApplication.sendEvent(card, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, card.mapToGlobal(where)))
-    menu = card.findChild(QMenu)
-    assert menu is not None
-    qtbot.waitUntil(menu.isVisible)
-    offered = {plain(action.text()): action for action in menu.actions() if not action.isSeparator()}
+    menu, offered = card_menu(card, qtbot)
     menu.close()
     return offered
 

@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QWidget
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
 from desktop.db.repositories import SceneOrderRepository
 from desktop.models import StoryStatus, UploadStatus
@@ -19,7 +19,7 @@ from desktop.ui.story.continue_dialog import ContinueDialog
 from desktop.ui.story.scene_card import SceneCard
 from desktop.ui.story.scene_commands import SceneCommand
 from desktop.ui.story.story_view import StoryView
-from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, written_story
+from tests.support.ui_fixtures import WriterApp, all_thumbnails_shown, card_menu, written_story
 
 Run = Callable[..., Any]
 PROMPT = "Mira, a lighthouse keeper, finds a brass key in a fish."
@@ -336,12 +336,7 @@ def test_a_cards_context_menu_offers_the_scene_commands(writer_app: WriterApp, q
     card = view.cards[0]
     assert card.scene is not None
     first, second = scene_ids(view)
-    where = card.thumbnail.geometry().bottomRight() + QPoint(8, 8)  # beside the text, not on it
-    QApplication.sendEvent(card, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, card.mapToGlobal(where)))
-    menu = card.findChild(QMenu)
-    assert menu is not None
-    qtbot.waitUntil(menu.isVisible)
-    offered = {plain(action.text()): action for action in menu.actions() if not action.isSeparator()}
+    menu, offered = card_menu(card, qtbot)
     for command in SceneCommand:
         if command is SceneCommand.repaint_new_seed:
             assert "Regenerate image" in offered  # the card's own, which is the same

@@ -8,8 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QWidget,
+)
 
 from desktop.config import Settings
 from desktop.models import StoryStatus
@@ -17,6 +27,7 @@ from desktop.secrets import SecretStore
 from desktop.services.runtime import Runtime
 from desktop.services.session import Session
 from desktop.ui.common.widgets import plain
+from desktop.ui.story.scene_card import SceneCard
 from desktop.ui.story.story_view import StoryView
 from desktop.ui.window.main_window import MainWindow
 from tests.support.ui_servers import ModelListServer
@@ -126,6 +137,17 @@ def written_story(app: WriterApp, qtbot: Any, title: str, prompt: str, scenes: i
     )
     qtbot.waitUntil(lambda: all_thumbnails_shown(app.window, scenes), timeout=15_000)
     return view
+
+
+def card_menu(card: SceneCard, qtbot: Any) -> tuple[QMenu, dict[str, QAction]]:
+    """A scene card's context menu, opened by a right-click beside its picture (not on the text), and its actions
+    by their words."""
+    where = card.thumbnail.geometry().bottomRight() + QPoint(8, 8)
+    QApplication.sendEvent(card, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, card.mapToGlobal(where)))
+    menu = card.findChild(QMenu)
+    assert menu is not None
+    qtbot.waitUntil(menu.isVisible)
+    return menu, {plain(action.text()): action for action in menu.actions() if not action.isSeparator()}
 
 
 def all_thumbnails_shown(window: MainWindow, count: int) -> bool:
