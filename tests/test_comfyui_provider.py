@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
 
 from desktop.config import Settings
 from desktop.generation.base import ImageRequest, ReportsProgress
@@ -20,9 +21,12 @@ from desktop.generation.comfyui import ComfyUIProvider, comfyui_label
 from desktop.generation.comfyui_workflow import Filling, default_workflow_path, load_workflow, parse_workflow
 from desktop.generation.errors import ProviderError, ProviderUnreachable
 from desktop.models import ImageStatus, StoryRequest, StoryStatus
+from desktop.qt.aio import TaskRunner
 from desktop.qt.executor import QThreadPoolExecutor
+from desktop.secrets import SecretStore
 from desktop.services.connection_checks import check_image_provider
 from desktop.services.scene_images import scene_seed
+from desktop.ui.settings.settings_dialog import SettingsDialog
 from tests.support.comfyui_server import CHECKPOINTS, STEPS, FakeComfyUIServer
 from tests.support.generation_fixtures import FAST_RETRIES, MakeService, SignalLog
 
@@ -260,3 +264,30 @@ def test_the_settings_test_button_lists_the_servers_checkpoints(run: Run, comfyu
     comfyui_server.checkpoints = []
     result = run(check_image_provider(settings))
     assert not result.ok and "no checkpoint" in result.message
+
+
+def test_settings_offer_comfyui_and_its_test_fills_the_checkpoints(
+    qtbot: Any, run: Run, generation_executor: QThreadPoolExecutor, comfyui_server: FakeComfyUIServer, tmp_path: Path
+) -> None:
+    tasks = TaskRunner()
+    settings = Settings(data_dir=tmp_path / "data", comfyui_url=comfyui_server.url)
+    dialog = SettingsDialog(settings, SecretStore(), generation_executor, tasks.start)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert not dialog.comfyui_group.isEnabled()
+    dialog.image_provider.setCurrentIndex(dialog.image_provider.findData("comfyui"))
+    assert dialog.comfyui_group.isEnabled() and dialog.image_provider.currentText() == "ComfyUI"
+    qtbot.mouseClick(dialog.image_test.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.image_test.result.text().startswith(("✓", "✗")), timeout=15_000)
+    assert dialog.image_test.result.text() == "✓ Connected — 2 checkpoints, dreamshaper_8.safetensors first."
+    box = dialog.comfyui_checkpoint
+    assert [box.itemText(i) for i in range(box.count())] == CHECKPOINTS and box.currentText() == ""
+    box.setCurrentIndex(1)
+    dialog.comfyui_workflow.edit.setText(str(tmp_path / "mine.json"))
+    edited = dialog.edited_settings()
+    assert (edited.image_provider, edited.comfyui_checkpoint) == ("comfyui", CHECKPOINTS[1])
+    assert edited.comfyui_workflow == str(tmp_path / "mine.json") and edited.comfyui_url == comfyui_server.url
+    dialog.comfyui_url.setText("localhost:8188")
+    assert "comfyui_url" in dialog.problems()
+    dialog.reject()
+    run(tasks.cancel_all())
