@@ -43,11 +43,14 @@ class Settings(BaseSettings):
     database_ca_file: str = ""
 
     text_provider: Literal["offline", "openai"] = "offline"
-    image_provider: Literal["offline", "openai", "a1111"] = "offline"
+    image_provider: Literal["offline", "openai", "a1111", "comfyui"] = "offline"
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4o-mini"
     openai_image_model: str = "gpt-image-1"
     a1111_url: str = "http://127.0.0.1:7860"
+    comfyui_url: str = "http://127.0.0.1:8188"
+    comfyui_checkpoint: str = ""  # "" = the first the server lists
+    comfyui_workflow: str = ""  # an API-format workflow file with placeholders; "" = resources/comfyui's default
     offline_delay: float = Field(default=0.0, ge=0, le=10)
     image_concurrency: int = Field(default=3, ge=1, le=16)
     image_candidates: int = Field(default=3, ge=1, le=4)  # how many pictures "More images" paints for a scene
@@ -148,7 +151,7 @@ class LoadedSettings:
     problems: list[str]
 
 
-_URL_FIELDS = {"openai_base_url", "a1111_url", "supabase_url"}
+_URL_FIELDS = {"openai_base_url", "a1111_url", "comfyui_url", "supabase_url"}
 _EXAMPLE_UUID = "123e4567-e89b-12d3-a456-426614174000"
 
 
@@ -392,6 +395,7 @@ def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
     urls = {
         "openai_base_url": uses_openai,
         "a1111_url": settings.image_provider == "a1111",
+        "comfyui_url": settings.image_provider == "comfyui",
         "supabase_url": settings.storage_backend == "supabase",
     }
     for name, used in urls.items():

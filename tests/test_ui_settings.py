@@ -91,7 +91,7 @@ def test_settings_opens_without_blocking_from_the_menu(writer_app: WriterApp, qt
 def test_every_setting_is_there_and_keys_are_masked(qtbot: Any, executor: Any, tasks: Any) -> None:
     dialog = make_dialog(qtbot, executor, tasks, openai_api_key=SecretStr("sk-secret-key-123456"))
     providers = [dialog.image_provider.itemText(i) for i in range(dialog.image_provider.count())]
-    assert providers == ["Offline generator", "OpenAI-compatible", "Automatic1111-compatible"]
+    assert providers == ["Offline generator", "OpenAI-compatible", "Automatic1111-compatible", "ComfyUI"]
     storage = [dialog.storage_backend.itemText(i) for i in range(dialog.storage_backend.count())]
     assert storage == ["Local folder", "Supabase Storage"]
     for field in (

@@ -152,6 +152,20 @@ class ImageProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
+ImageProgress = Callable[[float], None]
+"""How far the picture being painted is, 0.0 … 1.0; called on the loop, any number of times."""
+
+
+@runtime_checkable
+class ReportsProgress(Protocol):
+    """An image provider that can tell how far a picture is (ComfyUI's websocket). The scene painter calls this
+    instead of `paint` when the provider has it, with a callback of its own for each picture: a per-call argument,
+    not an attribute, because one provider paints several scenes at once. Providers that cannot tell simply do not
+    have it, so `ImageProvider` and every painter written against it stay as they are."""
+
+    async def paint_with_progress(self, request: ImageRequest, progress: ImageProgress) -> bytes: ...
+
+
 @dataclass
 class Providers:
     """The pair that writes and paints one run; `aclose` releases their connections."""

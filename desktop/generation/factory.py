@@ -7,6 +7,7 @@ from concurrent.futures import Executor
 from desktop.config import Settings
 from desktop.generation.a1111 import Automatic1111Provider
 from desktop.generation.base import ImageProvider, Notify, Providers, TextProvider
+from desktop.generation.comfyui import ComfyUIProvider
 from desktop.generation.offline_image import OfflineImageProvider
 from desktop.generation.offline_text import OfflineTextProvider
 from desktop.generation.openai_image import OpenAIImageProvider
@@ -44,6 +45,16 @@ def build_image_provider(
     if settings.image_provider == "a1111":
         return Automatic1111Provider(
             base_url=settings.a1111_url, timeout=settings.request_timeout, notify=notify, policy=policy
+        )
+    if settings.image_provider == "comfyui":
+        return ComfyUIProvider(
+            base_url=settings.comfyui_url,
+            executor=executor,
+            timeout=settings.request_timeout,
+            workflow=settings.comfyui_workflow,
+            checkpoint=settings.comfyui_checkpoint,
+            notify=notify,
+            policy=policy,
         )
     return OfflineImageProvider(executor, delay=settings.offline_delay)
 

@@ -16,6 +16,7 @@ import httpx
 from desktop.config import Settings
 from desktop.db.address import DatabaseAddress, check_database_url, database_host, is_local
 from desktop.db.connect import connection_problem
+from desktop.generation.comfyui import checkpoint_names
 from desktop.storage.factory import build_backend
 from desktop.storage.failures import classify
 
@@ -26,6 +27,7 @@ CHECK_TIMEOUT = 10.0
 class CheckResult:
     ok: bool
     message: str
+    checkpoints: tuple[str, ...] = ()  # what an image server offers to choose from (ComfyUI)
 
 
 def _host(url: str) -> str:
@@ -99,6 +101,25 @@ async def check_a1111(base_url: str) -> CheckResult:
     return CheckResult(True, f"Connected — {count} {'model' if count == 1 else 'models'} installed.")
 
 
+async def check_comfyui(base_url: str) -> CheckResult:
+    try:
+        response = await _get(base_url.rstrip("/") + "/object_info/CheckpointLoaderSimple")
+    except httpx.HTTPError as exc:
+        return _http_failure(exc, base_url)
+    if response.status_code != 200:
+        return _status_failure(response, "ComfyUI server")
+    try:
+        names = tuple(checkpoint_names(response.json()))
+    except ValueError:
+        return CheckResult(False, "The server answered, but not like ComfyUI — check the URL (port 8188).")
+    if not names:
+        return CheckResult(
+            False, "Connected, but ComfyUI has no checkpoint — put one in its models/checkpoints folder."
+        )
+    count = f"{len(names)} {'checkpoint' if len(names) == 1 else 'checkpoints'}"
+    return CheckResult(True, f"Connected — {count}, {names[0]} first.", names)
+
+
 async def check_text_provider(settings: Settings) -> CheckResult:
     if settings.text_provider == "offline":
         return CheckResult(True, "The offline generator needs no connection.")
@@ -112,6 +133,8 @@ async def check_image_provider(settings: Settings) -> CheckResult:
         return CheckResult(True, "The offline generator paints without a connection.")
     if settings.image_provider == "a1111":
         return await check_a1111(settings.a1111_url)
+    if settings.image_provider == "comfyui":
+        return await check_comfyui(settings.comfyui_url)
     return await check_openai(
         settings.openai_base_url, settings.openai_api_key.get_secret_value(), settings.openai_image_model
     )

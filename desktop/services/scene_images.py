@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Protocol
 
 from desktop.db.repositories import SceneRepository
-from desktop.generation.base import ImageAbilities, ImageProvider, ImageRequest, Reference
+from desktop.generation.base import (
+    ImageAbilities,
+    ImageProgress,
+    ImageProvider,
+    ImageRequest,
+    Reference,
+    ReportsProgress,
+)
 from desktop.generation.errors import ImageFolderError, ProviderError
 from desktop.generation.image_folder import write_scene_image
 from desktop.generation.images import INLINE_CHECK_BYTES, CheckedImage, check_image
@@ -132,7 +139,7 @@ class ScenePainter:
                 await self._set(scene, ImageStatus.painting)
                 self._progress(story.id, f"Painting scene {scene.number}…")
                 painted_from = (scene.title, scene.image_prompt)
-                painted = await self._paint_and_keep(story, scene, provider, seed)
+                painted = await self._paint_and_keep(story, scene, provider, seed, self._told(story, scene))
             except (ProviderError, ImageFolderError) as exc:
                 failed = await self._set(scene, ImageStatus.failed, error=str(exc))
                 self._progress(story.id, f"Scene {scene.number}'s image failed: {exc}")
@@ -173,13 +180,32 @@ class ScenePainter:
             scene.id, str(painted.path), asked=painted.request.prompt, made=painted.made, maker=provider.label
         )
 
-    async def _paint_and_keep(self, story: Story, scene: Scene, provider: ImageProvider, seed: int | None) -> _Painted:
+    def _told(self, story: Story, scene: Scene) -> ImageProgress:
+        """The story's progress line follows a painter that reports how far it is: "Painting scene 3… 40 %", said
+        again only when the whole percent changes."""
+        said = -1
+
+        def told(fraction: float) -> None:
+            nonlocal said
+            percent = round(fraction * 100)
+            if percent != said:
+                said = percent
+                self._progress(story.id, f"Painting scene {scene.number}… {percent} %")
+
+        return told
+
+    async def _paint_and_keep(
+        self, story: Story, scene: Scene, provider: ImageProvider, seed: int | None, told: ImageProgress | None = None
+    ) -> _Painted:
         abilities = await provider.abilities()
         references: tuple[Reference, ...] = ()
         if abilities.reference:
             references = await asyncio.wrap_future(self._executor.submit(read_portraits, story, scene))
         request = image_request(story, scene, scene_seed(story, scene) if seed is None else seed, references)
-        data = await provider.paint(request)
+        if told is not None and isinstance(provider, ReportsProgress):
+            data = await provider.paint_with_progress(request, told)
+        else:
+            data = await provider.paint(request)
         checked = await self._check(data)
         directory = self._images_dir / str(story.id)
         path = await asyncio.wrap_future(self._executor.submit(write_scene_image, directory, scene.index, checked))

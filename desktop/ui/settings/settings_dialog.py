@@ -45,6 +45,7 @@ IMAGE_PROVIDERS = [
     ("Offline generator", "offline"),
     ("OpenAI-compatible", "openai"),
     ("Automatic1111-compatible", "a1111"),
+    ("ComfyUI", "comfyui"),
 ]
 STORAGE_BACKENDS = [("Local folder", "local"), ("Supabase Storage", "supabase")]
 DATABASES = [("Embedded (in the data folder)", "embedded"), ("PostgreSQL at a URL", "url")]
@@ -272,6 +273,19 @@ class SettingsDialog(QDialog):
         self.openai_image_model = QLineEdit(s.openai_image_model)
         self.openai_key = KeyField(s.openai_api_key.get_secret_value())
         self.a1111_url = QLineEdit(s.a1111_url)
+        self.comfyui_url = QLineEdit(s.comfyui_url)
+        # Editable: filled with the server's checkpoints when Test images reaches it; empty means its first.
+        self.comfyui_checkpoint = QComboBox()
+        self.comfyui_checkpoint.setEditable(True)
+        self.comfyui_checkpoint.setEditText(s.comfyui_checkpoint)
+        if (checkpoint_edit := self.comfyui_checkpoint.lineEdit()) is not None:
+            checkpoint_edit.setPlaceholderText("The first the server lists — Test images fills this")
+        self.comfyui_workflow = FileField(
+            s.comfyui_workflow,
+            "Choose a ComfyUI workflow in API format, with {{prompt}} where the scene goes",
+            "ComfyUI workflows (*.json);;All files (*)",
+            "The shipped text-to-image workflow",
+        )
         self.image_concurrency = QSpinBox()
         self.image_concurrency.setRange(1, 16)
         self.image_concurrency.setValue(s.image_concurrency)
@@ -300,12 +314,18 @@ class SettingsDialog(QDialog):
         a1111 = _form()
         self._checked("a1111_url", a1111, "URL:", self.a1111_url)
         self.a1111_group.setLayout(a1111)
+        self.comfyui_group = QGroupBox("ComfyUI")
+        comfyui = _form()
+        self._checked("comfyui_url", comfyui, "URL:", self.comfyui_url)
+        _row(comfyui, "Checkpoint:", self.comfyui_checkpoint)
+        _row(comfyui, "Workflow:", self.comfyui_workflow)
+        self.comfyui_group.setLayout(comfyui)
 
         self.text_provider.currentIndexChanged.connect(self._update_enabled)
         self.image_provider.currentIndexChanged.connect(self._update_enabled)
         self.text_test.button.clicked.connect(lambda: self._test(self.text_test, self._check_text))
         self.image_test.button.clicked.connect(lambda: self._test(self.image_test, self._check_images))
-        return self._page(providers, self.openai_group, self.a1111_group)
+        return self._page(providers, self.openai_group, self.a1111_group, self.comfyui_group)
 
     def _storage_tab(self) -> QWidget:
         s = self._settings
@@ -403,6 +423,7 @@ class SettingsDialog(QDialog):
         uses_openai = self.text_provider.currentData() == "openai" or self.image_provider.currentData() == "openai"
         self.openai_group.setEnabled(uses_openai)
         self.a1111_group.setEnabled(self.image_provider.currentData() == "a1111")
+        self.comfyui_group.setEnabled(self.image_provider.currentData() == "comfyui")
         supabase = self.storage_backend.currentData() == "supabase"
         self._storage_form.setRowVisible(self.local_folder, not supabase)
         self.supabase_group.setEnabled(supabase)
@@ -429,6 +450,9 @@ class SettingsDialog(QDialog):
             "openai_image_model": self.openai_image_model.text().strip(),
             "openai_api_key": SecretStr(self.openai_key.text()),
             "a1111_url": self.a1111_url.text().strip(),
+            "comfyui_url": self.comfyui_url.text().strip(),
+            "comfyui_checkpoint": self.comfyui_checkpoint.currentText().strip(),
+            "comfyui_workflow": self.comfyui_workflow.text(),
             "image_concurrency": self.image_concurrency.value(),
             "image_candidates": self.image_candidates.value(),
             "storage_backend": self.storage_backend.currentData(),
@@ -527,7 +551,13 @@ class SettingsDialog(QDialog):
         return await connection_checks.check_text_provider(settings)
 
     async def _check_images(self, settings: Settings) -> CheckResult:
-        return await connection_checks.check_image_provider(settings)
+        result = await connection_checks.check_image_provider(settings)
+        if result.checkpoints:
+            chosen = self.comfyui_checkpoint.currentText()
+            self.comfyui_checkpoint.clear()
+            self.comfyui_checkpoint.addItems(list(result.checkpoints))
+            self.comfyui_checkpoint.setEditText(chosen)
+        return result
 
     async def _check_storage(self, settings: Settings) -> CheckResult:
         return await connection_checks.check_storage(settings, self._executor)
