@@ -5,10 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import MutableMapping
+from pathlib import Path
 
 
 def is_frozen() -> bool:
     return bool(getattr(sys, "frozen", False))
+
+
+def resources_dir() -> Path:
+    """`resources/` beside the package in a checkout, or inside the bundle when frozen (build_spec/storyforge.spec
+    puts it there)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
 
 
 def restore_users_library_path(environ: MutableMapping[str, str] = os.environ) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.frozen import resources_dir
 from desktop.generation.errors import ProviderError
 
 TEXT_PLACEHOLDERS = ("prompt", "negative_prompt", "checkpoint")
@@ -32,11 +32,8 @@ def mark(name: str) -> str:
 
 
 def default_workflow_path() -> Path:
-    """resources/comfyui/text_to_image.json in a checkout, or inside the bundle when frozen (the same rule as
-    desktop/ui/common/resources.py, which this layer may not import)."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle is not None else Path(__file__).resolve().parents[2]
-    return root / "resources" / "comfyui" / "text_to_image.json"
+    """The shipped workflow, resources/comfyui/text_to_image.json."""
+    return resources_dir() / "comfyui" / "text_to_image.json"
 
 
 @dataclass(frozen=True)

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from desktop.frozen import resources_dir
 from desktop.ui.common.pictures import kept
 
 ICON_SIZES = (16, 20, 24, 32, 48)
 APP_ICON_SIZES = (*ICON_SIZES, 64, 128, 256)
 APP_ICON = "storyforge"
-
-
-def resources_dir() -> Path:
-    """`resources/` next to the package in a checkout, or inside the bundle when frozen."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle is not None:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[3] / "resources"
 
 
 def resource_path(*parts: str) -> Path:
