@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from typing import Any
+import uuid
+from typing import Any, Literal
 
 import httpx
 
@@ -18,12 +20,13 @@ from desktop.generation.a1111_reference import (
     reference_scripts,
     unit_count,
 )
-from desktop.generation.base import ImageAbilities, ImageRequest, Notify
+from desktop.generation.base import ImageAbilities, ImageProgress, ImageRequest, Notify
 from desktop.generation.errors import BadResponse, KeyRejected, ProviderError
 from desktop.generation.http import HttpService, host_of, server_message
 from desktop.generation.openai_image import decode_base64_image
 from desktop.retry import RetryPolicy
 
+PROGRESS_EVERY = 0.5  # seconds between asking how far a picture is
 NEGATIVE_PROMPT = "text, letters, watermark, signature, blurry, deformed"
 # What the server can do is asked in a few small GETs; one that hangs must not hold a story's first picture for the
 # whole painting timeout.
@@ -110,10 +113,14 @@ class Automatic1111Provider:
         )
 
     async def _get_json(self, path: str) -> Any:
-        """The JSON a GET answers, or None for anything else: a server without the route (404), one that is down,
-        slow or answers garbage. A probe is asked once and never retried; painting reports real failures."""
+        return await self._send_json("GET", path)
+
+    async def _send_json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The JSON an answer holds, or None for anything else: a server without the route (404), one that is down,
+        slow or answers garbage. Probes and progress are asked once and never retried; painting reports real
+        failures."""
         client = self._service.client
-        request = client.build_request("GET", self._service.url(path), timeout=self._probe_timeout)
+        request = client.build_request(method, self._service.url(path), json=body, timeout=self._probe_timeout)
         try:
             response = await client.send(request)
         except httpx.HTTPError:
@@ -126,6 +133,42 @@ class Automatic1111Provider:
             return None
 
     async def paint(self, request: ImageRequest) -> bytes:
+        return await self._txt2img(request, None)
+
+    async def paint_with_progress(self, request: ImageRequest, progress: ImageProgress) -> bytes:
+        """As `paint`, telling how far the picture is. The request names its task (`force_task_id`), whose progress
+        the WebUI reports on POST /internal/progress — its own, not another scene's painted meanwhile. A server
+        without the route (older WebUIs) paints all the same, without progress."""
+        task_id = f"storyforge-{uuid.uuid4().hex}"
+        painting = asyncio.ensure_future(self._txt2img(request, task_id))
+        try:
+            while not painting.done():
+                await asyncio.wait({painting}, timeout=PROGRESS_EVERY)
+                if painting.done():
+                    break
+                fraction = await self._progress_of(task_id)
+                if fraction is False:
+                    break  # no progress to be had: wait for the picture alone
+                if fraction is not None:
+                    progress(fraction)
+            return await painting
+        finally:
+            if not painting.done():
+                painting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await painting
+
+    async def _progress_of(self, task_id: str) -> float | Literal[False] | None:
+        """How far the task is (None: not started yet, or done), or False when the server cannot tell."""
+        answer = await self._send_json("POST", "internal/progress", {"id_task": task_id, "id_live_preview": -1})
+        if not isinstance(answer, dict):
+            return False
+        fraction = answer.get("progress")
+        if answer.get("active") and isinstance(fraction, int | float) and 0 <= fraction <= 1:
+            return float(fraction)
+        return None
+
+    async def _txt2img(self, request: ImageRequest, task_id: str | None) -> bytes:
         body: dict[str, Any] = {
             "prompt": request.prompt,
             "negative_prompt": NEGATIVE_PROMPT,
@@ -136,6 +179,8 @@ class Automatic1111Provider:
             "batch_size": 1,
             "n_iter": 1,
         }
+        if task_id is not None:
+            body["force_task_id"] = task_id
         if request.references:
             await self.abilities()
             if self._ip_adapter is not None:

@@ -117,6 +117,7 @@ class ScenePainter:
         concurrency: int,
         changed: Callable[[Scene], None],
         progress: Callable[[uuid.UUID, str], None],
+        image_progress: Callable[[uuid.UUID, float], None] = lambda _scene_id, _fraction: None,
     ) -> None:
         self._scenes = scenes
         self._uploads = uploads
@@ -125,6 +126,7 @@ class ScenePainter:
         self._slots = asyncio.Semaphore(concurrency)
         self._changed = changed
         self._progress = progress
+        self._image_progress = image_progress
 
     async def paint(
         self, story: Story, scene: Scene, provider: ImageProvider, seed: int | None = None
@@ -191,6 +193,7 @@ class ScenePainter:
             if percent != said:
                 said = percent
                 self._progress(story.id, f"Painting scene {scene.number}… {percent} %")
+                self._image_progress(scene.id, percent / 100)
 
         return told
 

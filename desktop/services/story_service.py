@@ -119,6 +119,7 @@ class StoryService(QObject):
     scene_saved = Signal(object)  # Scene: its text is complete and stored (also after an edit)
     scene_image = Signal(object)  # Scene: image_status / image_path changed (painting, painted, failed)
     story_progress = Signal(object, str)  # story id, one line in plain words ("Writing scene 3 of 6…")
+    image_progress = Signal(object, float)  # scene id, how far its picture is (0–1), from painters that can tell
     # story id, its scenes in their new order: one was inserted, moved, deleted to the trash or restored.
     scenes_arranged = Signal(object, object)
     story_removed = Signal(object)  # story id: it went to the trash (or was purged)
@@ -164,6 +165,7 @@ class StoryService(QObject):
             concurrency=self._settings.image_concurrency,
             changed=self.scene_image.emit,
             progress=self.story_progress.emit,
+            image_progress=self.image_progress.emit,
         )
 
     def _providers_from_settings(self, notify: Notify) -> Providers:

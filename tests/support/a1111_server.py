@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from tests.support.http_faults import Fault, LoopbackHTTPServer, QuietHandler, b64, png_bytes
 
 TXT2IMG = "/sdapi/v1/txt2img"
+PROGRESS = "/internal/progress"
 OPTIONS = "/sdapi/v1/options"
 MODEL_LIST = "/controlnet/model_list"
 MODULE_LIST = "/controlnet/module_list"
@@ -47,6 +49,28 @@ class FakeA1111Server(LoopbackHTTPServer):
         self.controlnet: dict[str, Any] | None = None
         self.checkpoint = CHECKPOINT  # /sdapi/v1/options' sd_model_checkpoint
         self.info: dict[str, Any] = {"sd_model_name": "dreamshaper_8", "sd_model_hash": "879db523c3", "seed": 42}
+        # Progress as the WebUI reports it on POST /internal/progress for a txt2img's `force_task_id`. With
+        # `progress_steps`, a txt2img that names a task is painted in that many steps, one for each time its
+        # progress is asked (no clock: the client's polling drives it), and answers once the last is reached.
+        self.progress_steps = 0
+        self.progress_enabled = True  # False: an older WebUI without the route (404)
+        self._tasks: dict[str, int] = {}
+        self._task_moved = threading.Condition()
+
+    def task_step(self, task_id: str) -> float | None:
+        """The fraction painted of a task as its progress is asked, one step further each time; None if unknown."""
+        with self._task_moved:
+            if task_id not in self._tasks:
+                return None
+            self._tasks[task_id] = min(self.progress_steps, self._tasks[task_id] + 1)
+            self._task_moved.notify_all()
+            return self._tasks[task_id] / self.progress_steps
+
+    def paint_in_steps(self, task_id: str) -> None:
+        """Hold the txt2img answer until its progress has been asked through every step (at most 10 s)."""
+        with self._task_moved:
+            self._tasks[task_id] = 0
+            self._task_moved.wait_for(lambda: self._tasks[task_id] >= self.progress_steps, timeout=10)
 
     def prompts(self) -> list[str]:
         return [entry.body["prompt"] for entry in self.requests_to(TXT2IMG)]
@@ -91,8 +115,14 @@ class _Handler(QuietHandler):
     def do_POST(self) -> None:
         body = self.read_json()
         self.record(body)
+        if self.path == PROGRESS and self.server.progress_enabled:
+            self._answer_progress(body)
+            return
         if self.path != TXT2IMG or not self._allowed():
             return
+        task_id = body.get("force_task_id") if isinstance(body, dict) else None
+        if self.server.progress_steps and isinstance(task_id, str):
+            self.server.paint_in_steps(task_id)
         fault = self.server.take_fault(self.path)
         if fault is not None and self.answer_fault(fault):
             return
@@ -100,6 +130,25 @@ class _Handler(QuietHandler):
         if not kind and self.server.image_failure is not None:
             kind = self.server.image_failure(body.get("prompt", "") if isinstance(body, dict) else "")
         self._answer(kind, body)
+
+    def _answer_progress(self, body: Any) -> None:
+        """modules/progress.py's ProgressResponse: an unknown task is neither active nor queued."""
+        task_id = body.get("id_task") if isinstance(body, dict) else None
+        fraction = self.server.task_step(task_id) if isinstance(task_id, str) else None
+        active = fraction is not None and fraction < 1
+        self.send(
+            200,
+            {
+                "active": active,
+                "queued": False,
+                "completed": fraction is not None and not active,
+                "progress": fraction if active else None,
+                "eta": 1.0 if active else None,
+                "live_preview": None,
+                "id_live_preview": -1,
+                "textinfo": "In progress" if active else None,
+            },
+        )
 
     def _allowed(self) -> bool:
         """False once it has answered: no API (the WebUI without --api), or a login that is missing or wrong."""
@@ -138,6 +187,7 @@ __all__ = [
     "MODULE_LIST",
     "OPTIONS",
     "OUT_OF_MEMORY",
+    "PROGRESS",
     "TXT2IMG",
     "VALIDATION",
     "FakeA1111Server",

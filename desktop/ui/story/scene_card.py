@@ -159,6 +159,7 @@ class SceneCard(QWidget):
         self._stream_timer = QTimer(self, singleShot=True, interval=STREAM_FRAME_MS)
         self._stream_timer.timeout.connect(self._show_streamed)
         self._busy = ""
+        self._painted_fraction: float | None = None  # how far the picture being painted is, when the painter says
         self._story_running = False
         self._live = False
         self._badge: BadgeLook = ("", theme.Tone.neutral, None)
@@ -358,6 +359,8 @@ class SceneCard(QWidget):
             scene = shown
         self._streamed = None
         self._stream_timer.stop()
+        if scene.image_status is not ImageStatus.painting:
+            self._painted_fraction = None
         self.scene = scene
         self._title.set_text(scene.title)
         self._show_text(scene.text)
@@ -414,6 +417,14 @@ class SceneCard(QWidget):
 
     def set_busy(self, text: str) -> None:
         self._busy = text
+        self._refresh()
+
+    def show_paint_progress(self, fraction: float) -> None:
+        """How far the picture being painted is, from painters that can tell (ComfyUI, Automatic1111): the
+        well says "Painting… 40 %", and a repaint over the picture shown says it in its busy line."""
+        self._painted_fraction = fraction
+        if self._busy.startswith("Repainting"):
+            self._busy = f"Repainting… {round(fraction * 100)} %"
         self._refresh()
 
     def set_story_running(self, running: bool) -> None:
@@ -704,7 +715,8 @@ class SceneCard(QWidget):
         elif scene.image_status is ImageStatus.pending:  # a cancel or a crash stopped the story before its image
             self._show_placeholder(NOT_PAINTED, "image", theme.Tone.warning)
         elif scene.image_status is ImageStatus.painting:
-            self._show_placeholder("Painting…", "generate", theme.Tone.progress)
+            done = f" {round(self._painted_fraction * 100)} %" if self._painted_fraction is not None else ""
+            self._show_placeholder(f"Painting…{done}", "generate", theme.Tone.progress)
         else:
             self._show_placeholder("No image — press Regenerate image", "failed", theme.Tone.danger)
 

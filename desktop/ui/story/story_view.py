@@ -320,6 +320,11 @@ class StoryView(QWidget):
     def on_scene_image(self, scene: Scene) -> None:
         self.on_scene_saved(scene)
 
+    def on_image_progress(self, scene_id: uuid.UUID, fraction: float) -> None:
+        card = self.card_of(scene_id)
+        if card is not None:
+            card.show_paint_progress(fraction)
+
     def on_upload_changed(self, upload: Upload) -> None:
         if self.story_id != upload.story_id or self._defer(partial(self.on_upload_changed, upload)):
             return

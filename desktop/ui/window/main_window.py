@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         view = self.story_view
         session.stories.scene_text.connect(view.on_scene_text)
         session.stories.story_progress.connect(view.on_story_progress)
+        session.stories.image_progress.connect(view.on_image_progress)
         session.stories.scenes_arranged.connect(view.on_scenes_arranged)
         session.uploads.upload_progress.connect(view.on_upload_progress)
         view.set_session(session)
