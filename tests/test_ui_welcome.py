@@ -1,0 +1,139 @@
+"""A first run that connects: the empty library welcomes the writer with the AI servers running on this computer, and
+one click connects one (saved at once); with none, two lines say how to start one. Settings finds them too."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.services import discovery
+from desktop.services.discovery import Probe, Target
+from desktop.ui.settings.found_servers import NOTHING_FOUND
+from desktop.ui.window.empty_page import Welcome
+from tests.support.local_servers import (
+    LocalServer,
+    closed_port,
+    comfyui_checkpoints,
+    local_server,
+    ollama_tags,
+    sd_models,
+)
+from tests.support.ui_fixtures import WriterApp
+
+OpenApp = Callable[..., WriterApp]
+
+
+@pytest.fixture
+def ollama() -> Iterator[LocalServer]:
+    with local_server({"/api/tags": ollama_tags("llama3.2:latest", "qwen2.5:7b")}) as server:
+        yield server
+
+
+def look_at(monkeypatch: pytest.MonkeyPatch, *targets: Target) -> None:
+    """The servers this computer runs, as far as the app can tell."""
+    monkeypatch.setattr(discovery, "TARGETS", targets)
+
+
+def welcome_of(app: WriterApp, qtbot: Any) -> Welcome:
+    page = app.window.empty_page
+    qtbot.waitUntil(lambda: page.welcome is not None and page.welcome.isVisible(), timeout=15_000)
+    assert page.welcome is not None
+    return page.welcome
+
+
+def saved_settings() -> dict[str, Any]:
+    return tomllib.loads((Path(os.environ["STORYFORGE_CONFIG_DIR"]) / "settings.toml").read_text(encoding="utf-8"))
+
+
+def test_the_empty_library_connects_a_local_ollama_in_one_click(
+    open_app: OpenApp, ollama: LocalServer, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    look_at(monkeypatch, Target(ollama.port, "Ollama", Probe.ollama))
+    app = open_app()
+    welcome = welcome_of(app, qtbot)
+    assert "offline writer" in welcome.sketch.text() and "sketch" in welcome.sketch.text()
+    qtbot.waitUntil(lambda: len(welcome.servers.rows) == 1, timeout=10_000)
+    row = welcome.servers.row("Ollama")
+    assert [row.models.itemText(i) for i in range(row.models.count())] == ["llama3.2:latest", "qwen2.5:7b"]
+    assert row.models.currentText() == "llama3.2:latest"  # the first, unless the writer picks another
+    assert row.where.text() == f"Text · 127.0.0.1:{ollama.port}"
+
+    row.models.setCurrentIndex(1)
+    qtbot.mouseClick(row.button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: welcome.status.text().startswith("Connected"), timeout=10_000)
+    assert welcome.status.text() == f"Connected: Ollama qwen2.5:7b at 127.0.0.1:{ollama.port}"
+    qtbot.waitUntil(lambda: app.runtime.settings.text_provider == "openai", timeout=10_000)
+    settings = app.runtime.settings
+    assert (settings.openai_base_url, settings.openai_model) == (f"{ollama.url}/v1", "qwen2.5:7b")
+    written = saved_settings()
+    assert (written["text_provider"], written["openai_base_url"], written["openai_model"]) == (
+        "openai",
+        f"{ollama.url}/v1",
+        "qwen2.5:7b",
+    )
+
+
+def test_with_nothing_found_it_says_how_to_start_one_and_looks_again(
+    open_app: OpenApp, ollama: LocalServer, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    look_at(monkeypatch, Target(closed_port(), "Ollama", Probe.ollama))
+    welcome = welcome_of(open_app(), qtbot)
+    qtbot.waitUntil(lambda: welcome.status.text() == NOTHING_FOUND, timeout=10_000)
+    lines = welcome.status.text().splitlines()
+    assert len(lines) == 2
+    assert "ollama serve" in lines[0] and "ollama pull llama3.2" in lines[0]
+    assert "ComfyUI" in lines[1] and "python main.py" in lines[1] and "8188" in lines[1]
+    assert not welcome.servers.isVisible()
+
+    look_at(monkeypatch, Target(ollama.port, "Ollama", Probe.ollama))  # the writer starts Ollama
+    qtbot.mouseClick(welcome.look_again, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: [row.server.product for row in welcome.servers.rows] == ["Ollama"], timeout=10_000)
+    assert welcome.servers.isVisible() and welcome.status.text() == ""
+
+
+def test_settings_finds_local_servers_and_use_fills_the_fields(
+    writer_app: WriterApp, ollama: LocalServer, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    with ExitStack() as stack:
+        webui = stack.enter_context(local_server({"/sdapi/v1/sd-models": sd_models("v1-5-pruned-emaonly")}))
+        comfyui = stack.enter_context(
+            local_server({"/object_info/CheckpointLoaderSimple": comfyui_checkpoints("sd_xl_base_1.0.safetensors")})
+        )
+        look_at(
+            monkeypatch,
+            Target(ollama.port, "Ollama", Probe.ollama),
+            Target(webui.port, "Stable Diffusion WebUI", Probe.a1111),
+            Target(comfyui.port, "ComfyUI", Probe.comfyui),
+        )
+        window = writer_app.window
+        window.actions_.settings.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        finder = dialog.find_servers
+        qtbot.mouseClick(finder.button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(finder.servers.rows) == 3, timeout=10_000)
+        assert [row.server.product for row in finder.servers.rows] == ["Ollama", "Stable Diffusion WebUI", "ComfyUI"]
+        assert finder.status.text().startswith("3 found")
+
+        ollama_row = finder.servers.row("Ollama")
+        ollama_row.models.setCurrentIndex(1)
+        qtbot.mouseClick(ollama_row.button, Qt.MouseButton.LeftButton)
+        assert dialog.text_provider.currentData() == "openai"
+        assert (dialog.openai_url.text(), dialog.openai_model.text()) == (f"{ollama.url}/v1", "qwen2.5:7b")
+        qtbot.mouseClick(finder.servers.row("Stable Diffusion WebUI").button, Qt.MouseButton.LeftButton)
+        assert (dialog.image_provider.currentData(), dialog.a1111_url.text()) == ("a1111", webui.url)
+        comfy_row = finder.servers.row("ComfyUI")
+        assert comfy_row.button.isEnabled() == ("comfyui_url" in discovery.Settings.model_fields)
+
+        assert writer_app.runtime.settings.text_provider == "offline"  # nothing is kept until Save
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: writer_app.runtime.settings.image_provider == "a1111", timeout=10_000)
+        assert writer_app.runtime.settings.openai_model == "qwen2.5:7b"
