@@ -55,7 +55,7 @@ def test_each_server_is_found_with_its_models(run: Run) -> None:
         targets = [
             Target(ollama.port, "Ollama", Probe.ollama),
             Target(lm_studio.port, "LM Studio", Probe.openai),
-            Target(llama_cpp.port, "OpenAI-compatible server (llama.cpp or LocalAI)", Probe.openai),
+            Target(llama_cpp.port, "llama.cpp or LocalAI server", Probe.openai),
             Target(vllm.port, "vLLM", Probe.openai),
             Target(webui.port, "Stable Diffusion WebUI", Probe.a1111),
             Target(comfyui.port, "ComfyUI", Probe.comfyui),
@@ -76,7 +76,7 @@ def test_each_server_is_found_with_its_models(run: Run) -> None:
 def test_a_server_that_does_not_name_itself_keeps_the_ports_name(run: Run) -> None:
     """LocalAI's list says no owner: on 8080 it could be LocalAI or llama.cpp, and the name says both."""
     with local_server({"/v1/models": openai_models("gpt-4", "stablediffusion")}) as local_ai:
-        fallback = "OpenAI-compatible server (llama.cpp or LocalAI)"
+        fallback = "llama.cpp or LocalAI server"
         found = run(find_servers(targets=[Target(local_ai.port, fallback, Probe.openai)]))
     assert [(server.product, server.models) for server in found] == [(fallback, ["gpt-4", "stablediffusion"])]
 
@@ -97,7 +97,7 @@ def test_closed_silent_and_strange_ports_are_left_out_and_the_rest_still_found(r
             Target(ollama.port, "Ollama", Probe.ollama),
             Target(closed_port(), "LM Studio", Probe.openai),
             Target(silent, "vLLM", Probe.openai),
-            Target(web_page.port, "OpenAI-compatible server (llama.cpp or LocalAI)", Probe.openai),
+            Target(web_page.port, "llama.cpp or LocalAI server", Probe.openai),
             Target(other_json.port, "Stable Diffusion WebUI", Probe.a1111),
             Target(other_json.port, "LM Studio", Probe.openai),
             Target(half_list.port, "Ollama", Probe.ollama),

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from desktop.services import discovery
 from desktop.services.discovery import Probe, Target
@@ -48,6 +49,12 @@ def welcome_of(app: WriterApp, qtbot: Any) -> Welcome:
     return page.welcome
 
 
+def press(button: QPushButton, qtbot: Any) -> None:
+    """A click where the writer would click: once the new row has its place (the dialog grows to fit the list)."""
+    qtbot.waitUntil(lambda: button.isVisible() and not button.rect().isEmpty())
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
 def saved_settings() -> dict[str, Any]:
     return tomllib.loads((Path(os.environ["STORYFORGE_CONFIG_DIR"]) / "settings.toml").read_text(encoding="utf-8"))
 
@@ -66,7 +73,7 @@ def test_the_empty_library_connects_a_local_ollama_in_one_click(
     assert row.where.text() == f"Text · 127.0.0.1:{ollama.port}"
 
     row.models.setCurrentIndex(1)
-    qtbot.mouseClick(row.button, Qt.MouseButton.LeftButton)
+    press(row.button, qtbot)
 
     qtbot.waitUntil(lambda: welcome.status.text().startswith("Connected"), timeout=10_000)
     assert welcome.status.text() == f"Connected: Ollama qwen2.5:7b at 127.0.0.1:{ollama.port}"
@@ -125,10 +132,10 @@ def test_settings_finds_local_servers_and_use_fills_the_fields(
 
         ollama_row = finder.servers.row("Ollama")
         ollama_row.models.setCurrentIndex(1)
-        qtbot.mouseClick(ollama_row.button, Qt.MouseButton.LeftButton)
+        press(ollama_row.button, qtbot)
         assert dialog.text_provider.currentData() == "openai"
         assert (dialog.openai_url.text(), dialog.openai_model.text()) == (f"{ollama.url}/v1", "qwen2.5:7b")
-        qtbot.mouseClick(finder.servers.row("Stable Diffusion WebUI").button, Qt.MouseButton.LeftButton)
+        press(finder.servers.row("Stable Diffusion WebUI").button, qtbot)
         assert (dialog.image_provider.currentData(), dialog.a1111_url.text()) == ("a1111", webui.url)
         comfy_row = finder.servers.row("ComfyUI")
         assert comfy_row.button.isEnabled() == ("comfyui_url" in discovery.Settings.model_fields)

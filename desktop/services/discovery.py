@@ -43,7 +43,7 @@ class Target:
 TARGETS: tuple[Target, ...] = (
     Target(11434, "Ollama", Probe.ollama),
     Target(1234, "LM Studio", Probe.openai),
-    Target(8080, "OpenAI-compatible server (llama.cpp or LocalAI)", Probe.openai),
+    Target(8080, "llama.cpp or LocalAI server", Probe.openai),
     Target(8000, "vLLM", Probe.openai),
     Target(7860, "Stable Diffusion WebUI", Probe.a1111),  # A1111, Forge or SD.Next
     Target(8188, "ComfyUI", Probe.comfyui),

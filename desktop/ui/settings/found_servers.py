@@ -10,16 +10,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop.services.discovery import FoundServer, can_connect, find_servers, uses_model
+from desktop.services.discovery import FoundServer, Probe, can_connect, find_servers, uses_model
 from desktop.ui.common.widgets import button, small_label
 
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 
 NOTHING_FOUND = (
-    "No AI server answered on this computer. For text, start Ollama (ollama serve, then ollama pull llama3.2);\n"
-    "for pictures, start ComfyUI (python main.py in its folder, port 8188) — then look again."
+    "Nothing answered. For text, start Ollama: ollama serve, then ollama pull llama3.2.\n"
+    "For pictures, start ComfyUI: python main.py in its folder (it listens on port 8188)."
 )
 
 
@@ -34,6 +34,12 @@ class ServerRow:
         self.name.setFont(bold)
         self.where = small_label(f"{'Text' if server.kind == 'text' else 'Pictures'} · {server.address}", "muted")
         self.where.setWordWrap(False)
+        self.label = QWidget()  # the name over where it answers: two short lines keep the row narrow
+        column = QVBoxLayout(self.label)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.name)
+        column.addWidget(self.where)
         self.models = QComboBox()
         self.models.addItems(server.models)
         self.models.setAccessibleName(f"{server.product} model")
@@ -41,16 +47,17 @@ class ServerRow:
         self.note = small_label("", "muted")
         self.note.setWordWrap(False)
         self.button: QPushButton = button(action, tooltip=f"{action} {server.product} at {server.address}")
-        if not uses_model(server):
+        if not can_connect(server):
+            self.models.hide()
+            self.note.setText("not supported by this Storyforge yet")
+            self.button.setEnabled(False)
+        elif not uses_model(server):
             self.models.hide()
             self.note.setText("paints with the model it has loaded")
         elif not server.models:
             self.models.hide()
-            self.note.setText("no model yet" + (" — ollama pull llama3.2" if server.product == "Ollama" else ""))
+            self.note.setText("no model yet" + (" — ollama pull llama3.2" if server.probe is Probe.ollama else ""))
             self.button.setEnabled(False)
-        if not can_connect(server):
-            self.button.setEnabled(False)
-            self.button.setToolTip(f"This Storyforge cannot paint with {server.product} yet")
         if not self.note.text():
             self.note.hide()  # it shares the models' cell: an empty one must not cover the list
 
@@ -70,24 +77,23 @@ class FoundServersList(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(12)
         self._grid.setVerticalSpacing(6)
-        self._grid.setColumnStretch(4, 1)
+        self._grid.setColumnStretch(1, 1)
 
     def show_servers(self, servers: list[FoundServer]) -> None:
         self.clear()
         for number, server in enumerate(servers):
             row = ServerRow(server, self._action)
-            self._grid.addWidget(row.name, number, 0)
-            self._grid.addWidget(row.where, number, 1)
-            self._grid.addWidget(row.models, number, 2)
-            self._grid.addWidget(row.note, number, 2)
-            self._grid.addWidget(row.button, number, 3, Qt.AlignmentFlag.AlignLeft)
+            self._grid.addWidget(row.label, number, 0)
+            self._grid.addWidget(row.models, number, 1, Qt.AlignmentFlag.AlignLeft)
+            self._grid.addWidget(row.note, number, 1)
+            self._grid.addWidget(row.button, number, 2)
             row.button.clicked.connect(lambda _=False, row=row: self.chosen.emit(row.server, row.model))
             self.rows.append(row)
         self.setVisible(bool(servers))
 
     def clear(self) -> None:
         for row in self.rows:
-            for widget in (row.name, row.where, row.models, row.note, row.button):
+            for widget in (row.label, row.models, row.note, row.button):
                 self._grid.removeWidget(widget)
                 widget.deleteLater()
         self.rows = []
@@ -107,18 +113,16 @@ class FindServers(QWidget):
         )
         self.button.clicked.connect(self.look)
         self.status = small_label("", "muted")
-        self.status.setWordWrap(False)
+        self.status.setWordWrap(False)  # two explicit lines at most: a wrapped label in a form leaves gaps
+        self.status.hide()
         self.servers = FoundServersList("Use")
         self.servers.hide()
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.button)
-        top.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addLayout(top)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.servers)
+        layout.addWidget(self.status)
 
     @property
     def chosen(self) -> SignalInstance:
@@ -127,6 +131,7 @@ class FindServers(QWidget):
     def look(self) -> None:
         self.button.setEnabled(False)
         self.status.setText("Looking…")
+        self.status.show()
         self._start_task(self._look(), "Looking for AI servers on this computer")
 
     async def _look(self) -> None:

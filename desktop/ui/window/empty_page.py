@@ -10,7 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.ui.common import theme
 from desktop.ui.common.resources import app_icon
@@ -23,10 +23,7 @@ if TYPE_CHECKING:
 
 HINT = "Choose a story in the library, or press Ctrl+N to write a new one."
 FIRST_HINT = "Press Ctrl+N to write your first story."
-SKETCH = (
-    "Without an AI, Storyforge writes with its offline writer: a sketch for trying it out. "
-    "For real stories, connect a model running on this computer:"
-)
+SKETCH = "The offline writer is a sketch for trying Storyforge without any AI; for real stories, connect a local model:"
 
 
 class EmptyPage(QWidget):
@@ -63,8 +60,14 @@ class EmptyPage(QWidget):
         if empty and self.welcome is None and self._runtime is not None:
             self.welcome = Welcome(self._runtime)
             self.welcome.saved.connect(self.saved)
+            # Centred between two stretches rather than by alignment: an aligned widget gets its size hint, and
+            # its wrapped lines would be cut; this way it takes the page's width up to its maximum.
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(self.welcome, 100)
+            row.addStretch(1)
             self._layout.insertSpacing(self._layout.count() - 1, 22)
-            self._layout.insertWidget(self._layout.count() - 1, self.welcome, 0, Qt.AlignmentFlag.AlignHCenter)
+            self._layout.insertLayout(self._layout.count() - 1, row)
             self.welcome.look()
         if self.welcome is not None:
             self.welcome.setVisible(empty)
