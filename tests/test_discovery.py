@@ -33,7 +33,8 @@ Run = Callable[..., Any]
 
 def test_each_server_is_found_with_its_models(run: Run) -> None:
     with ExitStack() as stack:
-        ollama = stack.enter_context(local_server({"/api/tags": ollama_tags("llama3.2:latest", "qwen2.5:7b")}))
+        tags = ollama_tags("nomic-embed-text:latest", "llama3.2:latest", "qwen2.5:7b")  # as `ollama list` has them
+        ollama = stack.enter_context(local_server({"/api/tags": tags}))
         lm_studio = stack.enter_context(
             local_server({"/v1/models": openai_models("qwen2.5-7b-instruct", owned_by="organization_owner")})
         )
@@ -64,7 +65,7 @@ def test_each_server_is_found_with_its_models(run: Run) -> None:
         found = run(find_servers(targets=targets))
 
     assert [(server.kind, server.product, server.base_url, server.models) for server in found] == [
-        ("text", "Ollama", f"{ollama.url}/v1", ["llama3.2:latest", "qwen2.5:7b"]),
+        ("text", "Ollama", f"{ollama.url}/v1", ["llama3.2:latest", "qwen2.5:7b", "nomic-embed-text:latest"]),
         ("text", "LM Studio", f"{lm_studio.url}/v1", ["qwen2.5-7b-instruct"]),
         ("text", "llama.cpp server", f"{llama_cpp.url}/v1", ["SmolLM2-135M-Instruct.gguf"]),
         ("text", "vLLM", f"{vllm.url}/v1", ["Qwen/Qwen2.5-1.5B-Instruct"]),

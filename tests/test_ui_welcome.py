@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QPushButton
 from desktop.services import discovery
 from desktop.services.discovery import Probe, Target
 from desktop.ui.settings.found_servers import NOTHING_FOUND
-from desktop.ui.window.empty_page import Welcome
+from desktop.ui.window.empty_page import FIRST_HINT, HINT, Welcome
 from tests.support.local_servers import (
     LocalServer,
     closed_port,
@@ -26,7 +26,7 @@ from tests.support.local_servers import (
     ollama_tags,
     sd_models,
 )
-from tests.support.ui_fixtures import WriterApp
+from tests.support.ui_fixtures import WriterApp, written_story
 
 OpenApp = Callable[..., WriterApp]
 
@@ -144,3 +144,18 @@ def test_settings_finds_local_servers_and_use_fills_the_fields(
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: writer_app.runtime.settings.image_provider == "a1111", timeout=10_000)
         assert writer_app.runtime.settings.openai_model == "qwen2.5:7b"
+
+
+def test_the_welcome_leaves_once_the_library_has_a_story(
+    open_app: OpenApp, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    look_at(monkeypatch, Target(closed_port(), "Ollama", Probe.ollama))
+    app = open_app()
+    welcome = welcome_of(app, qtbot)
+    page = app.window.empty_page
+    assert page.hint.text() == FIRST_HINT
+
+    written_story(app, qtbot, "The Lamplighter", "Odile lights the lamps of Varo for the last time.", 2)
+
+    qtbot.waitUntil(lambda: not welcome.isVisibleTo(page), timeout=10_000)
+    assert page.hint.text() == HINT

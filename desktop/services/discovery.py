@@ -127,7 +127,8 @@ def _names(answer: Any, key: str, field: str) -> list[str] | None:
     items = answer[key]
     if not all(isinstance(item, dict) and isinstance(item.get(field), str) for item in items):
         return None
-    return [item[field] for item in items]
+    # An embedding model cannot write: listed last, so the model picked by default is one that can.
+    return sorted((item[field] for item in items), key=lambda name: "embed" in name.lower())
 
 
 def _openai_product(answer: dict[str, Any], fallback: str) -> str:
