@@ -3,6 +3,7 @@ one click connects one (saved at once); with none, two lines say how to start on
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tomllib
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from tests.support.local_servers import (
     LocalServer,
     closed_port,
     comfyui_checkpoints,
+    hanging_port,
     local_server,
     ollama_tags,
     sd_models,
@@ -29,6 +31,7 @@ from tests.support.local_servers import (
 from tests.support.ui_fixtures import WriterApp, written_story
 
 OpenApp = Callable[..., WriterApp]
+LOOKING = "Looking for AI servers on this computer"
 
 
 @pytest.fixture
@@ -159,3 +162,24 @@ def test_the_welcome_leaves_once_the_library_has_a_story(
 
     qtbot.waitUntil(lambda: not welcome.isVisibleTo(page), timeout=10_000)
     assert page.hint.text() == HINT
+
+
+def test_settings_closed_while_looking_is_no_failure(
+    writer_app: WriterApp, monkeypatch: pytest.MonkeyPatch, qtbot: Any, loop: asyncio.AbstractEventLoop
+) -> None:
+    failures: list[str] = []
+    writer_app.runtime.tasks.failed.connect(lambda title, _error: failures.append(title))
+    with hanging_port() as silent:
+        look_at(monkeypatch, Target(silent, "vLLM", Probe.openai))
+        window = writer_app.window
+        window.actions_.settings.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        qtbot.mouseClick(dialog.find_servers.button, Qt.MouseButton.LeftButton)
+        dialog.reject()  # the writer closes Settings while the silent port is still being asked
+
+        def looking() -> bool:
+            return any(task.get_name() == LOOKING for task in asyncio.all_tasks(loop))
+
+        qtbot.waitUntil(lambda: not looking(), timeout=10_000)
+    assert failures == []

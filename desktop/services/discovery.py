@@ -82,7 +82,15 @@ async def find_servers(
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-    return [found for task in tasks if task in done and (found := task.result()) is not None]
+    found = []
+    for task in tasks:
+        if task not in done:
+            continue
+        if (error := task.exception()) is not None:  # one odd answer must not hide the servers that answered well
+            log.warning("asking a local port failed", exc_info=error)
+        elif (server := task.result()) is not None:
+            found.append(server)
+    return found
 
 
 async def _ask(client: httpx.AsyncClient, host: str, target: Target) -> FoundServer | None:

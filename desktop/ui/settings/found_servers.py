@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -138,7 +139,10 @@ class FindServers(QWidget):
         try:
             found = await find_servers()
         finally:
-            self.button.setEnabled(True)
+            if shiboken6.isValid(self):
+                self.button.setEnabled(True)
+        if not shiboken6.isValid(self):  # Settings was closed while the ports were asked
+            return
         self.servers.show_servers(found)
         if found:
             self.status.setText(f"{len(found)} found — Use fills the fields below; Save keeps them.")

@@ -133,11 +133,14 @@ class Welcome(QWidget):
             self._say(str(exc), ok=False)
             return
         self._say(f"Connecting {server.product}…")
+        self.servers.setEnabled(False)  # one connection at a time: a second click must not race the first save
         try:
             await asyncio.wrap_future(self._runtime.executor.submit(save_settings, settings, self._runtime.secrets))
         except Exception as exc:
             self._say(f"The settings could not be saved: {plain_words(exc)}", ok=False)
             raise
+        finally:
+            self.servers.setEnabled(True)
         self.saved.emit(settings)
         self._say(connected_line(server, model), ok=True)
 
