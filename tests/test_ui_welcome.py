@@ -183,3 +183,13 @@ def test_settings_closed_while_looking_is_no_failure(
 
         qtbot.waitUntil(lambda: not looking(), timeout=10_000)
     assert failures == []
+
+
+def test_a_server_already_in_the_settings_is_said_to_be_connected(
+    open_app: OpenApp, ollama: LocalServer, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    look_at(monkeypatch, Target(ollama.port, "Ollama", Probe.ollama))
+    app = open_app(text_provider="openai", openai_base_url=f"{ollama.url}/v1/", openai_model="qwen2.5:7b")
+    welcome = welcome_of(app, qtbot)
+    qtbot.waitUntil(lambda: welcome.status.text().startswith("Connected"), timeout=10_000)
+    assert welcome.status.text() == f"Connected: Ollama qwen2.5:7b at 127.0.0.1:{ollama.port}"

@@ -215,3 +215,15 @@ def connected_settings(settings: Settings, server: FoundServer, model: str) -> S
 def connected_line(server: FoundServer, model: str) -> str:
     shown = f" {model}" if model and uses_model(server) else ""
     return f"Connected: {server.product}{shown} at {server.address}"
+
+
+def already_connected(settings: Settings, servers: Iterable[FoundServer]) -> tuple[FoundServer, str] | None:
+    """The found server (and model) the settings use already, so the welcome says so instead of offering it."""
+    for server in servers:
+        text = server.kind == "text" and settings.text_provider == "openai"
+        if text and settings.openai_base_url.rstrip("/") == server.base_url:
+            return server, settings.openai_model
+        webui = server.probe is Probe.a1111 and settings.image_provider == "a1111"
+        if webui and settings.a1111_url.rstrip("/") == server.base_url:
+            return server, ""
+    return None

@@ -108,7 +108,7 @@ class Welcome(QWidget):
         self._runtime.tasks.start(self._look(), "Looking for AI servers on this computer")
 
     async def _look(self) -> None:
-        from desktop.services.discovery import find_servers
+        from desktop.services.discovery import already_connected, connected_line, find_servers
         from desktop.ui.settings.found_servers import NOTHING_FOUND
 
         try:
@@ -116,7 +116,10 @@ class Welcome(QWidget):
         finally:
             self.look_again.setEnabled(True)
         self.servers.show_servers(found)
-        self._say("" if found else NOTHING_FOUND)
+        if (connected := already_connected(self._runtime.settings, found)) is not None:
+            self._say(connected_line(*connected), ok=True)
+        else:
+            self._say("" if found else NOTHING_FOUND)
 
     def connect_server(self, server: FoundServer, model: str) -> None:
         self._runtime.tasks.start(self._connect(server, model), f"Connecting {server.product}")
