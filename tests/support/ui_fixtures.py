@@ -44,6 +44,15 @@ def window_settings_in_tmp(tmp_path: Path) -> None:
         QSettings.setPath(settings_format, QSettings.Scope.SystemScope, folder)
 
 
+@pytest.fixture(autouse=True)
+def no_real_servers_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The welcome page and Settings look for AI servers on this computer's ports: in the tests they ask none but
+    the fakes a test names (tests/test_ui_welcome.py)."""
+    from desktop.services import discovery
+
+    monkeypatch.setattr(discovery, "TARGETS", ())
+
+
 class WriterApp:
     """One run of the app as a writer meets it: a Runtime and its window."""
 

@@ -36,7 +36,9 @@ from desktop.qt.executor import QThreadPoolExecutor
 from desktop.secrets import SecretStore
 from desktop.services import connection_checks
 from desktop.services.connection_checks import CheckResult
+from desktop.services.discovery import FoundServer, settings_update
 from desktop.ui.common.widgets import button, plain, set_icon, small_label
+from desktop.ui.settings.found_servers import FindServers
 
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
 
@@ -296,7 +298,11 @@ class SettingsDialog(QDialog):
         self.image_candidates.setSuffix(" pictures")
         self.image_candidates.setToolTip("How many pictures Scene → More images paints to choose from")
 
+        self.find_servers = FindServers(self._start_task)
+        self.find_servers.chosen.connect(self._use_server)
+
         providers = _form()
+        providers.addRow("Local servers:", self.find_servers)
         _row(providers, "Text provider:", self.text_provider)
         providers.addRow("", self.text_test)
         _row(providers, "Image provider:", self.image_provider)
@@ -437,6 +443,17 @@ class SettingsDialog(QDialog):
             self.database_ca_file,
         ):
             field.setEnabled(remote)
+
+    def _use_server(self, server: FoundServer, model: str) -> None:
+        """A found server fills the fields it needs; the writer still presses Save."""
+        providers = {"text_provider": self.text_provider, "image_provider": self.image_provider}
+        for name, value in settings_update(server, model, self.image_provider.currentData()).items():
+            field = providers.get(name) or self._fields.get(name)
+            if isinstance(field, QComboBox) and field.findData(value) >= 0:
+                field.setCurrentIndex(field.findData(value))
+            elif isinstance(field, QLineEdit):
+                field.setText(value)
+                self._clear_reason(name)
 
     # --- values ---
 

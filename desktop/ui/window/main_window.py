@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self.library: LibraryModel = self.library_panel.model
         self.library_view = self.library_panel.view
         self.search_box = self.library_panel.search_box
-        self.empty_page: EmptyPage = EmptyPage()
+        self.empty_page: EmptyPage = EmptyPage(runtime)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty_page)
         self._composer: Composer | None = None
@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         self.library.modelReset.connect(self._count_stories)
         self.library.loaded.connect(self._library_arrived)
         self.empty_page.new_button.clicked.connect(self.new_story)
+        self.empty_page.saved.connect(self._settings_saved)  # a local server connected from the welcome
         self.uploads_panel.counts_changed.connect(self._show_upload_counts)
         app = QApplication.instance()
         if isinstance(app, QApplication):  # the scene commands act on the card with the focus
@@ -369,6 +370,8 @@ class MainWindow(QMainWindow):
         total = await service.count(search)
         if search == self.library.search:
             self.library_panel.set_total(total)
+        if not search:  # a first run (or an emptied library) is welcomed with the local servers found
+            self.empty_page.set_library_empty(total == 0)
 
     # --- the services' signals ---
 
