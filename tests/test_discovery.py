@@ -157,14 +157,13 @@ def test_the_webui_connects_as_the_a1111_provider_and_keeps_its_loaded_model() -
     assert connected_line(WEBUI, "v1-5") == "Connected: Stable Diffusion WebUI at 127.0.0.1:7860"
 
 
-def test_comfyui_connects_only_where_the_settings_have_a_place_for_it() -> None:
-    if "comfyui_url" in Settings.model_fields:
-        settings = connected_settings(Settings(), COMFYUI, "sd_xl_base_1.0.safetensors")
-        assert settings.model_dump()["comfyui_url"] == "http://127.0.0.1:8188"
-        assert settings.image_provider == "comfyui"
-    else:
-        with pytest.raises(ValueError, match="cannot paint with ComfyUI yet"):
-            connected_settings(Settings(), COMFYUI, "sd_xl_base_1.0.safetensors")
+def test_comfyui_connects_as_the_comfyui_provider_with_the_checkpoint_picked() -> None:
+    settings = connected_settings(Settings(), COMFYUI, "sd_xl_base_1.0.safetensors")
+    assert (settings.image_provider, settings.comfyui_url, settings.comfyui_checkpoint) == (
+        "comfyui",
+        "http://127.0.0.1:8188",
+        "sd_xl_base_1.0.safetensors",
+    )
 
 
 def test_a_text_server_without_a_model_says_so() -> None:

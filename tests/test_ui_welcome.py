@@ -140,12 +140,13 @@ def test_settings_finds_local_servers_and_use_fills_the_fields(
         assert (dialog.openai_url.text(), dialog.openai_model.text()) == (f"{ollama.url}/v1", "qwen2.5:7b")
         press(finder.servers.row("Stable Diffusion WebUI").button, qtbot)
         assert (dialog.image_provider.currentData(), dialog.a1111_url.text()) == ("a1111", webui.url)
-        comfy_row = finder.servers.row("ComfyUI")
-        assert comfy_row.button.isEnabled() == ("comfyui_url" in discovery.Settings.model_fields)
+        press(finder.servers.row("ComfyUI").button, qtbot)  # the one picked last paints
+        assert (dialog.image_provider.currentData(), dialog.comfyui_url.text()) == ("comfyui", comfyui.url)
+        assert dialog.comfyui_checkpoint.currentText() == "sd_xl_base_1.0.safetensors"
 
         assert writer_app.runtime.settings.text_provider == "offline"  # nothing is kept until Save
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: writer_app.runtime.settings.image_provider == "a1111", timeout=10_000)
+        qtbot.waitUntil(lambda: writer_app.runtime.settings.image_provider == "comfyui", timeout=10_000)
         assert writer_app.runtime.settings.openai_model == "qwen2.5:7b"
 
 

@@ -172,20 +172,9 @@ def _checkpoints(answer: Any) -> list[str] | None:
 # --- connecting one ---
 
 
-def can_connect(server: FoundServer) -> bool:
-    """Whether these settings have a place for the server (ComfyUI needs its own provider's settings)."""
-    if server.probe is Probe.comfyui:
-        return "comfyui_url" in Settings.model_fields
-    return True
-
-
 def uses_model(server: FoundServer) -> bool:
     """Whether the chosen model is kept in the settings: the WebUI paints with the checkpoint it has loaded."""
-    if server.probe is Probe.a1111:
-        return False
-    if server.probe is Probe.comfyui:
-        return "comfyui_checkpoint" in Settings.model_fields
-    return True
+    return server.probe is not Probe.a1111
 
 
 def settings_update(server: FoundServer, model: str, image_provider: str) -> dict[str, str]:
@@ -197,15 +186,12 @@ def settings_update(server: FoundServer, model: str, image_provider: str) -> dic
             update["image_provider"] = "offline"
         return update
     if server.probe is Probe.comfyui:
-        update = {"image_provider": "comfyui", "comfyui_url": server.base_url, "comfyui_checkpoint": model}
-        return {name: value for name, value in update.items() if name in Settings.model_fields}
+        return {"image_provider": "comfyui", "comfyui_url": server.base_url, "comfyui_checkpoint": model}
     return {"image_provider": "a1111", "a1111_url": server.base_url}
 
 
 def connected_settings(settings: Settings, server: FoundServer, model: str) -> Settings:
     """`settings` with `server` connected; ValueError in plain words when these settings cannot hold it."""
-    if not can_connect(server):
-        raise ValueError(f"This Storyforge cannot paint with {server.product} yet.")
     if server.kind == "text" and not model:
         raise ValueError(f"{server.product} has no model yet — load or pull one, then look again.")
     update = settings_update(server, model, settings.image_provider)

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop.services.discovery import FoundServer, Probe, can_connect, find_servers, uses_model
+from desktop.services.discovery import FoundServer, Probe, find_servers, uses_model
 from desktop.ui.common.widgets import button, small_label
 
 StartTask = Callable[[Coroutine[Any, Any, Any], str], object]
@@ -48,11 +48,7 @@ class ServerRow:
         self.note = small_label("", "muted")
         self.note.setWordWrap(False)
         self.button: QPushButton = button(action, tooltip=f"{action} {server.product} at {server.address}")
-        if not can_connect(server):
-            self.models.hide()
-            self.note.setText("not supported by this Storyforge yet")
-            self.button.setEnabled(False)
-        elif not uses_model(server):
+        if not uses_model(server):
             self.models.hide()
             self.note.setText("paints with the model it has loaded")
         elif not server.models:

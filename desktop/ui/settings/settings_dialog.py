@@ -446,11 +446,17 @@ class SettingsDialog(QDialog):
 
     def _use_server(self, server: FoundServer, model: str) -> None:
         """A found server fills the fields it needs; the writer still presses Save."""
-        providers = {"text_provider": self.text_provider, "image_provider": self.image_provider}
+        combos = {
+            "text_provider": self.text_provider,
+            "image_provider": self.image_provider,
+            "comfyui_checkpoint": self.comfyui_checkpoint,  # editable: any name the server lists
+        }
         for name, value in settings_update(server, model, self.image_provider.currentData()).items():
-            field = providers.get(name) or self._fields.get(name)
+            field = combos.get(name) or self._fields.get(name)
             if isinstance(field, QComboBox) and field.findData(value) >= 0:
                 field.setCurrentIndex(field.findData(value))
+            elif isinstance(field, QComboBox) and field.isEditable():
+                field.setEditText(value)
             elif isinstance(field, QLineEdit):
                 field.setText(value)
                 self._clear_reason(name)
