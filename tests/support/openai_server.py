@@ -67,10 +67,17 @@ def is_bible_request(body: Any) -> bool:
     return schema.get("name") == "story_bible" or messages[0].get("content") == bible_request.SYSTEM_PROMPT
 
 
+_ORDINALS = ["last", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+
+
 def scene_for(number: int) -> dict[str, str]:
     return {
         "title": f"The Gate, Part {number}",
-        "text": f"Scene {number} begins at the salt gate.\nAma waits with the letter, counting the lanterns.",
+        "text": (
+            f"The tide turns for the {_ORDINALS[number % len(_ORDINALS)]} time at the salt gate, and Ama waits with "
+            "the letter.\nShe counts the lanterns on their iron hooks, one by one, while the sea breathes against "
+            "the wall and the gulls settle on the stones."
+        ),
         "image_prompt": f"Ama at the salt gate with a lantern, moment {number}",
     }
 
