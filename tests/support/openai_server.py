@@ -78,9 +78,9 @@ def scene_for(number: int) -> dict[str, str]:
     return {
         "title": f"The Gate, Part {number}",
         "text": (
-            f"The tide turns for the {_ORDINALS[number % len(_ORDINALS)]} time at the salt gate, and Ama waits with "
-            "the letter.\nShe counts the lanterns on their iron hooks, one by one, while the sea breathes against "
-            "the wall and the gulls settle on the stones."
+            f"Scene {number} begins at the salt gate.\nAma waits with the letter, counting the lanterns on their "
+            f"iron hooks for the {_ORDINALS[number % len(_ORDINALS)]} time, while the sea breathes against the wall "
+            "and the gulls settle on the stones."
         ),
         "image_prompt": f"Ama at the salt gate with a lantern, moment {number}",
     }
