@@ -141,7 +141,7 @@ class FakeOpenAIServer(LoopbackHTTPServer):
     def image_prompts(self) -> list[str]:
         return [entry.body["prompt"] for entry in self.requests_to(IMAGES)]
 
-    def answer_for(self, first: int, last: int, max_tokens: int | None = None) -> str:
+    def answer_for(self, first: int, last: int, max_tokens: int | None = None, *, inserted: bool = False) -> str:
         count = last - first + 1 + self.extra_scenes
         if self.max_scenes_per_answer is not None:
             count = min(count, self.max_scenes_per_answer)
@@ -155,6 +155,9 @@ class FakeOpenAIServer(LoopbackHTTPServer):
         scenes: list[tuple[int, dict[str, str]]] = []
         for number in numbers:
             scene = scene_for(number)
+            if inserted:
+                scene["title"] += " (between)"
+                scene["text"] = scene["text"].replace("begins at", "goes on by")
             if number in placeholders:
                 scene["text"] = placeholders[number]
             if self.same_title is not None:
@@ -254,7 +257,10 @@ class _Handler(QuietHandler):
             asked = re.search(r"Write scenes? (\d+)(?: to (\d+))?", body["messages"][-1]["content"])
             first = int(asked.group(1)) if asked else 1
             last = int(asked.group(2) or first) if asked else 3
-            content = self.server.answer_for(first, last, body.get("max_tokens"))
+            # A scene inserted between two others is a new one, not the old scene of that number word for word
+            # (which the provider would rightly turn down as a copy of the scene after it).
+            inserted = re.search(r"^Scene \d+ is new:", body["messages"][-1]["content"], re.M) is not None
+            content = self.server.answer_for(first, last, body.get("max_tokens"), inserted=inserted)
         if fault is not None and fault.kind == "malformed_json":
             self.send(200, b'{"choices": [{"message": ', {"content-type": "application/json"})
         elif fault is not None and fault.kind == "error_in_stream":
