@@ -11,9 +11,9 @@ import pytest
 
 from desktop.db.repositories import SceneRepository
 from desktop.generation.base import SceneWritten, TextEvent, TextRequest
-from desktop.generation.openai_text import OpenAITextProvider
+from desktop.generation.openai_text import RAN_ON, OpenAITextProvider
 from desktop.generation.prompts import PLAIN_SYSTEM_PROMPT, TOKENS_CAP, max_tokens
-from desktop.generation.scene_check import SceneRejected
+from desktop.generation.scene_check import Rejection, SceneRejected, not_written
 from desktop.models import Scene, Story, StoryRequest, StoryStatus
 from tests.support.generation_fixtures import FAST_RETRIES, MakeService, SignalLog
 from tests.support.http_faults import Fault
@@ -112,7 +112,8 @@ def test_a_scene_that_stays_a_placeholder_fails_with_the_reason_keeping_the_othe
     story = run(service.generate(REQUEST), timeout=60)
     assert story.status is StoryStatus.partial
     assert story.error == (
-        "Scene 3 was not written: the AI service wrote only a placeholder ('…') three times. Press Resume to finish it."
+        "Scene 3 was not written: the AI service wrote only a placeholder ('…') three times — a larger model may do "
+        "better. Press Resume to finish it."
     )
     assert [scene.title for scene in stored(run, scenes, story)] == PARTS[:2]
     assert len(openai_server.chat_bodies()) == 3  # bounded: the first answer and two more tries
@@ -160,7 +161,7 @@ def test_scenes_that_all_share_one_title_end_the_story_at_the_second(
     story = write_story(run, make_story_service, openai_server)
     assert story.status is StoryStatus.partial
     assert story.error.startswith(
-        "Scene 2 was not written: the AI service wrote scene 1 again ('The Gate') three times."
+        "Scene 2 was not written: the AI service wrote scene 1 again ('The Gate') three times —"
     )
     assert [scene.title for scene in stored(run, scenes, story)] == ["The Gate"]
 
@@ -214,3 +215,25 @@ def test_a_scene_rejected_every_time_raises_with_its_number(run: Run, openai_ser
     with pytest.raises(SceneRejected, match=r"^Scene 2 was not written: the AI service wrote only a placeholder"):
         titles(run, openai_server, 2, notices)
     assert notices.count("Scene 2 came back unusable (only a placeholder ('...')); asking again…") == 2
+
+
+def test_an_answer_that_runs_on_without_a_scene_is_cut_off_and_asked_again(
+    run: Run, make_story_service: MakeService, openai_server: FakeOpenAIServer, scenes: SceneRepository
+) -> None:
+    openai_server.runaway_scene = 2  # after scene 1, letters and dots until max_tokens, as SmolLM2 wrote
+    openai_server.chunk_size, openai_server.chunk_pause = 32, 0.001
+    story = write_story(run, make_story_service, openai_server)
+    assert story.status is StoryStatus.partial and story.error.startswith(
+        "Scene 2 was not written: the AI service wrote text that ran on without end three times"
+    )
+    assert [scene.title for scene in stored(run, scenes, story)] == PARTS[:1]
+    logs = openai_server.stream_log()
+    assert len(logs) == 3 and all(log.hung_up and log.sent < log.chunks for log in logs)
+
+
+def test_tries_that_fail_each_their_own_way_are_all_told() -> None:
+    tries = [Rejection("short", "only 18 words ('Ama waits')"), RAN_ON]
+    assert not_written(1, tries) == (
+        "Scene 1 was not written: the AI service wrote only 18 words ('Ama waits'), then text that ran on without "
+        "end — a larger model may do better."
+    )

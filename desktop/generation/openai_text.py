@@ -18,7 +18,7 @@ from desktop.generation.base import Notify, SceneDraft, SceneStreaming, SceneWri
 from desktop.generation.errors import BadResponse, KeyRejected, ModelNotFound, ProviderError, SceneParseError
 from desktop.generation.http import HttpService, error_code, host_of, server_message
 from desktop.generation.parsing import parse_scenes
-from desktop.generation.prompts import chat_messages, max_tokens, response_format
+from desktop.generation.prompts import TOKENS_PER_SCENE, chat_messages, max_tokens, response_format
 from desktop.generation.scene_check import (
     Rejection,
     SceneRejected,
@@ -59,6 +59,30 @@ class _Answer:
     rejected: dict[int, Rejection] = field(default_factory=dict)
 
 
+# A scene's whole allowance in characters and half again: an answer that goes this far without closing a scene has
+# lost its way (SmolLM2-135M wrote one image_prompt of "N.G.G.N.…" until max_tokens: 70 s for nothing).
+RUNAWAY_CHARS = TOKENS_PER_SCENE * 6
+RAN_ON = Rejection("runaway", "text that ran on without end")
+
+
+class _Runaway:
+    def __init__(self) -> None:
+        self._since_scene = 0
+        self._thinking = False
+
+    def ran_on(self, content: str, scene_closed: bool) -> bool:
+        """True once the answer has gone RUNAWAY_CHARS past its last scene; a reasoning model's <think> block is
+        its own business and not counted."""
+        if "<think>" in content:
+            self._thinking = True
+        if "</think>" in content:
+            self._thinking = False
+            self._since_scene = 0
+            return False
+        self._since_scene = 0 if scene_closed or self._thinking else self._since_scene + len(content)
+        return self._since_scene > RUNAWAY_CHARS
+
+
 class _Judge:
     """Takes an answer's scenes one by one: the next scene of the request, skipped, or the end of the answer."""
 
@@ -86,6 +110,10 @@ class _Judge:
         # only repeats itself is cut off too, before max_tokens does it.
         self.stop = rejected.holds_the_slot or self._rejections > MAX_REJECTED_PER_ANSWER
         return None
+
+    def give_up(self, rejected: Rejection) -> None:
+        self._answer.rejected[self.next_index] = rejected
+        self.stop = True
 
 
 def openai_label(model: str, base_url: str) -> str:
@@ -253,6 +281,7 @@ class OpenAITextProvider:
         judge = _Judge(request, answer)
         json_scan, section_scan = JsonSceneScanner(), SectionScanner()
         reader: JsonSceneScanner | SectionScanner | None = None
+        runaway = _Runaway()
         try:
             async with aclosing(self._contents(response)) as contents:
                 async for content in contents:
@@ -273,6 +302,9 @@ class OpenAITextProvider:
                             yield event
                         if judge.stop:
                             return
+                    if runaway.ran_on(content, bool(found.scenes)):
+                        judge.give_up(RAN_ON)
+                        return
                     if found.partial_text and judge.next_index < request.end:
                         yield SceneStreaming(judge.next_index, found.partial_text)
         except httpx.HTTPError as exc:

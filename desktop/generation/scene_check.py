@@ -40,7 +40,7 @@ _QUOTE_MAX = 40
 class Rejection:
     """Why a scene was not taken. `kind` groups repeats of one fault into one plain sentence."""
 
-    kind: str  # "placeholder" | "echo" | "copy" | "short"
+    kind: str  # "placeholder" | "echo" | "copy" | "short" | "runaway"
     said: str  # in plain words, after "the AI service wrote …"
 
     @property
@@ -89,11 +89,12 @@ _TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five tim
 
 
 def not_written(number: int, tries: list[Rejection]) -> str:
-    """One plain line for the writer: which scene, what the service kept writing instead, how often."""
-    last = tries[-1]
-    same = sum(1 for rejected in tries if rejected.kind == last.kind)
-    times = _TIMES.get(same, f"{same} times")
-    return f"Scene {number} was not written: the AI service wrote {last.said} {times}."
+    """One plain line for the writer: which scene, what the service wrote instead and how often, what may help."""
+    if all(rejected.kind == tries[0].kind for rejected in tries):
+        what = f"{tries[-1].said} {_TIMES.get(len(tries), f'{len(tries)} times')}"
+    else:
+        what = ", then ".join(rejected.said for rejected in tries)
+    return f"Scene {number} was not written: the AI service wrote {what} — a larger model may do better."
 
 
 def without_placeholder_title(scene: SceneDraft) -> SceneDraft:

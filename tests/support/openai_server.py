@@ -117,6 +117,7 @@ class FakeOpenAIServer(LoopbackHTTPServer):
         self.repeated: set[int] = set()  # scenes written twice in a row, word for word
         self.same_title: str | None = None  # every scene under this one title
         self.renumber = False  # a follow-up starts again from scene 1, retelling what was written
+        self.runaway_scene: int | None = None  # this scene's text never ends ("E.C.A.A.P.…" until max_tokens)
         self.streams: list[StreamLog] = []
         self.refuse_schema = False  # answer 400 to a response_format, as older servers do
         self.chunk_size = 7
@@ -164,7 +165,11 @@ class FakeOpenAIServer(LoopbackHTTPServer):
                 scene["title"] = self.same_title
             scenes += [(number, scene)] * (2 if number in self.repeated else 1)
         content = self._format(scenes)
-        if self.endless:
+        if self.runaway_scene is not None and self.runaway_scene in numbers:
+            before = [scene for number, scene in scenes if number < self.runaway_scene]
+            content = json.dumps({"scenes": before})[:-2] + (", " if before else "")
+            content += '{"title": "salt_gate", "text": "' + "E.C.A.A.P.S.L.R.S.A.S.N.R.I.B." * 2000
+        if self.endless or self.runaway_scene is not None:
             content = content[: (max_tokens or SERVER_TOKEN_CAP) * CHARS_PER_TOKEN]
         return content
 
