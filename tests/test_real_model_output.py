@@ -237,3 +237,10 @@ def test_tries_that_fail_each_their_own_way_are_all_told() -> None:
         "Scene 1 was not written: the AI service wrote only 18 words ('Ama waits'), then text that ran on without "
         "end — a larger model may do better."
     )
+
+
+def test_an_unreadable_answer_is_asked_again_before_giving_up(run: Run, openai_server: FakeOpenAIServer) -> None:
+    openai_server.answer_style = "garbage"
+    with pytest.raises(SceneRejected, match=r"wrote an answer that held no scenes Storyforge could read three times"):
+        titles(run, openai_server, 2)
+    assert len(openai_server.chat_bodies()) == 3

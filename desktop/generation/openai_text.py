@@ -63,6 +63,8 @@ class _Answer:
 # lost its way (SmolLM2-135M wrote one image_prompt of "N.G.G.N.…" until max_tokens: 70 s for nothing).
 RUNAWAY_CHARS = TOKENS_PER_SCENE * 6
 RAN_ON = Rejection("runaway", "text that ran on without end")
+# Asked again like any unusable scene: a small model without a grammar breaks its JSON one time and not the next.
+UNREADABLE = Rejection("unreadable", "an answer that held no scenes Storyforge could read")
 
 
 class _Runaway:
@@ -311,7 +313,12 @@ class OpenAITextProvider:
             raise self._service.transport_error(exc) from exc
         finally:
             await response.aclose()
-        for scene in self._unread(json_scan, section_scan, reader):
+        try:
+            unread = self._unread(json_scan, section_scan, reader)
+        except SceneParseError:
+            judge.give_up(UNREADABLE)
+            return
+        for scene in unread:
             event = judge.take(scene)
             if event is not None:
                 yield event

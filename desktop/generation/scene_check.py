@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from desktop.generation.base import SceneDraft, TextRequest
-from desktop.generation.errors import BadResponse
+from desktop.generation.errors import SceneParseError
 
 # Two to four paragraphs are asked for; a real scene, even a terse one, is longer than this.
 MIN_WORDS = 25
@@ -40,7 +40,7 @@ _QUOTE_MAX = 40
 class Rejection:
     """Why a scene was not taken. `kind` groups repeats of one fault into one plain sentence."""
 
-    kind: str  # "placeholder" | "echo" | "copy" | "short" | "runaway"
+    kind: str  # "placeholder" | "echo" | "copy" | "short" | "runaway" | "unreadable"
     said: str  # in plain words, after "the AI service wrote …"
 
     @property
@@ -104,5 +104,5 @@ def without_placeholder_title(scene: SceneDraft) -> SceneDraft:
     return scene
 
 
-class SceneRejected(BadResponse):
+class SceneRejected(SceneParseError):
     """A scene came back unusable every time it was asked for; the message names it and says what came instead."""
