@@ -11,9 +11,9 @@ import pytest
 
 from desktop.db.repositories import SceneRepository
 from desktop.generation.base import SceneWritten, TextEvent, TextRequest
-from desktop.generation.openai_text import RAN_ON, OpenAITextProvider
+from desktop.generation.openai_text import OpenAITextProvider
 from desktop.generation.prompts import PLAIN_SYSTEM_PROMPT, TOKENS_CAP, max_tokens
-from desktop.generation.scene_check import Rejection, SceneRejected, not_written
+from desktop.generation.scene_check import RAN_ON, Rejection, SceneRejected, not_written
 from desktop.models import Scene, Story, StoryRequest, StoryStatus
 from tests.support.generation_fixtures import FAST_RETRIES, MakeService, SignalLog
 from tests.support.http_faults import Fault

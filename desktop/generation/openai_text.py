@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -18,13 +17,16 @@ from desktop.generation.base import Notify, SceneDraft, SceneStreaming, SceneWri
 from desktop.generation.errors import BadResponse, KeyRejected, ModelNotFound, ProviderError, SceneParseError
 from desktop.generation.http import HttpService, error_code, host_of, server_message
 from desktop.generation.parsing import parse_scenes
-from desktop.generation.prompts import TOKENS_PER_SCENE, chat_messages, max_tokens, response_format
+from desktop.generation.prompts import chat_messages, max_tokens, response_format
 from desktop.generation.scene_check import (
+    RAN_ON,
+    UNREADABLE,
+    Answer,
+    Judge,
     Rejection,
+    Runaway,
     SceneRejected,
     not_written,
-    rejection,
-    without_placeholder_title,
 )
 from desktop.generation.sections import SectionScanner
 from desktop.generation.sse import sse_data
@@ -37,7 +39,6 @@ MAX_ROUNDS = 3
 # A scene that comes back unusable (a placeholder, a copy, a stub) is asked for again, this many tries in all; then
 # the story stops there with the reason, keeping the scenes before it.
 SCENE_TRIES = 3
-MAX_REJECTED_PER_ANSWER = 4
 # A new story waits for its bible, and the offline draft stands in for one that cannot be had: one try, no retries,
 # so an unreachable or busy server costs a moment, and the scenes' own requests then retry and report as they do.
 BIBLE_POLICY = RetryPolicy(attempts=1, first_delay=0.0, max_delay=0.0)
@@ -50,72 +51,6 @@ class _SchemaRefused(ProviderError):
 
 class _LimitRefused(ProviderError):
     pass
-
-
-@dataclass
-class _Answer:
-    """What one answer brought that could not be kept, by the scene it stood for."""
-
-    rejected: dict[int, Rejection] = field(default_factory=dict)
-
-
-# A scene's whole allowance in characters and half again: an answer that goes this far without closing a scene has
-# lost its way (SmolLM2-135M wrote one image_prompt of "N.G.G.N.…" until max_tokens: 70 s for nothing).
-RUNAWAY_CHARS = TOKENS_PER_SCENE * 6
-RAN_ON = Rejection("runaway", "text that ran on without end")
-# Asked again like any unusable scene: a small model without a grammar breaks its JSON one time and not the next.
-UNREADABLE = Rejection("unreadable", "an answer that held no scenes Storyforge could read")
-
-
-class _Runaway:
-    def __init__(self) -> None:
-        self._since_scene = 0
-        self._thinking = False
-
-    def ran_on(self, content: str, scene_closed: bool) -> bool:
-        """True once the answer has gone RUNAWAY_CHARS past its last scene; a reasoning model's <think> block is
-        its own business and not counted."""
-        if "<think>" in content:
-            self._thinking = True
-        if "</think>" in content:
-            self._thinking = False
-            self._since_scene = 0
-            return False
-        self._since_scene = 0 if scene_closed or self._thinking else self._since_scene + len(content)
-        return self._since_scene > RUNAWAY_CHARS
-
-
-class _Judge:
-    """Takes an answer's scenes one by one: the next scene of the request, skipped, or the end of the answer."""
-
-    def __init__(self, request: TextRequest, answer: _Answer) -> None:
-        self._request = request
-        self._answer = answer
-        self._written: list[SceneDraft] = []
-        self._rejections = 0
-        self.next_index = request.start
-        self.stop = False
-
-    def take(self, scene: SceneDraft) -> SceneWritten | None:
-        if self.stop:
-            return None
-        rejected = rejection(scene, self._request, self._written)
-        if rejected is None:
-            event = SceneWritten(self.next_index, without_placeholder_title(scene))
-            self._written.append(scene)
-            self.next_index += 1
-            self.stop = self.next_index >= self._request.end
-            return event
-        self._answer.rejected[self.next_index] = rejected
-        self._rejections += 1
-        # A placeholder stood for this scene: the rest of the answer is asked again, from here. A model that
-        # only repeats itself is cut off too, before max_tokens does it.
-        self.stop = rejected.holds_the_slot or self._rejections > MAX_REJECTED_PER_ANSWER
-        return None
-
-    def give_up(self, rejected: Rejection) -> None:
-        self._answer.rejected[self.next_index] = rejected
-        self.stop = True
 
 
 def openai_label(model: str, base_url: str) -> str:
@@ -219,7 +154,7 @@ class OpenAITextProvider:
         while index < request.end:
             part = request.model_copy(update={"start": index, "earlier": tuple(earlier)})
             before = index
-            answer = _Answer()
+            answer = Answer()
             async with aclosing(self._one_request(part, answer)) as events:
                 async for event in events:
                     if isinstance(event, SceneWritten):
@@ -275,15 +210,15 @@ class OpenAITextProvider:
                 return _LimitRefused("the server takes no max_tokens")
         return describe_openai_error(self._service, self.model, response, body)
 
-    async def _one_request(self, request: TextRequest, answer: _Answer) -> AsyncGenerator[TextEvent, None]:
+    async def _one_request(self, request: TextRequest, answer: Answer) -> AsyncGenerator[TextEvent, None]:
         """One answer's scenes, each judged on what it says, not on where it stands: a copy of a scene already
         written is skipped (a model that renumbers from 1 retells them), and a placeholder or a stub ends the
         answer there, to be asked again. Reading stops, and the stream is closed, once the scenes asked are in."""
         response, plain = await self._open(request)
-        judge = _Judge(request, answer)
+        judge = Judge(request, answer)
         json_scan, section_scan = JsonSceneScanner(), SectionScanner()
         reader: JsonSceneScanner | SectionScanner | None = None
-        runaway = _Runaway()
+        runaway = Runaway()
         try:
             async with aclosing(self._contents(response)) as contents:
                 async for content in contents:

@@ -1,13 +1,15 @@
 """What is not a scene, though a model wrote it as one: a placeholder, an echo of the prompt or the title, a copy of
-a scene already written, or a line where paragraphs were asked. Small local models write all of these (issue 14)."""
+a scene already written, a line where paragraphs were asked, text that runs on without end. Small local models
+write all of these (issue 14). `Judge` takes an answer's scenes by what they say, not where they stand."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from desktop.generation.base import SceneDraft, TextRequest
+from desktop.generation.base import SceneDraft, SceneWritten, TextRequest
 from desktop.generation.errors import SceneParseError
+from desktop.generation.prompts import TOKENS_PER_SCENE
 
 # Two to four paragraphs are asked for; a real scene, even a terse one, is longer than this.
 MIN_WORDS = 25
@@ -34,6 +36,7 @@ _PLACEHOLDERS = {
 }
 _LOREM = re.compile(r"^\W*lorem ipsum", re.I)
 _QUOTE_MAX = 40
+MAX_REJECTED_PER_ANSWER = 4
 
 
 @dataclass(frozen=True)
@@ -106,3 +109,71 @@ def without_placeholder_title(scene: SceneDraft) -> SceneDraft:
 
 class SceneRejected(SceneParseError):
     """A scene came back unusable every time it was asked for; the message names it and says what came instead."""
+
+
+@dataclass
+class Answer:
+    """What one answer brought that could not be kept, by the scene it stood for."""
+
+    rejected: dict[int, Rejection] = field(default_factory=dict)
+
+
+# A scene's whole allowance in characters and half again: an answer that goes this far without closing a scene has
+# lost its way (SmolLM2-135M wrote one image_prompt of "N.G.G.N.…" until max_tokens: 70 s for nothing).
+RUNAWAY_CHARS = TOKENS_PER_SCENE * 6
+RAN_ON = Rejection("runaway", "text that ran on without end")
+# Asked again like any unusable scene: a small model without a grammar breaks its JSON one time and not the next.
+UNREADABLE = Rejection("unreadable", "an answer that held no scenes Storyforge could read")
+
+
+class Runaway:
+    """Watches an answer for text that has lost its way: too long since a scene last closed."""
+
+    def __init__(self) -> None:
+        self._since_scene = 0
+        self._thinking = False
+
+    def ran_on(self, content: str, scene_closed: bool) -> bool:
+        """True once the answer has gone RUNAWAY_CHARS past its last scene; a reasoning model's <think> block is
+        its own business and not counted."""
+        if "<think>" in content:
+            self._thinking = True
+        if "</think>" in content:
+            self._thinking = False
+            self._since_scene = 0
+            return False
+        self._since_scene = 0 if scene_closed or self._thinking else self._since_scene + len(content)
+        return self._since_scene > RUNAWAY_CHARS
+
+
+class Judge:
+    """Takes an answer's scenes one by one: the next scene of the request, skipped, or the end of the answer."""
+
+    def __init__(self, request: TextRequest, answer: Answer) -> None:
+        self._request = request
+        self._answer = answer
+        self._written: list[SceneDraft] = []
+        self._rejections = 0
+        self.next_index = request.start
+        self.stop = False
+
+    def take(self, scene: SceneDraft) -> SceneWritten | None:
+        if self.stop:
+            return None
+        rejected = rejection(scene, self._request, self._written)
+        if rejected is None:
+            event = SceneWritten(self.next_index, without_placeholder_title(scene))
+            self._written.append(scene)
+            self.next_index += 1
+            self.stop = self.next_index >= self._request.end
+            return event
+        self._answer.rejected[self.next_index] = rejected
+        self._rejections += 1
+        # A placeholder stood for this scene: the rest of the answer is asked again, from here. A model that
+        # only repeats itself is cut off too, before max_tokens does it.
+        self.stop = rejected.holds_the_slot or self._rejections > MAX_REJECTED_PER_ANSWER
+        return None
+
+    def give_up(self, rejected: Rejection) -> None:
+        self._answer.rejected[self.next_index] = rejected
+        self.stop = True
