@@ -23,6 +23,7 @@ from desktop.generation.errors import (
 from desktop.generation.images import check_image
 from desktop.generation.openai_image import OpenAIImageProvider
 from desktop.generation.openai_text import OpenAITextProvider
+from desktop.generation.prompts import PLAIN_SYSTEM_PROMPT
 from tests.support.generation_fixtures import FAST_RETRIES
 from tests.support.http_faults import Fault
 from tests.support.openai_server import CHAT, FILES, IMAGES, FakeOpenAIServer, openai_error, scene_for
@@ -107,7 +108,7 @@ def test_a_server_without_json_schema_is_asked_again_with_plain_instructions(
     assert len(written(stream(run, provider, story_request(2)))) == 2
     bodies = openai_server.chat_bodies()
     assert ["response_format" in body for body in bodies] == [True, False]
-    assert "JSON" in bodies[1]["messages"][0]["content"]
+    assert bodies[1]["messages"][0]["content"] == PLAIN_SYSTEM_PROMPT and "## Scene" not in str(bodies[1])
 
 
 def test_too_many_scenes_are_trimmed(run: Run, openai_server: FakeOpenAIServer) -> None:

@@ -7,12 +7,14 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from desktop.generation.base import SceneDraft
+from desktop.generation.base import SceneDraft, TextRequest
 from desktop.generation.errors import SceneParseError
 from desktop.generation.parsing import parse_scenes
+from desktop.generation.scene_check import rejection
+from desktop.generation.sections import SectionScanner, parse_sections
 from desktop.generation.stream_scanner import JsonSceneScanner
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz "
@@ -180,3 +182,123 @@ def test_the_streaming_scanner_finds_the_same_scenes_on_any_chunking(
     # What streamed is always the start of some scene's text.
     texts = [item["text"] for item in items]
     assert all(any(text.startswith(partial) for text in texts) for partial in partial_seen)
+
+
+# Headed sections: the plain format asked of servers that take no JSON schema, as small models half follow it ------
+
+SECTIONS = """Sure! Here is the story you asked for:
+
+## Scene 1: The Salt Gate
+Ama waits at the gate.
+
+She counts the lanterns.
+Picture: Ama at a stone arch at dusk, lanterns lit.
+
+## Scene 2: The Tide
+The sea comes in.
+Picture: Waves against a sea wall.
+"""
+
+
+def test_headed_sections_are_read_with_their_pictures() -> None:
+    assert parse_sections(SECTIONS) == [
+        SceneDraft(
+            title="The Salt Gate",
+            text="Ama waits at the gate.\n\nShe counts the lanterns.",
+            image_prompt="Ama at a stone arch at dusk, lanterns lit.",
+        ),
+        SceneDraft(title="The Tide", text="The sea comes in.", image_prompt="Waves against a sea wall."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        # bold headings, no picture lines, a goodbye at the end
+        (
+            "**Scene 1 - The Gate**\nAma waits.\n\n**Scene 2 - The Tide**\nThe sea comes in.\n\nI hope you enjoy it!",
+            [("The Gate", "Ama waits.", ""), ("The Tide", "The sea comes in.", "")],
+        ),
+        # numbering that starts again at 1, "###", the picture under other names
+        (
+            "### Scene 1: The Gate\nAma waits.\n**Image:** An arch.\n### Scene 1: The Tide\nThe sea.\n"
+            "Image prompt: Waves.",
+            [("The Gate", "Ama waits.", "An arch."), ("The Tide", "The sea.", "Waves.")],
+        ),
+        # a heading with only a number, the title on a line of its own, a label on the text
+        (
+            "Scene 3:\nTitle: The Lamp\nText: The lamp is lit.\nPicture: A lamp.",
+            [("The Lamp", "The lamp is lit.", "A lamp.")],
+        ),
+        # numbered headings, rules and fences around, chatter between a picture line and the next scene
+        (
+            "```\n1. The Gate\nAma waits.\nPicture: An arch.\nThat was the first one!\n---\n2) The Tide\nThe sea.\n```",
+            [("The Gate", "Ama waits.", "An arch."), ("The Tide", "The sea.", "")],
+        ),
+        # a heading with nothing under it (the story's title, say) is no scene
+        ("## Scene 1: Salt Gate\n## Scene 2: The Gate\nAma waits.", [("The Gate", "Ama waits.", "")]),
+    ],
+)
+def test_broken_sections_are_read_as_far_as_they_go(answer: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(s.title, s.text, s.image_prompt) for s in parse_sections(answer)] == expected
+
+
+def test_a_line_of_prose_that_names_a_scene_is_no_heading() -> None:
+    answer = "## Scene 1: The Gate\nScene 2 of her life began that night, she thought.\nPicture: An arch."
+    assert [s.text for s in parse_sections(answer)] == ["Scene 2 of her life began that night, she thought."]
+
+
+@given(scenes(), st.integers(min_value=1, max_value=40))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_sections_stream_in_any_chunks_as_they_read_whole(found: list[dict[str, str]], size: int) -> None:
+    # Lines that open like a chat model's asides ("Sure.", "Enjoy…") are dropped as chatter, by design.
+    assume(all(s["text"].split()[0].lower().strip(".") not in CHATTY for s in found))
+    answer = "\n\n".join(
+        f"## Scene {n}: {s['title']}\n{s['text']}\nPicture: {s['image_prompt']}" for n, s in enumerate(found, 1)
+    )
+    scanner = SectionScanner()
+    streamed = [
+        scene for start in range(0, len(answer), size) for scene in scanner.feed(answer[start : start + size]).scenes
+    ]
+    streamed += scanner.finish().scenes
+    assert (
+        streamed
+        == parse_sections(answer)
+        == [SceneDraft(title=s["title"], text=s["text"], image_prompt=s["image_prompt"]) for s in found]
+    )
+
+
+CHATTY = {"sure", "certainly", "enjoy", "i", "hope", "let", "feel", "this", "that", "here", "of"}
+
+
+# What is not a scene -----------------------------------------------------------------------------------------------
+
+REQUEST = TextRequest(
+    title="Salt Gate",
+    prompt="Ama waits at the salt gate.",
+    scene_count=3,
+    start=1,
+    earlier=(SceneDraft(title="The Gate", text=" ".join(["word"] * 30)),),
+)
+LONG = " ".join(f"word{n}" for n in range(40))
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "kind"),
+    [
+        ("The Tide", "…", "placeholder"),
+        ("The Tide", "...", "placeholder"),
+        ("The Tide", "TODO", "placeholder"),
+        ("The Tide", "lorem ipsum dolor sit amet " * 10, "placeholder"),
+        ("The Tide", "Ama waits at the salt gate.", "echo"),
+        ("The Tide", "The Tide", "echo"),
+        ("The Gate", LONG, "copy"),
+        ("Another", " ".join(["word"] * 30), "copy"),
+        ("The Tide", "She waits by the sea.", "short"),
+        ("The Tide", LONG, None),
+        ("Scene 1", LONG, None),  # a number is no title of its own: "Scene 1" twice is no copy
+    ],
+)
+def test_what_is_no_scene(title: str, text: str, kind: str | None) -> None:
+    found = rejection(SceneDraft(title=title, text=text), REQUEST, [SceneDraft(title="Scene 1", text="x " * 30)])
+    assert (found.kind if found else None) == kind

@@ -13,11 +13,22 @@ import httpx
 
 from desktop.bible import Bible
 from desktop.generation import bible_request
-from desktop.generation.base import Notify, SceneStreaming, SceneWritten, TextEvent, TextRequest
+from desktop.generation.base import Notify, SceneDraft, SceneStreaming, SceneWritten, TextEvent, TextRequest
 from desktop.generation.errors import BadResponse, KeyRejected, ModelNotFound, ProviderError, SceneParseError
 from desktop.generation.http import HttpService, error_code, host_of, server_message
 from desktop.generation.parsing import parse_scenes
-from desktop.generation.prompts import chat_messages, response_format
+from desktop.generation.prompts import chat_messages, max_tokens, response_format
+from desktop.generation.scene_check import (
+    RAN_ON,
+    UNREADABLE,
+    Answer,
+    Judge,
+    Rejection,
+    Runaway,
+    SceneRejected,
+    not_written,
+)
+from desktop.generation.sections import SectionScanner
 from desktop.generation.sse import sse_data
 from desktop.generation.stream_scanner import JsonSceneScanner
 from desktop.retry import RetryPolicy
@@ -25,6 +36,9 @@ from desktop.retry import RetryPolicy
 KEY_REJECTED = "The AI service rejected the API key — check it in Settings."
 # When a model stops short, the rest is asked for in follow-up requests, with what was written as context.
 MAX_ROUNDS = 3
+# A scene that comes back unusable (a placeholder, a copy, a stub) is asked for again, this many tries in all; then
+# the story stops there with the reason, keeping the scenes before it.
+SCENE_TRIES = 3
 # A new story waits for its bible, and the offline draft stands in for one that cannot be had: one try, no retries,
 # so an unreachable or busy server costs a moment, and the scenes' own requests then retry and report as they do.
 BIBLE_POLICY = RetryPolicy(attempts=1, first_delay=0.0, max_delay=0.0)
@@ -32,6 +46,10 @@ BIBLE_TEMPERATURE = 0.4  # a reference to keep to, not prose: steadier than the 
 
 
 class _SchemaRefused(ProviderError):
+    pass
+
+
+class _LimitRefused(ProviderError):
     pass
 
 
@@ -99,6 +117,7 @@ class OpenAITextProvider:
         self.label = openai_label(model, base_url)
         self._temperature = temperature
         self._use_schema = True  # until the server says it takes none
+        self._send_limit = True  # max_tokens, until the server says it takes none
         self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
         # The same server with the bible's retry rule (HttpService keeps one rule for all its requests).
         self._drafting = openai_service(base_url, api_key, timeout, policy=BIBLE_POLICY, notify=notify)
@@ -130,78 +149,133 @@ class OpenAITextProvider:
     async def stream_scenes(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]:
         index = request.start
         earlier = list(request.earlier)
-        for round_number in range(MAX_ROUNDS):
-            if index >= request.end:
-                return
+        tries: dict[int, list[Rejection]] = {}
+        rounds_with_scenes = 0
+        while index < request.end:
             part = request.model_copy(update={"start": index, "earlier": tuple(earlier)})
             before = index
-            async with aclosing(self._one_request(part)) as events:
+            answer = Answer()
+            async with aclosing(self._one_request(part, answer)) as events:
                 async for event in events:
                     if isinstance(event, SceneWritten):
                         earlier.append(event.scene)
                         index = event.index + 1
                     yield event
-            if index == before:
+            failed = answer.rejected.get(index)
+            if failed is not None:
+                tries.setdefault(index, []).append(failed)
+                if len(tries[index]) >= SCENE_TRIES:
+                    raise SceneRejected(not_written(index + 1, tries[index]))
+            if index > before:
+                rounds_with_scenes += 1
+            elif failed is None:
                 return  # a follow-up that brought nothing: the story ends short, and says so
-            if index < request.end and round_number + 1 < MAX_ROUNDS:
+            if index >= request.end or rounds_with_scenes >= MAX_ROUNDS:
+                return
+            if failed is not None:
+                self._service.notify(f"Scene {index + 1} came back unusable ({failed.said}); asking again…")
+            else:
                 self._service.notify(
                     f"The AI service wrote {index - request.start} of {request.wanted} scenes; asking for the rest…"
                 )
 
-    async def _open(self, request: TextRequest) -> httpx.Response:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": chat_messages(request),
-            "stream": True,
-            "temperature": self._temperature,
-        }
-        if self._use_schema:
-            body["response_format"] = response_format()
-        try:
-            return await self._service.send(self._service.post("chat/completions", body), self._describe, stream=True)
-        except _SchemaRefused:
-            self._use_schema = False
-            del body["response_format"]  # plain instructions in the prompt ask for the same JSON
-            return await self._service.send(self._service.post("chat/completions", body), self._describe, stream=True)
+    async def _open(self, request: TextRequest) -> tuple[httpx.Response, bool]:
+        """The streaming answer, and whether it was asked for as plain sections (the server took no schema)."""
+        while True:
+            plain = not self._use_schema
+            body: dict[str, Any] = {
+                "model": self.model,
+                "messages": chat_messages(request, plain=plain),
+                "stream": True,
+                "temperature": self._temperature,
+            }
+            if self._send_limit:
+                body["max_tokens"] = max_tokens(request.wanted)
+            if not plain:
+                body["response_format"] = response_format(request.wanted)
+            try:
+                sent = self._service.send(self._service.post("chat/completions", body), self._describe, stream=True)
+                return await sent, plain
+            except _SchemaRefused:
+                self._use_schema = False  # asked again in headed sections, which the prompt describes
+            except _LimitRefused:
+                self._send_limit = False  # asked again without: reading stops at the last scene asked all the same
 
     def _describe(self, response: httpx.Response, body: bytes) -> ProviderError | None:
         said = server_message(body)
-        if (
-            self._use_schema
-            and response.status_code in (400, 422)
-            and re.search(r"response_format|json_schema|structured output", said, re.I)
-        ):
-            return _SchemaRefused("the server takes no JSON schema")
+        if response.status_code in (400, 422):
+            if self._use_schema and re.search(r"response_format|json_schema|structured output", said, re.I):
+                return _SchemaRefused("the server takes no JSON schema")
+            if self._send_limit and re.search(r"max_tokens", said, re.I):
+                return _LimitRefused("the server takes no max_tokens")
         return describe_openai_error(self._service, self.model, response, body)
 
-    async def _one_request(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]:
-        response = await self._open(request)
-        scanner = JsonSceneScanner()
-        next_index = request.start
+    async def _one_request(self, request: TextRequest, answer: Answer) -> AsyncGenerator[TextEvent, None]:
+        """One answer's scenes, each judged on what it says, not on where it stands: a copy of a scene already
+        written is skipped (a model that renumbers from 1 retells them), and a placeholder or a stub ends the
+        answer there, to be asked again. Reading stops, and the stream is closed, once the scenes asked are in."""
+        response, plain = await self._open(request)
+        judge = Judge(request, answer)
+        json_scan, section_scan = JsonSceneScanner(), SectionScanner()
+        reader: JsonSceneScanner | SectionScanner | None = None
+        runaway = Runaway()
         try:
             async with aclosing(self._contents(response)) as contents:
                 async for content in contents:
-                    found = scanner.feed(content)
+                    if reader is not None:
+                        found = reader.feed(content)
+                    else:
+                        # The answer's own shape decides, whatever was asked: the first scene found says which.
+                        by_json, by_sections = json_scan.feed(content), section_scan.feed(content)
+                        if by_sections.scenes and not by_json.scenes:
+                            found, reader = by_sections, section_scan
+                        elif by_json.scenes:
+                            found, reader = by_json, json_scan
+                        else:
+                            found = by_sections if plain else by_json
                     for scene in found.scenes:
-                        if next_index < request.end:
-                            yield SceneWritten(next_index, scene)
-                            next_index += 1
-                    if found.partial_text and next_index < request.end:
-                        yield SceneStreaming(next_index, found.partial_text)
+                        event = judge.take(scene)
+                        if event is not None:
+                            yield event
+                        if judge.stop:
+                            return
+                    if runaway.ran_on(content, bool(found.scenes)):
+                        judge.give_up(RAN_ON)
+                        return
+                    if found.partial_text and judge.next_index < request.end:
+                        yield SceneStreaming(judge.next_index, found.partial_text)
         except httpx.HTTPError as exc:
             raise self._service.transport_error(exc) from exc
         finally:
             await response.aclose()
         try:
-            scenes = parse_scenes(scanner.raw)
+            unread = self._unread(json_scan, section_scan, reader)
         except SceneParseError:
-            if next_index == request.start:
-                raise
+            judge.give_up(UNREADABLE)
             return
-        # Whatever the streaming scan could not follow (a numbered list, prose around the JSON) comes out here.
-        for scene in scenes[next_index - request.start : request.end - request.start]:
-            yield SceneWritten(next_index, scene)
-            next_index += 1
+        for scene in unread:
+            event = judge.take(scene)
+            if event is not None:
+                yield event
+            if judge.stop:
+                return
+
+    def _unread(
+        self, json_scan: JsonSceneScanner, sections: SectionScanner, reader: JsonSceneScanner | SectionScanner | None
+    ) -> list[SceneDraft]:
+        """What the streaming scan could not follow (the last section, which no heading closed; a numbered list;
+        JSON cut off or wrapped in prose), from the whole answer; SceneParseError when it held no scene at all."""
+        if reader is not json_scan:
+            last = sections.finish().scenes
+            if reader is sections or last:
+                return last
+        try:
+            scenes = parse_scenes(json_scan.raw)
+        except SceneParseError:
+            if json_scan.found:
+                return []
+            raise
+        return scenes[json_scan.found :]
 
     async def _contents(self, response: httpx.Response) -> AsyncGenerator[str, None]:
         if "text/event-stream" not in response.headers.get("content-type", ""):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from desktop.bible import IMAGE_BUDGET, Bible
 from desktop.generation.base import SceneDraft, TextRequest
@@ -29,21 +29,58 @@ SCENES_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+_SCENE_IN_WORDS = (
+    "Each scene has a short title of its own, two to four paragraphs of story text, and a picture description: "
+    "one or two sentences describing a single illustration of the scene (who is visible, where, what they do, the "
+    "light and the mood), with no text or lettering in the picture."
+)
+# The shape in words, never as an example: small models copy an example's placeholder text ("…") as the scene.
 SYSTEM_PROMPT = (
     "You write illustrated stories, scene by scene, in clear and vivid prose. "
-    "Answer with JSON only, no other text, in exactly this shape: "
-    '{"scenes": [{"title": "…", "text": "…", "image_prompt": "…"}]}. '
-    "Each scene has a short title, two to four paragraphs of story text, and an image_prompt: one or two "
-    "sentences describing a single illustration of the scene (who is visible, where, what they do, the light "
-    "and the mood), with no text or lettering in the picture."
+    "Answer with JSON only, no other text: one object whose only key, scenes, holds a list of scene objects, each "
+    "with three string fields: title, text and image_prompt (the picture description). "
+    f"{_SCENE_IN_WORDS} Never repeat a scene that is already written."
 )
+# For servers that take no JSON schema: headed sections, which small models follow and which read back even when
+# half followed (desktop/generation/sections.py).
+PLAIN_SYSTEM_PROMPT = (
+    "You write illustrated stories, scene by scene, in clear and vivid prose. "
+    f"{_SCENE_IN_WORDS} "
+    "Write each scene as a section: first a heading line made of two hash signs, the word Scene, the scene's "
+    "number, a colon and the scene's title; then the story text; then one line that starts with the word Picture "
+    "and a colon, followed by the picture description. No other text before, between or after the scenes. "
+    "Never repeat a scene that is already written."
+)
+
+# What one scene costs in tokens: two to four paragraphs (≈ 350 words ≈ 500 tokens) with its title, picture and
+# the JSON around them, with room to spare; a model that keeps writing past the scenes asked is cut off by it.
+TOKENS_PER_SCENE = 900
+TOKENS_OVERHEAD = 200
+# Servers reject a max_tokens above the model's own limit; 4096 is within every chat model's. A long story asked
+# at once is then written over follow-up requests, as for a model that stops short.
+TOKENS_CAP = 4096
+
+
+def max_tokens(wanted: int) -> int:
+    return min(TOKENS_CAP, TOKENS_OVERHEAD + TOKENS_PER_SCENE * max(1, wanted))
+
+
+def scenes_schema(wanted: int) -> dict[str, Any]:
+    """The schema for exactly `wanted` scenes: a server that turns the schema into a grammar (llama.cpp, vLLM,
+    Ollama) then cannot let the model write more, or stop short."""
+    schema = json.loads(json.dumps(SCENES_SCHEMA))
+    scenes = schema["properties"]["scenes"]
+    scenes["minItems"] = scenes["maxItems"] = max(1, wanted)
+    return cast(dict[str, Any], schema)
+
 
 _CONTEXT_CHARS = 600
 IMAGE_PROMPT_MAX = 3800
 
 
-def response_format() -> dict[str, Any]:
-    return {"type": "json_schema", "json_schema": {"name": "story_scenes", "strict": True, "schema": SCENES_SCHEMA}}
+def response_format(wanted: int) -> dict[str, Any]:
+    schema = scenes_schema(wanted)
+    return {"type": "json_schema", "json_schema": {"name": "story_scenes", "strict": True, "schema": schema}}
 
 
 def _summary(number: int, scene: SceneDraft) -> str:
@@ -53,7 +90,7 @@ def _summary(number: int, scene: SceneDraft) -> str:
     return f"Scene {number}: {scene.title}\n{text}"
 
 
-def chat_messages(request: TextRequest) -> list[dict[str, str]]:
+def chat_messages(request: TextRequest, *, plain: bool = False) -> list[dict[str, str]]:
     lines = [f"Story title: {request.title}", f"What the story is about: {request.prompt}"]
     bible = bible_lines(request)
     if bible:
@@ -81,14 +118,26 @@ def chat_messages(request: TextRequest) -> list[dict[str, str]]:
     elif request.earlier and request.later:  # a scene inserted between two others
         lines.append(f"Scene {request.start + 1} is new: it leads from the scene before it to the one after it.")
     first_wanted, last_wanted = request.start + 1, request.end
-    if first_wanted == last_wanted:
+    count = last_wanted - first_wanted + 1
+    if request.earlier and request.replacing is None:
+        # A follow-up: small models renumber from 1 and retell what they were shown unless told where to go on.
+        done = "Scene 1 is" if first_wanted == 2 else f"Scenes 1 to {first_wanted - 1} are"
+        lines.append(f"{done} written already: do not write {'it' if first_wanted == 2 else 'them'} again.")
+    if plain:
+        which = f"scene {first_wanted} only" if count == 1 else f"scenes {first_wanted} to {last_wanted}"
+        lines.append(
+            f"Write {which}: {'one section' if count == 1 else f'{count} sections'}, the first headed "
+            f"Scene {first_wanted}."
+        )
+    elif count == 1:
         lines.append(f'Write scene {first_wanted} only: a JSON object with a list "scenes" of exactly one scene.')
     else:
         lines.append(
             f'Write scenes {first_wanted} to {last_wanted}: a JSON object with a list "scenes" of exactly '
-            f"{last_wanted - first_wanted + 1} scenes."
+            f"{count} scenes."
         )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
+    system = PLAIN_SYSTEM_PROMPT if plain else SYSTEM_PROMPT
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n".join(lines)}]
 
 
 def bible_lines(request: TextRequest) -> str:

@@ -34,6 +34,7 @@ from desktop.generation.base import (
 from desktop.generation.bible_draft import draft_bible
 from desktop.generation.errors import ImageFolderError, ProviderError
 from desktop.generation.factory import build_providers
+from desktop.generation.scene_check import SceneRejected
 from desktop.models import (
     SCENES_MAX,
     TITLE_MAX,
@@ -83,6 +84,7 @@ class _Outcome:
     written: set[int] = field(default_factory=set)
     image_problems: dict[int, str] = field(default_factory=dict)
     text_error: str = ""
+    scene_rejected: bool = False  # text_error names the scene and what came instead: it is told as it is
 
     def first_missing(self) -> int | None:
         return next((index for index in range(self.scene_count) if index not in self.written), None)
@@ -613,6 +615,7 @@ class StoryService(QObject):
                         self.story_progress.emit(story.id, f"Writing scene {following + 1} of {story.scene_count}…")
         except ProviderError as exc:
             outcome.text_error = exc.message
+            outcome.scene_rejected = isinstance(exc, SceneRejected)
             self.story_progress.emit(story.id, f"Writing stopped: {exc.message}")
 
     async def _keep_scene(self, story: Story, index: int, draft: SceneDraft) -> Scene:
@@ -632,10 +635,12 @@ class StoryService(QObject):
         written = len(outcome.written)
         if not written:
             reason = outcome.text_error or "The text service wrote no scenes."
-            return StoryStatus.failed, f"No scene could be written: {reason}"
+            return StoryStatus.failed, reason if outcome.scene_rejected else f"No scene could be written: {reason}"
         problems = []
         if written < outcome.scene_count:
-            if outcome.text_error:
+            if outcome.scene_rejected:
+                problems.append(outcome.text_error)
+            elif outcome.text_error:
                 problems.append(
                     f"Writing stopped after {written} of {outcome.scene_count} scenes: {outcome.text_error}"
                 )
