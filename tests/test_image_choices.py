@@ -8,6 +8,7 @@ Automatic1111 server where what reaches the image server matters (its seeds, siz
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -223,3 +224,20 @@ def test_a_painter_with_ip_adapter_gets_the_portraits_of_those_in_the_scene_and_
     units = (a1111_server.alwayson_scripts()[-1] or {})["controlnet"]["args"]
     assert [base64.b64decode(unit["image"]) for unit in units] == [portrait]  # only Maren has a portrait
     assert painted.image_made.references == ["Maren Holt"]
+
+
+def test_two_portraits_painted_at_once_are_both_kept(
+    make_workbench: MakeWorkbench, settings: Settings, a1111_server: FakeA1111Server, run: Run
+) -> None:
+    bench = make_workbench(settings)
+    story_id = written(bench, run)[0].story_id
+    paint_a_new_picture_each_time(a1111_server)
+
+    async def both() -> None:
+        await asyncio.gather(
+            bench.stories.paint_portrait(story_id, "Ole"), bench.stories.paint_portrait(story_id, "Maren Holt")
+        )
+
+    run(both(), timeout=30)
+    story = run(bench.stories.story(story_id))
+    assert all(character.portrait for character in story.bible.characters)

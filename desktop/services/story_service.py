@@ -152,11 +152,13 @@ class StoryService(QObject):
         self._scene_jobs: dict[uuid.UUID, set[asyncio.Task[Any]]] = {}
         self._cancelled_by_writer: set[uuid.UUID] = set()
         self._closing = False
+        self._abilities: ImageAbilities | None = None  # the image provider's, once asked (image_abilities)
 
     def reconfigure(self, settings: Settings) -> None:
         """New settings (providers, image folder, concurrency) apply from the next run or regeneration on."""
         self._settings = settings
         self._painter = self._make_painter()
+        self._abilities = None  # another painter, or the same one elsewhere, may keep other things alike
 
     def _make_painter(self) -> ScenePainter:
         return ScenePainter(
@@ -490,12 +492,16 @@ class StoryService(QObject):
         return await self._scene_job(story, self._candidates(story, scene, wanted))
 
     async def image_abilities(self) -> ImageAbilities:
-        """What the image provider in Settings can keep alike (seeds, portraits as references), asked of it now."""
-        providers = self._provider_factory(_Relay(self.story_progress.emit))
-        try:
-            return await providers.image.abilities()
-        finally:
-            await providers.aclose()
+        """What the image provider in Settings can keep alike (seeds, portraits as references): asked of it once,
+        and again after the settings change, not each time a story opens (a server answers it with several
+        requests)."""
+        if self._abilities is None:
+            providers = self._provider_factory(_Relay(self.story_progress.emit))
+            try:
+                self._abilities = await providers.image.abilities()
+            finally:
+                await providers.aclose()
+        return self._abilities
 
     async def paint_portrait(self, story_id: uuid.UUID, name: str) -> Story:
         """A new portrait of the character, from their look and the story's style, with a new seed; kept in their
@@ -518,14 +524,16 @@ class StoryService(QObject):
             )
         finally:
             await providers.aclose()
-        # Read again: the writer may have edited the bible while the portrait was painted.
-        now = await self._story(story_id)
-        characters = [painted if c.name == name else c for c in now.bible.characters]
-        if characters == list(now.bible.characters):
-            raise StoryError(f"{name} left this story's bible while the portrait was painted.")
-        kept = await self._stories.set_bible(
-            story_id, now.bible.model_copy(update={"characters": characters}), "portrait"
-        )
+        portrait = {"portrait": painted.portrait, "portrait_seed": painted.portrait_seed}
+
+        def with_portrait(bible: Bible) -> Bible:
+            # The bible as stored now: the writer may have saved it, or another portrait landed, meanwhile.
+            if not any(c.name == name for c in bible.characters):
+                raise StoryError(f"{name} left this story's bible while the portrait was painted.")
+            characters = [c.model_copy(update=portrait) if c.name == name else c for c in bible.characters]
+            return bible.model_copy(update={"characters": characters})
+
+        kept = await self._stories.change_bible(story_id, with_portrait, "portrait")
         if kept is None:
             raise StoryError("That story no longer exists.")
         self.story_changed.emit(kept)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 import asyncpg
 
@@ -164,27 +165,40 @@ class StoryRepository:
 
     async def set_bible(self, story_id: uuid.UUID, bible: Bible, made_by: str) -> Story | None:
         """The story's bible now, kept as a new version (`made_by`: drafted, edited, given); None when it is gone."""
-        data = json.dumps(bible.as_json())
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                f"""UPDATE stories SET bible = $2::jsonb, updated_at = greatest($3, updated_at)
-                    WHERE id = $1 RETURNING {READ_COLUMNS}""",
-                story_id,
-                data,
-                utc_now(),
-            )
-            if row is None:
+            return await self._write_bible(conn, story_id, bible, made_by)
+
+    async def change_bible(self, story_id: uuid.UUID, change: Callable[[Bible], Bible], made_by: str) -> Story | None:
+        """`change` applied to the bible as it is stored now, with the story's row locked, so a change made
+        meanwhile elsewhere (a save, another portrait) is kept, not written over; None when the story is gone."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            stored = await conn.fetchval("SELECT bible FROM stories WHERE id = $1 FOR UPDATE", story_id)
+            if stored is None:
                 return None
-            await conn.execute(
-                """INSERT INTO bible_versions (id, story_id, number, made_by, bible, created_at)
-                   SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4::jsonb, $5
-                   FROM bible_versions WHERE story_id = $2""",
-                uuid.uuid4(),
-                story_id,
-                made_by,
-                data,
-                utc_now(),
-            )
+            return await self._write_bible(conn, story_id, change(Bible.model_validate(json.loads(stored))), made_by)
+
+    @staticmethod
+    async def _write_bible(conn: asyncpg.Connection, story_id: uuid.UUID, bible: Bible, made_by: str) -> Story | None:
+        data = json.dumps(bible.as_json())
+        row = await conn.fetchrow(
+            f"""UPDATE stories SET bible = $2::jsonb, updated_at = greatest($3, updated_at)
+                WHERE id = $1 RETURNING {READ_COLUMNS}""",
+            story_id,
+            data,
+            utc_now(),
+        )
+        if row is None:
+            return None
+        await conn.execute(
+            """INSERT INTO bible_versions (id, story_id, number, made_by, bible, created_at)
+               SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4::jsonb, $5
+               FROM bible_versions WHERE story_id = $2""",
+            uuid.uuid4(),
+            story_id,
+            made_by,
+            data,
+            utc_now(),
+        )
         return Story.model_validate(dict(row))
 
     async def rename(self, story_id: uuid.UUID, title: str) -> Story | None:

@@ -205,7 +205,6 @@ class BiblePanel(QDockWidget):
         self._show_note("")
         self._show_portrait()
         self._show_state()
-        self.ask_abilities()
 
     # --- the fields ---
 
