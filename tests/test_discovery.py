@@ -14,6 +14,7 @@ from desktop.services.discovery import (
     FoundServer,
     Probe,
     Target,
+    already_connected,
     connected_line,
     connected_settings,
     find_servers,
@@ -170,3 +171,9 @@ def test_a_text_server_without_a_model_says_so() -> None:
     empty = FoundServer("text", "Ollama", "http://127.0.0.1:11434/v1", [], Probe.ollama)
     with pytest.raises(ValueError, match="Ollama has no model yet"):
         connected_settings(Settings(), empty, "")
+
+
+def test_a_comfyui_connected_already_is_said_so_rather_than_offered_again() -> None:
+    settings = connected_settings(Settings(), COMFYUI, "sd_xl_base_1.0.safetensors")
+    assert already_connected(settings, [COMFYUI]) == (COMFYUI, "sd_xl_base_1.0.safetensors")
+    assert already_connected(Settings(), [COMFYUI]) is None

@@ -144,7 +144,11 @@ class ComfyUIProvider:
         self._preparing = asyncio.Lock()
         self._workflow: Workflow | None = None
         self._checkpoint: str | None = None
-        self._service = HttpService(name="ComfyUI", base_url=base_url, timeout=timeout, policy=policy, notify=notify)
+        # A login in the address (http://user:password@host:8188, behind a proxy) is scrubbed from every message.
+        password = httpx.URL(base_url).password or ""
+        self._service = HttpService(
+            name="ComfyUI", base_url=base_url, timeout=timeout, secret=password, policy=policy, notify=notify
+        )
 
     async def aclose(self) -> None:
         await self._service.aclose()
@@ -221,7 +225,8 @@ class ComfyUIProvider:
                 url, open_timeout=min(self._timeout, 15.0), max_size=2**24, max_queue=None, close_timeout=STOP_TIMEOUT
             )
         except InvalidURI as exc:
-            raise ProviderError(f"ComfyUI's address “{self._base_url}” is not valid — check it in Settings.") from exc
+            host = self._service.host
+            raise ProviderError(f"ComfyUI's address ({host}) is not valid — check it in Settings.") from exc
         except InvalidHandshake as exc:
             log.warning("ComfyUI's websocket at %s refused: %s; polling instead", self._service.host, exc)
             return None

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import httpx
 
 from desktop.config import Settings
+from desktop.generation.comfyui import CHECKPOINT_LOADER, checkpoint_names
+from desktop.generation.http import host_of
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ class FoundServer:
     @property
     def address(self) -> str:
         """host:port, as the writer reads it."""
-        return self.base_url.split("://", 1)[-1].split("/", 1)[0]
+        return host_of(self.base_url)
 
 
 async def find_servers(
@@ -153,20 +155,11 @@ def _sd_models(answer: Any) -> list[str] | None:
 
 
 def _checkpoints(answer: Any) -> list[str] | None:
-    """ComfyUI's checkpoint names: `[[names…], {…}]` in the classic form, `["COMBO", {"options": [names…]}]` in
-    the newer one."""
-    try:
-        choice = answer["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"]
-    except (KeyError, TypeError):
+    """ComfyUI's checkpoint names (comfyui.checkpoint_names reads both of its forms); None when the answer is not
+    ComfyUI's."""
+    if not (isinstance(answer, dict) and isinstance(answer.get(CHECKPOINT_LOADER), dict)):
         return None
-    names: Any
-    if isinstance(choice, list) and choice and isinstance(choice[0], list):
-        names = choice[0]
-    elif isinstance(choice, list) and len(choice) > 1 and choice[0] == "COMBO" and isinstance(choice[1], dict):
-        names = choice[1].get("options")
-    else:
-        return None
-    return list(names) if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+    return checkpoint_names(answer)
 
 
 # --- connecting one ---
@@ -204,12 +197,12 @@ def connected_line(server: FoundServer, model: str) -> str:
 
 
 def already_connected(settings: Settings, servers: Iterable[FoundServer]) -> tuple[FoundServer, str] | None:
-    """The found server (and model) the settings use already, so the welcome says so instead of offering it."""
+    """The found server (and model) the settings use already, so the welcome says so instead of offering it: one
+    whose connection (settings_update, with the model the settings name) is what the settings hold."""
+    held = settings.model_dump()
     for server in servers:
-        text = server.kind == "text" and settings.text_provider == "openai"
-        if text and settings.openai_base_url.rstrip("/") == server.base_url:
-            return server, settings.openai_model
-        webui = server.probe is Probe.a1111 and settings.image_provider == "a1111"
-        if webui and settings.a1111_url.rstrip("/") == server.base_url:
-            return server, ""
+        model = {"text": settings.openai_model, "image": settings.comfyui_checkpoint}[server.kind]
+        wanted = settings_update(server, model, settings.image_provider)
+        if all(str(held[name]).rstrip("/") == value.rstrip("/") for name, value in wanted.items()):
+            return server, model if uses_model(server) else ""
     return None
