@@ -199,7 +199,7 @@ def draft_from_mapping(mapping: dict[str, Any]) -> SceneDraft | None:
     text = _find(mapping, _TEXT_KEYS)
     if not text:
         return None
-    title = _clean_title(_find(mapping, _TITLE_KEYS))
+    title = strip_marks(_find(mapping, _TITLE_KEYS))
     image_prompt = _find(mapping, _IMAGE_KEYS)
     try:
         return SceneDraft(title=title, text=text, image_prompt=image_prompt)
@@ -207,8 +207,9 @@ def draft_from_mapping(mapping: dict[str, Any]) -> SceneDraft | None:
         return None
 
 
-def _clean_title(title: str) -> str:
-    return title.strip().strip("*_#\"'“”").strip()
+def strip_marks(value: str) -> str:
+    """A title or a label's value without the quotes and markdown marks a model wraps around it."""
+    return value.strip().strip("*_#\"'“”").strip()
 
 
 # A heading: "1.", "2)", "Scene 3:", "## Scene 4 — The Gate", "**5. The Gate**", "Chapter 6 - …".
@@ -269,4 +270,4 @@ def _section_scene(head: str, body: list[str]) -> SceneDraft | None:
         title = head
     if not text:
         return None
-    return SceneDraft(title=_clean_title(title), text=text, image_prompt=image_prompt)
+    return SceneDraft(title=strip_marks(title), text=text, image_prompt=image_prompt)
