@@ -31,14 +31,14 @@ _IMAGE_KEYS = (
 _LIST_KEYS = ("scenes", "chapters", "parts", "sections", "story", "items", "data", "result")
 _MAX_JSON_STARTS = 64
 
-_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
+THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 _FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\r?\n?(.*?)(?:```|\Z)", re.S)
 _DECODER = json.JSONDecoder(strict=False)
 
 
 def parse_scenes(raw: str) -> list[SceneDraft]:
     """Every scene found in `raw`, in order; SceneParseError when there is none."""
-    text = _THINKING.sub("", raw.replace("\ufeff", "")).strip()
+    text = THINKING.sub("", raw.replace("\ufeff", "")).strip()
     for candidate in [*_FENCE.findall(text), text]:
         scenes = scenes_from_json_text(candidate)
         if scenes:
@@ -53,14 +53,15 @@ def parse_scenes(raw: str) -> list[SceneDraft]:
 
 
 def scenes_from_json_text(text: str) -> list[SceneDraft]:
-    for value in _json_values(text):
+    for value in json_values(text):
         scenes = [scene for scene in map(draft_from_mapping, _scene_mappings(value) or []) if scene is not None]
         if scenes:
             return scenes
     return []
 
 
-def _json_values(text: str) -> Iterator[Any]:
+def json_values(text: str) -> Iterator[Any]:
+    """Each JSON value that can be read from an opening bracket or brace in `text`, in order."""
     starts = [match.start() for match in re.finditer(r"[\[{]", text)][:_MAX_JSON_STARTS]
     for start in starts:
         value = decode_lenient(text[start:])
@@ -150,12 +151,12 @@ def _drop_trailing_comma(out: list[str]) -> None:
         del out[position]
 
 
-def _normal_key(key: str) -> str:
+def normal_key(key: str) -> str:
     return re.sub(r"[^a-z]", "", key.lower())
 
 
 def _find(mapping: dict[str, Any], keys: tuple[str, ...]) -> str:
-    normal = {_normal_key(str(key)): value for key, value in mapping.items()}
+    normal = {normal_key(str(key)): value for key, value in mapping.items()}
     for key in keys:
         value = normal.get(key)
         if isinstance(value, str) and value.strip():
@@ -183,7 +184,7 @@ def _scene_mappings(value: Any, depth: int = 0) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(value, dict):
         return None
-    normal = {_normal_key(str(key)): item for key, item in value.items()}
+    normal = {normal_key(str(key)): item for key, item in value.items()}
     for key in _LIST_KEYS:
         if isinstance(normal.get(key), list | dict):
             nested = _scene_mappings(normal[key], depth + 1)
