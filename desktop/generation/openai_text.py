@@ -119,8 +119,6 @@ class OpenAITextProvider:
         self._use_schema = True  # until the server says it takes none
         self._send_limit = True  # max_tokens, until the server says it takes none
         self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
-        # The same server with the bible's retry rule (HttpService keeps one rule for all its requests).
-        self._drafting = openai_service(base_url, api_key, timeout, policy=BIBLE_POLICY, notify=notify)
 
     async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
         body: dict[str, Any] = {
@@ -133,18 +131,19 @@ class OpenAITextProvider:
         if self._use_schema:
             body["response_format"] = bible_request.response_format()
         try:
-            response = await self._drafting.send(self._drafting.post("chat/completions", body), self._describe)
+            response = await self._service.send(
+                self._service.post("chat/completions", body), self._describe, policy=BIBLE_POLICY
+            )
         except _SchemaRefused:
             self._use_schema = False
             del body["response_format"]  # the system prompt asks for the same JSON in words
-            response = await self._drafting.send(self._drafting.post("chat/completions", body), self._describe)
+            response = await self._service.send(
+                self._service.post("chat/completions", body), self._describe, policy=BIBLE_POLICY
+            )
         return bible_request.parse_bible(_message_content(response.content))
 
     async def aclose(self) -> None:
-        try:
-            await self._service.aclose()
-        finally:
-            await self._drafting.aclose()
+        await self._service.aclose()
 
     async def stream_scenes(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]:
         index = request.start
