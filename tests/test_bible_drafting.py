@@ -101,6 +101,19 @@ def test_a_server_without_schemas_is_asked_for_the_bible_in_plain_words(
     assert not any("response_format" in body for body in openai_server.chat_bodies())
 
 
+def test_a_server_that_refuses_max_tokens_still_drafts_the_bible(
+    run: Run, make_story_service: MakeService, openai_server: FakeOpenAIServer, pool: asyncpg.Pool
+) -> None:
+    refusal = openai_error("Unsupported parameter: 'max_tokens' is not supported with this model.")
+    openai_server.fail_next(CHAT, Fault(400, refusal))
+    story = generate(run, make_story_service, openai_server)
+    assert story.status is StoryStatus.complete and story.bible.style.startswith("Ink and watercolour")
+    assert bible_versions(run, pool, story) == [("drafted", story.bible)] and story.bible != OFFLINE
+    assert ["max_tokens" in body for body in openai_server.bible_bodies()] == [True, False]
+    # The refusal is remembered: the scenes are asked for without max_tokens from the first request.
+    assert openai_server.chat_bodies() and not any("max_tokens" in body for body in openai_server.chat_bodies())
+
+
 def test_a_server_without_schemas_that_answers_no_bible_leaves_the_offline_draft(
     run: Run, make_story_service: MakeService, openai_server: FakeOpenAIServer, pool: asyncpg.Pool
 ) -> None:

@@ -3,14 +3,13 @@ the bible back out of whatever it answered (issue 18)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import ValidationError
 
 from desktop.bible import ENTRIES_MAX, ENTRY_TEXT_MAX, NAME_MAX, Bible
 from desktop.generation.errors import BadResponse
-from desktop.generation.parsing import decode_lenient
+from desktop.generation.parsing import THINKING, json_values, normal_key
 
 # A few people and places are what a short illustrated story needs; more would only crowd the budget the bible has in
 # every later request (bible.TEXT_BUDGET).
@@ -82,7 +81,6 @@ def bible_messages(title: str, prompt: str, style: str = "", characters: str = "
 
 # Parsing --------------------------------------------------------------------------------------------------------------
 
-_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 _KEYS = {
     "style": ("style", "visualstyle", "artstyle"),
     "notes": ("notes", "note", "rules", "canon"),
@@ -93,15 +91,12 @@ _KEYS = {
     "description": ("description", "about", "summary"),
     "look": ("look", "looks", "appearance", "visual", "lookdescription"),
 }
-_MAX_JSON_STARTS = 32
 
 
 def parse_bible(text: str) -> Bible:
     """The bible in a model's answer, whatever prose or code fence is around its JSON; BadResponse when there is
     none. Entries without a name are dropped and anything past the Bible's limits is cut, never refused."""
-    cleaned = _THINKING.sub("", text.replace("\ufeff", ""))
-    for start in [match.start() for match in re.finditer(r"\{", cleaned)][:_MAX_JSON_STARTS]:
-        value = decode_lenient(cleaned[start:])
+    for value in json_values(THINKING.sub("", text.replace("\ufeff", ""))):
         try:
             bible = _bible_from(value) if isinstance(value, dict) else None
         except ValidationError:
@@ -144,7 +139,7 @@ def _bible_from(data: dict[str, Any], depth: int = 0) -> Bible | None:
 
 
 def _get(mapping: dict[str, Any], key: str) -> Any:
-    normal = {re.sub(r"[^a-z]", "", str(name).lower()): value for name, value in mapping.items()}
+    normal = {normal_key(str(name)): value for name, value in mapping.items()}
     return next((normal[alias] for alias in _KEYS[key] if alias in normal), None)
 
 

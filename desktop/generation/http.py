@@ -140,11 +140,15 @@ class HttpService:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def send(self, request: httpx.Request, describe: Describe, *, stream: bool = False) -> httpx.Response:
-        """The response to `request` once it is a success (2xx), after the retries the policy allows.
+    async def send(
+        self, request: httpx.Request, describe: Describe, *, stream: bool = False, policy: RetryPolicy | None = None
+    ) -> httpx.Response:
+        """The response to `request` once it is a success (2xx), after the retries the policy allows: `policy` for
+        this request alone, else the service's own.
 
         With `stream`, the body is left unread: the caller reads it and closes the response.
         """
+        policy = policy or self.policy
         attempt = 0
         while True:
             attempt += 1
@@ -161,21 +165,21 @@ class HttpService:
             finally:
                 await response.aclose()
             error = describe(response, body) or self.general_error(response, body)
-            delay = self._retry_delay(error, attempt)
+            delay = self._retry_delay(error, attempt, policy)
             if delay is None:
                 raise error
             self.notify(f"{self.name} {_busy_words(error)}; trying again in {delay:.0f} s…")
             await asyncio.sleep(delay)
 
-    def _retry_delay(self, error: ProviderError, attempt: int) -> float | None:
-        if not self.policy.may_retry(attempt):
+    def _retry_delay(self, error: ProviderError, attempt: int, policy: RetryPolicy) -> float | None:
+        if not policy.may_retry(attempt):
             return None
         if isinstance(error, RateLimited):
             if error.retry_after is not None:
-                return error.retry_after if error.retry_after <= self.policy.max_retry_after else None
-            return self.policy.delay(attempt)
+                return error.retry_after if error.retry_after <= policy.max_retry_after else None
+            return policy.delay(attempt)
         if isinstance(error, ServiceFailed):
-            return self.policy.delay(attempt)
+            return policy.delay(attempt)
         return None
 
     def general_error(self, response: httpx.Response, body: bytes) -> ProviderError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import Any
 
@@ -119,32 +119,24 @@ class OpenAITextProvider:
         self._use_schema = True  # until the server says it takes none
         self._send_limit = True  # max_tokens, until the server says it takes none
         self._service = openai_service(base_url, api_key, timeout, policy=policy, notify=notify)
-        # The same server with the bible's retry rule (HttpService keeps one rule for all its requests).
-        self._drafting = openai_service(base_url, api_key, timeout, policy=BIBLE_POLICY, notify=notify)
 
     async def draft_bible(self, title: str, prompt: str, style: str, characters: str) -> Bible:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": bible_request.bible_messages(title, prompt, style, characters),
-            "stream": False,
-            "temperature": BIBLE_TEMPERATURE,
-            "max_tokens": bible_request.MAX_TOKENS,
-        }
-        if self._use_schema:
-            body["response_format"] = bible_request.response_format()
-        try:
-            response = await self._drafting.send(self._drafting.post("chat/completions", body), self._describe)
-        except _SchemaRefused:
-            self._use_schema = False
-            del body["response_format"]  # the system prompt asks for the same JSON in words
-            response = await self._drafting.send(self._drafting.post("chat/completions", body), self._describe)
+        def body(plain: bool) -> dict[str, Any]:
+            # Plain or not, the same messages: the system prompt asks for the bible's JSON in words as well.
+            return {
+                "model": self.model,
+                "messages": bible_request.bible_messages(title, prompt, style, characters),
+                "stream": False,
+                "temperature": BIBLE_TEMPERATURE,
+            }
+
+        response, _ = await self._chat(
+            body, bible_request.response_format(), bible_request.MAX_TOKENS, policy=BIBLE_POLICY
+        )
         return bible_request.parse_bible(_message_content(response.content))
 
     async def aclose(self) -> None:
-        try:
-            await self._service.aclose()
-        finally:
-            await self._drafting.aclose()
+        await self._service.aclose()
 
     async def stream_scenes(self, request: TextRequest) -> AsyncGenerator[TextEvent, None]:
         index = request.start
@@ -181,25 +173,43 @@ class OpenAITextProvider:
 
     async def _open(self, request: TextRequest) -> tuple[httpx.Response, bool]:
         """The streaming answer, and whether it was asked for as plain sections (the server took no schema)."""
-        while True:
-            plain = not self._use_schema
-            body: dict[str, Any] = {
+
+        def body(plain: bool) -> dict[str, Any]:
+            return {
                 "model": self.model,
                 "messages": chat_messages(request, plain=plain),
                 "stream": True,
                 "temperature": self._temperature,
             }
+
+        return await self._chat(body, response_format(request.wanted), max_tokens(request.wanted), stream=True)
+
+    async def _chat(
+        self,
+        body: Callable[[bool], dict[str, Any]],
+        schema: dict[str, Any],
+        limit: int,
+        *,
+        stream: bool = False,
+        policy: RetryPolicy | None = None,
+    ) -> tuple[httpx.Response, bool]:
+        """The answer to `body(plain)` sent with `schema` as its response format and `limit` as its max_tokens, each
+        while the server takes it: a field the server refuses is left out of this request and every later one, and
+        the request sent again. Also whether it went plain, without the schema."""
+        while True:
+            plain = not self._use_schema
+            sent = body(plain)
             if self._send_limit:
-                body["max_tokens"] = max_tokens(request.wanted)
+                sent["max_tokens"] = limit
             if not plain:
-                body["response_format"] = response_format(request.wanted)
+                sent["response_format"] = schema
             try:
-                sent = self._service.send(self._service.post("chat/completions", body), self._describe, stream=True)
-                return await sent, plain
+                post = self._service.post("chat/completions", sent)
+                return await self._service.send(post, self._describe, stream=stream, policy=policy), plain
             except _SchemaRefused:
-                self._use_schema = False  # asked again in headed sections, which the prompt describes
+                self._use_schema = False  # asked again in plain words, which the prompts describe
             except _LimitRefused:
-                self._send_limit = False  # asked again without: reading stops at the last scene asked all the same
+                self._send_limit = False  # asked again without: reading stops at what was asked all the same
 
     def _describe(self, response: httpx.Response, body: bytes) -> ProviderError | None:
         said = server_message(body)

@@ -1,5 +1,5 @@
 """Reading scenes out of whatever a language model answered: JSON (fenced, wrapped in prose, with trailing commas,
-cut off mid-way) or, failing that, a numbered list or "Scene N" headings."""
+cut off mid-way) or, failing that, headed sections or a numbered list, read as sections.py reads them."""
 
 from __future__ import annotations
 
@@ -31,33 +31,37 @@ _IMAGE_KEYS = (
 _LIST_KEYS = ("scenes", "chapters", "parts", "sections", "story", "items", "data", "result")
 _MAX_JSON_STARTS = 64
 
-_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
+THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 _FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\r?\n?(.*?)(?:```|\Z)", re.S)
 _DECODER = json.JSONDecoder(strict=False)
 
 
 def parse_scenes(raw: str) -> list[SceneDraft]:
     """Every scene found in `raw`, in order; SceneParseError when there is none."""
-    text = _THINKING.sub("", raw.replace("\ufeff", "")).strip()
+    text = THINKING.sub("", raw.replace("\ufeff", "")).strip()
     for candidate in [*_FENCE.findall(text), text]:
         scenes = scenes_from_json_text(candidate)
         if scenes:
             return scenes
-    scenes = scenes_from_list(text)
+    # Imported here: sections.py reads its results with stream_scanner.py, which reads JSON with this module.
+    from desktop.generation.sections import parse_sections
+
+    scenes = parse_sections(text)
     if scenes:
         return scenes
     raise SceneParseError(NO_SCENES)
 
 
 def scenes_from_json_text(text: str) -> list[SceneDraft]:
-    for value in _json_values(text):
+    for value in json_values(text):
         scenes = [scene for scene in map(draft_from_mapping, _scene_mappings(value) or []) if scene is not None]
         if scenes:
             return scenes
     return []
 
 
-def _json_values(text: str) -> Iterator[Any]:
+def json_values(text: str) -> Iterator[Any]:
+    """Each JSON value that can be read from an opening bracket or brace in `text`, in order."""
     starts = [match.start() for match in re.finditer(r"[\[{]", text)][:_MAX_JSON_STARTS]
     for start in starts:
         value = decode_lenient(text[start:])
@@ -147,12 +151,12 @@ def _drop_trailing_comma(out: list[str]) -> None:
         del out[position]
 
 
-def _normal_key(key: str) -> str:
+def normal_key(key: str) -> str:
     return re.sub(r"[^a-z]", "", key.lower())
 
 
 def _find(mapping: dict[str, Any], keys: tuple[str, ...]) -> str:
-    normal = {_normal_key(str(key)): value for key, value in mapping.items()}
+    normal = {normal_key(str(key)): value for key, value in mapping.items()}
     for key in keys:
         value = normal.get(key)
         if isinstance(value, str) and value.strip():
@@ -180,7 +184,7 @@ def _scene_mappings(value: Any, depth: int = 0) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(value, dict):
         return None
-    normal = {_normal_key(str(key)): item for key, item in value.items()}
+    normal = {normal_key(str(key)): item for key, item in value.items()}
     for key in _LIST_KEYS:
         if isinstance(normal.get(key), list | dict):
             nested = _scene_mappings(normal[key], depth + 1)
@@ -199,7 +203,7 @@ def draft_from_mapping(mapping: dict[str, Any]) -> SceneDraft | None:
     text = _find(mapping, _TEXT_KEYS)
     if not text:
         return None
-    title = _clean_title(_find(mapping, _TITLE_KEYS))
+    title = strip_marks(_find(mapping, _TITLE_KEYS))
     image_prompt = _find(mapping, _IMAGE_KEYS)
     try:
         return SceneDraft(title=title, text=text, image_prompt=image_prompt)
@@ -207,66 +211,6 @@ def draft_from_mapping(mapping: dict[str, Any]) -> SceneDraft | None:
         return None
 
 
-def _clean_title(title: str) -> str:
-    return title.strip().strip("*_#\"'“”").strip()
-
-
-# A heading: "1.", "2)", "Scene 3:", "## Scene 4 — The Gate", "**5. The Gate**", "Chapter 6 - …".
-_HEADING = re.compile(
-    r"""^\s*(?:\#{1,6}\s*)?(?:\*\*|__)?\s*
-        (?:(?:scene|chapter|part)\s+(?P<word>\d{1,2})|(?P<number>\d{1,2})[.)])
-        \s*(?:[:.)\-–—]\s*)?(?P<rest>.*?)\s*$""",
-    re.I | re.X,
-)
-_LABEL = re.compile(
-    r"^\s*(?:[-*]\s*)?(?:\*\*|__)?(?P<label>title|text|image(?:\s+prompt)?|illustration|prompt)(?:\*\*|__)?"
-    r"\s*[:：]\s*(?:\*\*|__)?\s*(?P<value>.*)$",
-    re.I,
-)
-_LONG_LINE = 90
-
-
-def scenes_from_list(text: str) -> list[SceneDraft]:
-    """Scenes written as a numbered list or under "Scene N" headings, numbered from 1 (or any start) in steps of 1."""
-    sections: list[tuple[str, list[str]]] = []
-    expected: int | None = None
-    for line in text.splitlines():
-        match = _HEADING.match(line)
-        number = int(match.group("word") or match.group("number")) if match else None
-        if match and number is not None and (expected is None or number == expected):
-            sections.append((match.group("rest"), []))
-            expected = number + 1
-        elif sections:
-            sections[-1][1].append(line)
-    scenes = [scene for scene in (_section_scene(head, body) for head, body in sections) if scene is not None]
-    return scenes
-
-
-def _section_scene(head: str, body: list[str]) -> SceneDraft | None:
-    head = head.strip().strip("*_").strip()
-    title, text_lines, image_prompt = "", [], ""
-    for line in body:
-        label = _LABEL.match(line)
-        if label:
-            name = label.group("label").lower()
-            value = label.group("value").strip().strip("*_").strip()
-            if name == "title":
-                title = value
-            elif name == "text":
-                text_lines.append(value)
-            else:
-                image_prompt = value
-            continue
-        text_lines.append(line.rstrip())
-    text = "\n".join(text_lines).strip()
-    inline = re.match(r"^(?:\*\*|__)(?P<title>[^*_]+)(?:\*\*|__)\s*[:.\-–—]?\s*(?P<text>.*)$", head)
-    if inline and not title:
-        title, rest = inline.group("title"), inline.group("text")
-        text = f"{rest}\n{text}".strip() if rest else text
-    elif not text and len(head) > _LONG_LINE:
-        text = head  # a one-line list item is the scene itself
-    elif not title:
-        title = head
-    if not text:
-        return None
-    return SceneDraft(title=_clean_title(title), text=text, image_prompt=image_prompt)
+def strip_marks(value: str) -> str:
+    """A title or a label's value without the quotes and markdown marks a model wraps around it."""
+    return value.strip().strip("*_#\"'“”").strip()

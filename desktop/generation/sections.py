@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from desktop.generation.base import SceneDraft
+from desktop.generation.parsing import strip_marks
 from desktop.generation.stream_scanner import ScanResult
 
 _HEADING = re.compile(
@@ -59,13 +60,9 @@ class _Section:
         if not text:
             return None
         try:
-            return SceneDraft(title=_clean(self.title), text=text, image_prompt=_clean(self.picture))
+            return SceneDraft(title=strip_marks(self.title), text=text, image_prompt=strip_marks(self.picture))
         except ValidationError:
             return None
-
-
-def _clean(value: str) -> str:
-    return value.strip().strip("*_#\"'“”").strip()
 
 
 def heading_title(line: str) -> str | None:
@@ -77,7 +74,7 @@ def heading_title(line: str) -> str | None:
     marked = match.group("hashes") or match.group("bold") or match.group("sep") or not rest
     if not marked or len(rest) > _TITLE_MAX_CHARS:
         return None  # "Scene 2 opens on the quay…" is the text of a scene, not its heading
-    return _clean(rest)
+    return strip_marks(rest)
 
 
 class SectionScanner:
