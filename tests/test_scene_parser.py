@@ -86,14 +86,6 @@ def test_numbered_list_and_scene_headings() -> None:
     assert _as_pairs(parse_scenes(headings)) == [("Arrival", "They arrive."), ("Departure", "They leave.")]
 
 
-def test_a_plain_answer_keeps_its_pictures_when_the_numbering_restarts() -> None:
-    answer = "1. The Gate\nAma walks.\nPicture: a gate at dawn\n\n1. The Road\nShe runs.\nPicture: a long road\n"
-    assert [(s.title, s.text, s.image_prompt) for s in parse_scenes(answer)] == [
-        ("The Gate", "Ama walks.", "a gate at dawn"),
-        ("The Road", "She runs.", "a long road"),
-    ]
-
-
 def test_reasoning_blocks_are_ignored() -> None:
     raw = '<think>Maybe {"title": "x"}…</think>{"scenes": [{"title": "Real", "text": "Yes."}]}'
     assert _as_pairs(parse_scenes(raw)) == [("Real", "Yes.")]

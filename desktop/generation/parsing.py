@@ -1,5 +1,5 @@
 """Reading scenes out of whatever a language model answered: JSON (fenced, wrapped in prose, with trailing commas,
-cut off mid-way) or, failing that, headed sections or a numbered list, read as sections.py reads them."""
+cut off mid-way) or, failing that, a numbered list or "Scene N" headings."""
 
 from __future__ import annotations
 
@@ -43,10 +43,7 @@ def parse_scenes(raw: str) -> list[SceneDraft]:
         scenes = scenes_from_json_text(candidate)
         if scenes:
             return scenes
-    # Imported here: sections.py reads its results with stream_scanner.py, which reads JSON with this module.
-    from desktop.generation.sections import parse_sections
-
-    scenes = parse_sections(text)
+    scenes = scenes_from_list(text)
     if scenes:
         return scenes
     raise SceneParseError(NO_SCENES)
@@ -214,3 +211,64 @@ def draft_from_mapping(mapping: dict[str, Any]) -> SceneDraft | None:
 def strip_marks(value: str) -> str:
     """A title or a label's value without the quotes and markdown marks a model wraps around it."""
     return value.strip().strip("*_#\"'“”").strip()
+
+
+# A heading: "1.", "2)", "Scene 3:", "## Scene 4 — The Gate", "**5. The Gate**", "Chapter 6 - …".
+_HEADING = re.compile(
+    r"""^\s*(?:\#{1,6}\s*)?(?:\*\*|__)?\s*
+        (?:(?:scene|chapter|part)\s+(?P<word>\d{1,2})|(?P<number>\d{1,2})[.)])
+        \s*(?:[:.)\-–—]\s*)?(?P<rest>.*?)\s*$""",
+    re.I | re.X,
+)
+_LABEL = re.compile(
+    r"^\s*(?:[-*]\s*)?(?:\*\*|__)?(?P<label>title|text|image(?:\s+prompt)?|illustration|prompt)(?:\*\*|__)?"
+    r"\s*[:：]\s*(?:\*\*|__)?\s*(?P<value>.*)$",
+    re.I,
+)
+_LONG_LINE = 90
+
+
+def scenes_from_list(text: str) -> list[SceneDraft]:
+    """Scenes written as a numbered list or under "Scene N" headings, numbered from 1 (or any start) in steps of 1."""
+    sections: list[tuple[str, list[str]]] = []
+    expected: int | None = None
+    for line in text.splitlines():
+        match = _HEADING.match(line)
+        number = int(match.group("word") or match.group("number")) if match else None
+        if match and number is not None and (expected is None or number == expected):
+            sections.append((match.group("rest"), []))
+            expected = number + 1
+        elif sections:
+            sections[-1][1].append(line)
+    scenes = [scene for scene in (_section_scene(head, body) for head, body in sections) if scene is not None]
+    return scenes
+
+
+def _section_scene(head: str, body: list[str]) -> SceneDraft | None:
+    head = head.strip().strip("*_").strip()
+    title, text_lines, image_prompt = "", [], ""
+    for line in body:
+        label = _LABEL.match(line)
+        if label:
+            name = label.group("label").lower()
+            value = label.group("value").strip().strip("*_").strip()
+            if name == "title":
+                title = value
+            elif name == "text":
+                text_lines.append(value)
+            else:
+                image_prompt = value
+            continue
+        text_lines.append(line.rstrip())
+    text = "\n".join(text_lines).strip()
+    inline = re.match(r"^(?:\*\*|__)(?P<title>[^*_]+)(?:\*\*|__)\s*[:.\-–—]?\s*(?P<text>.*)$", head)
+    if inline and not title:
+        title, rest = inline.group("title"), inline.group("text")
+        text = f"{rest}\n{text}".strip() if rest else text
+    elif not text and len(head) > _LONG_LINE:
+        text = head  # a one-line list item is the scene itself
+    elif not title:
+        title = head
+    if not text:
+        return None
+    return SceneDraft(title=strip_marks(title), text=text, image_prompt=image_prompt)
