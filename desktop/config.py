@@ -421,6 +421,25 @@ def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
     return problems
 
 
+# The settings that choose who writes and paints (never a secret): a story keeps those it was started with
+# (Story.made_with), so regenerating or continuing it asks the same providers and models.
+PROVIDER_FIELDS = (
+    "text_provider",
+    "openai_base_url",
+    "openai_model",
+    "openai_image_model",
+    "image_provider",
+    "a1111_url",
+    "comfyui_url",
+    "comfyui_checkpoint",
+    "comfyui_workflow",
+)
+
+
+def provider_settings(settings: Settings) -> dict[str, str]:
+    return {name: str(getattr(settings, name)) for name in PROVIDER_FIELDS}
+
+
 def save_settings(settings: Settings, secrets: SecretStore, directory: Path | None = None) -> Path:
     """Write everything but the secrets to the file, and the secrets to the keyring.
 

@@ -196,10 +196,13 @@ class Story(Timestamped):
     error: str = ""
     deleted_at: UtcDatetime | None = None  # in the trash since then (migration 011); None: in the library
     bible: Bible = Field(default_factory=Bible)  # migration 013
+    # The provider settings it was started with (config.PROVIDER_FIELDS; migration 015): regenerating and
+    # continuing it use them. {} for stories from before, which follow the settings.
+    made_with: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("bible", mode="before")
+    @field_validator("bible", "made_with", mode="before")
     @classmethod
-    def _bible_from_json(cls, value: Any) -> Any:
+    def _from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
     @classmethod

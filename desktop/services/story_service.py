@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from desktop.bible import Bible, Character
-from desktop.config import Settings
+from desktop.config import Settings, provider_settings
 from desktop.db.repositories import SceneRepository, StoryRepository, UndoLogRepository
 from desktop.db.repositories.scenes import StaleRevision
 from desktop.generation.base import (
@@ -147,6 +147,8 @@ class StoryService(QObject):
         self._scenes = scenes
         self._undo_log = undo_log
         self._provider_factory = providers or self._providers_from_settings
+        # Tests and benchmarks give their own providers; the app builds them from the settings (and the story's).
+        self._providers_given = providers is not None
         self._painter = self._make_painter()
         self._runs: dict[uuid.UUID, asyncio.Task[Story]] = {}
         self._scene_jobs: dict[uuid.UUID, set[asyncio.Task[Any]]] = {}
@@ -174,6 +176,26 @@ class StoryService(QObject):
 
     def _providers_from_settings(self, notify: Notify) -> Providers:
         return build_providers(self._settings, self._executor, notify)
+
+    def _providers_for(self, story: Story | None, notify: Notify) -> Providers:
+        """The providers and models the story was written with (Story.made_with), with the keys from the settings;
+        the settings' own for a new story, a story from before they were kept, or one the writer moved to them."""
+        if story is None or not story.made_with or self._providers_given:
+            return self._provider_factory(notify)
+        return build_providers(self._settings.model_copy(update=story.made_with), self._executor, notify)
+
+    def follows_settings(self, story: Story) -> bool:
+        """Whether the story is written with the providers in Settings now (or keeps none of its own)."""
+        return not story.made_with or story.made_with == provider_settings(self._settings)
+
+    async def use_settings_providers(self, story_id: uuid.UUID) -> Story:
+        """The writer's choice: this story is regenerated and continued with the providers in Settings from now on."""
+        await self._story(story_id)
+        moved = await self._stories.set_made_with(story_id, provider_settings(self._settings))
+        if moved is None:
+            raise StoryError("That story no longer exists.")
+        self.story_changed.emit(moved)
+        return moved
 
     # --- what the pages show ---
 
@@ -327,6 +349,7 @@ class StoryService(QObject):
                 text_provider=providers.text.label,
                 image_provider=providers.image.label,
                 bible=bible,
+                made_with=provider_settings(self._settings),
             )
             await self._stories.create(story)
             kept = await self._stories.set_bible(story.id, bible, "given" if request.bible else "drafted")
@@ -363,7 +386,7 @@ class StoryService(QObject):
                 )
             )
 
-        return await self._start_run(_Relay(self.story_progress.emit, story_id), restart, existing=existing)
+        return await self._start_run(_Relay(self.story_progress.emit, story_id), restart, existing, story)
 
     async def continue_story(self, story_id: uuid.UUID, count: int) -> Story:
         """Write `count` more scenes after the last, from what the story has so far, and paint them."""
@@ -383,11 +406,16 @@ class StoryService(QObject):
         return await self.resume(story_id)
 
     async def _start_run(
-        self, relay: _Relay, mark_generating: Callable[[Providers], Coroutine[Any, Any, Story]], existing: list[Scene]
+        self,
+        relay: _Relay,
+        mark_generating: Callable[[Providers], Coroutine[Any, Any, Story]],
+        existing: list[Scene],
+        story: Story | None = None,
     ) -> Story:
-        """Store the story as generating, named after the providers that will write it, then run it. The run closes
-        the providers when it ends; if the story cannot be stored, they are closed here."""
-        providers = self._provider_factory(relay)
+        """Store the story as generating, named after the providers that will write it (`story`'s own when it is
+        resumed), then run it. The run closes the providers when it ends; if the story cannot be stored, they are
+        closed here."""
+        providers = self._providers_for(story, relay)
         try:
             story = await mark_generating(providers)
         except BaseException:
@@ -511,7 +539,7 @@ class StoryService(QObject):
         character = next((c for c in story.bible.characters if c.name == name), None)
         if character is None:
             raise StoryError(f"{name} is not in this story's bible any more.")
-        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        providers = self._providers_for(story, _Relay(self.story_progress.emit, story.id))
         self.story_progress.emit(story.id, f"Painting a portrait of {name}…")
         try:
             painted = await paint_portrait(
@@ -697,7 +725,7 @@ class StoryService(QObject):
             later=tuple(_draft(other) for other in others if other.index > scene.index),
             replacing=_draft(scene) if scene.text else None,
         )
-        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        providers = self._providers_for(story, _Relay(self.story_progress.emit, story.id))
         try:
             async with aclosing(providers.text.stream_scenes(request)) as events:
                 async for event in events:
@@ -735,7 +763,7 @@ class StoryService(QObject):
         raise ProviderError("The text service wrote nothing for this scene — try again.", retryable=True)
 
     async def _repaint(self, story: Story, scene: Scene, *, seed: int | None = None) -> Scene:
-        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        providers = self._providers_for(story, _Relay(self.story_progress.emit, story.id))
         try:
             painted, _ = await self._painter.paint(
                 story, scene, providers.image, seed=new_seed() if seed is None else seed
@@ -747,7 +775,7 @@ class StoryService(QObject):
         return painted
 
     async def _candidates(self, story: Story, scene: Scene, count: int) -> list[SceneVersion]:
-        providers = self._provider_factory(_Relay(self.story_progress.emit, story.id))
+        providers = self._providers_for(story, _Relay(self.story_progress.emit, story.id))
         self.story_progress.emit(story.id, f"Painting {count} pictures for scene {scene.number}…")
         try:
             outcomes = await asyncio.gather(

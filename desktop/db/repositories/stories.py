@@ -15,7 +15,7 @@ _COLUMNS = (
     "id, user_id, title, prompt, scene_count, style, characters, status, "
     "text_provider, image_provider, error, created_at, updated_at"
 )
-READ_COLUMNS = f"{_COLUMNS}, deleted_at, bible"
+READ_COLUMNS = f"{_COLUMNS}, deleted_at, bible, made_with"
 
 
 # A library row: the story, how many scenes exist, and how many of its images are not stored where they were sent
@@ -45,8 +45,8 @@ class StoryRepository:
 
     async def create(self, story: Story) -> Story:
         await self._pool.execute(
-            f"INSERT INTO stories ({_COLUMNS}, bible) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-            " $14::jsonb)",
+            f"INSERT INTO stories ({_COLUMNS}, bible, made_with) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+            " $12, $13, $14::jsonb, $15::jsonb)",
             story.id,
             story.user_id,
             story.title,
@@ -61,8 +61,20 @@ class StoryRepository:
             story.created_at,
             story.updated_at,
             json.dumps(story.bible.as_json()),
+            json.dumps(story.made_with),
         )
         return story
+
+    async def set_made_with(self, story_id: uuid.UUID, made_with: dict[str, str]) -> Story | None:
+        """The providers the story is written and painted with from now on; None when it is gone."""
+        row = await self._pool.fetchrow(
+            f"""UPDATE stories SET made_with = $2::jsonb, updated_at = greatest($3, updated_at)
+                WHERE id = $1 RETURNING {READ_COLUMNS}""",
+            story_id,
+            json.dumps(made_with),
+            utc_now(),
+        )
+        return Story.model_validate(dict(row)) if row else None
 
     async def get(self, story_id: uuid.UUID) -> Story | None:
         """The story, also while it is in the trash (`deleted_at`)."""

@@ -12,6 +12,9 @@ from desktop.ui.common.widgets import Badge, ProgressLine, StatusLine, button, s
 PROMPT_PREVIEW_CHARS = 320
 
 
+OWN_PROVIDERS = "Regenerate and Continue use the providers this story was written with, not the ones in Settings."
+
+
 def provider_words(name: str) -> str:
     if not name:
         return ""
@@ -85,6 +88,19 @@ class StoryHeader(QWidget):
         self.activity.hide()
         self.error = small_label("", "storyError")
         self.error.hide()
+        # A story keeps the providers it was written with; when Settings name others, the writer may move it.
+        self.own_providers = small_label(OWN_PROVIDERS, "muted")
+        self.own_providers.setWordWrap(True)
+        self.use_settings_button = button(
+            "Use the ones in Settings", tooltip="Regenerate and continue this story with the providers in Settings"
+        )
+        self._own_providers_row = QWidget()
+        own = QHBoxLayout(self._own_providers_row)
+        own.setContentsMargins(0, 0, 0, 0)
+        own.addWidget(self.own_providers, 1)
+        own.addWidget(self.use_settings_button)
+        self._own_providers_row.hide()
+        self._own_differ = False
 
         top = QHBoxLayout()
         top.setSpacing(12)
@@ -109,6 +125,7 @@ class StoryHeader(QWidget):
         layout.addLayout(progress)
         layout.addWidget(self.activity)
         layout.addWidget(self.error)
+        layout.addWidget(self._own_providers_row)
 
     def set_compact(self, compact: bool) -> None:
         if compact == self.compact:
@@ -136,6 +153,7 @@ class StoryHeader(QWidget):
         self.activity.setSizePolicy(keep_room)
         self.activity.setVisible(not compact and bool(self.activity.text()))
         self.error.setVisible(not compact and bool(self.error.text()))
+        self._own_providers_row.setVisible(not compact and self._own_differ)
         self.setUpdatesEnabled(True)
 
     def show_story(self, story: Story) -> None:
@@ -167,6 +185,11 @@ class StoryHeader(QWidget):
         self.resume_button.setVisible(story.status.can_resume)
         self.error.setText(story.error if not running else "")
         self.error.setVisible(bool(self.error.text()) and not self.compact)
+
+    def show_own_providers(self, differ: bool) -> None:
+        """Whether the story is written with other providers than those in Settings now (Story.made_with)."""
+        self._own_differ = differ
+        self._own_providers_row.setVisible(differ and not self.compact)
 
     def show_activity(self, line: str) -> None:
         """What the story service is doing right now, in its words ("Writing scene 3 of 6…")."""

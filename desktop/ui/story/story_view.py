@@ -105,6 +105,7 @@ class StoryView(QWidget):
         self.header.cancel_button.clicked.connect(self.cancel_generation)
         self.header.resume_button.clicked.connect(self.resume)
         self.header.retry_button.clicked.connect(self.retry_failed_uploads)
+        self.header.use_settings_button.clicked.connect(self.use_settings_providers)
         self._column = CardColumn(QMargins(28, 8, 28, 28), spacing=14, drop_format=SCENE_MIME)
         self._column.dropped.connect(self._dropped)
         self._cards_widget = ReadingPage(self._column, COLUMN_WIDTH)
@@ -207,6 +208,7 @@ class StoryView(QWidget):
             return
         story, scenes = opened.story, opened.scenes
         self.header.show_story(story)
+        self.header.show_own_providers(not session.stories.follows_settings(story))
         await asyncio.sleep(0)  # the header's new texts lay out up to the window: the cards come a turn later
         if generation != self._generation:
             return
@@ -270,6 +272,7 @@ class StoryView(QWidget):
             return
         self.story = story
         self.header.show_story(story)
+        self.refresh_own_providers()
         if not story.status.is_running:
             self._drop_unwritten()
         for card in self.cards.values():
@@ -680,6 +683,18 @@ class StoryView(QWidget):
     def resume(self) -> None:
         if self.story is not None and self._session is not None:
             self._runtime.tasks.start(self._session.stories.resume(self.story.id), "Resuming the story")
+
+    def refresh_own_providers(self) -> None:
+        """The line saying the story keeps its own providers: after the story or the settings changed."""
+        if self.story is not None and self._session is not None:
+            self.header.show_own_providers(not self._session.stories.follows_settings(self.story))
+
+    def use_settings_providers(self) -> None:
+        if self.story is not None and self._session is not None:
+            self._runtime.tasks.start(
+                self._session.stories.use_settings_providers(self.story.id),
+                "Moving the story to the providers in Settings",
+            )
 
     def retry_failed_uploads(self) -> None:
         if self.story is not None and self._session is not None:

@@ -702,6 +702,8 @@ class MainWindow(QMainWindow):
         self.uploads_panel.storage_changed()
         if self._bible_panel is not None:
             self._bible_panel.ask_abilities()  # another painter may keep other things alike
+        if self._story_view is not None:
+            self._story_view.refresh_own_providers()  # the open story may now differ from the settings, or not
         if change.storage_changed:
             self.notices.withdraw(STORAGE_NOTICE)
         # Uploads keep their storage: those not yet stored on the one left behind are offered to the new one.
