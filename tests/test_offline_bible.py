@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import itertools
+import random
 import re
 
 from PIL import Image, ImageStat
 
 from desktop.bible import Bible, Character, Place
 from desktop.generation.base import ImageRequest, TextRequest
-from desktop.generation.offline_cast import FALLBACK_NAMES, FALLBACK_PLACES
+from desktop.generation.offline_cast import FALLBACK_NAMES, FALLBACK_PLACES, cast_with_bible, read_cast
 from desktop.generation.offline_image import paint_scene
 from desktop.generation.offline_style import place_kind
 from desktop.generation.offline_text import OfflineStory
@@ -134,3 +135,11 @@ def test_the_painter_follows_the_places_kind_over_the_scenes_words() -> None:
 def test_a_place_is_drawn_as_what_it_is_before_what_its_look_mentions() -> None:
     lighthouse = "Skerry Light: The lighthouse at the harbour mouth. Looks: white tower, green lamp room"
     assert place_kind([lighthouse]) == ("water", False)  # not an interior for its lamp room
+
+
+def test_a_place_the_bible_knows_is_not_carried_about_as_a_thing() -> None:
+    bible = Bible(places=[Place(name="Skerry Light", description="The lighthouse on the rock.")])
+    prompt = "Maren keeps Skerry Light; her brother rows out."
+    assert read_cast("The Lamp", prompt, "", random.Random(1)).thing.lower() == "the skerry light"  # as read
+    cast = cast_with_bible(read_cast("The Lamp", prompt, "", random.Random(1)), bible, random.Random(1))
+    assert cast.thing.lower() != "the skerry light" and cast.place == "Skerry Light"

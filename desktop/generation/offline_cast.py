@@ -296,4 +296,12 @@ def cast_with_bible(cast: Cast, bible: Bible, rng: random.Random) -> Cast:
     if match := _WHAT_MATTERS.search(bible.notes):
         thing = _the(match.group(1).strip())
         cast = replace(cast, thing=thing, thing_plural=_is_plural(thing))
+    elif _bare_name(cast.thing) in {_bare_name(entry.name) for entry in [*bible.characters, *bible.places]}:
+        # Read from the prompt as a thing, but the bible knows it as a place or a person ("the Skerry Light").
+        thing = _the(rng.choice(FALLBACK_OBJECTS))
+        cast = replace(cast, thing=thing, thing_plural=_is_plural(thing))
     return cast
+
+
+def _bare_name(phrase: str) -> str:
+    return re.sub(r"^(?:the|a|an)\s+", "", phrase.strip().lower())
