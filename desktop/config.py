@@ -421,23 +421,26 @@ def unusable(settings: Settings, *, complete: bool = True) -> dict[str, str]:
     return problems
 
 
-# The settings that choose who writes and paints (never a secret): a story keeps those it was started with
-# (Story.made_with), so regenerating or continuing it asks the same providers and models.
-PROVIDER_FIELDS = (
-    "text_provider",
-    "openai_base_url",
-    "openai_model",
-    "openai_image_model",
-    "image_provider",
-    "a1111_url",
-    "comfyui_url",
-    "comfyui_checkpoint",
-    "comfyui_workflow",
-)
+# The settings that choose who writes and paints (never a secret), by provider: a story keeps those of the providers
+# it was started with (Story.made_with), so regenerating or continuing it asks the same providers and models.
+_TEXT_FIELDS = {"offline": (), "openai": ("openai_base_url", "openai_model")}
+_IMAGE_FIELDS = {
+    "offline": (),
+    "openai": ("openai_base_url", "openai_image_model"),
+    "a1111": ("a1111_url",),
+    "comfyui": ("comfyui_url", "comfyui_checkpoint", "comfyui_workflow"),
+}
 
 
 def provider_settings(settings: Settings) -> dict[str, str]:
-    return {name: str(getattr(settings, name)) for name in PROVIDER_FIELDS}
+    """The providers chosen and the fields they use: a change to a provider not chosen changes nothing."""
+    names = (
+        "text_provider",
+        *_TEXT_FIELDS[settings.text_provider],
+        "image_provider",
+        *_IMAGE_FIELDS[settings.image_provider],
+    )
+    return {name: str(getattr(settings, name)) for name in names}
 
 
 def save_settings(settings: Settings, secrets: SecretStore, directory: Path | None = None) -> Path:

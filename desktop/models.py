@@ -196,7 +196,7 @@ class Story(Timestamped):
     error: str = ""
     deleted_at: UtcDatetime | None = None  # in the trash since then (migration 011); None: in the library
     bible: Bible = Field(default_factory=Bible)  # migration 013
-    # The provider settings it was started with (config.PROVIDER_FIELDS; migration 015): regenerating and
+    # The provider settings it was started with (config.provider_settings; migration 015): regenerating and
     # continuing it use them. {} for stories from before, which follow the settings.
     made_with: dict[str, str] = Field(default_factory=dict)
 

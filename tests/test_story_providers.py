@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 from PySide6.QtCore import Qt
 
-from desktop.config import Settings
+from desktop.config import Settings, provider_settings
 from desktop.db.repositories import StoryRepository
 from desktop.models import StoryRequest
 from tests.support.openai_server import FakeOpenAIServer
@@ -104,3 +104,15 @@ def test_the_header_says_when_a_story_keeps_other_providers_and_moves_it_on_requ
     qtbot.mouseClick(header.use_settings_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not header.use_settings_button.isVisible(), timeout=5_000)
     assert view.story is not None and view.story.made_with["openai_base_url"] == other_server.base_url
+
+
+def test_only_the_chosen_providers_settings_are_kept_with_a_story(tmp_path: Path) -> None:
+    offline = Settings(data_dir=tmp_path)
+    assert provider_settings(offline) == {"text_provider": "offline", "image_provider": "offline"}
+    # Another address for a painter not chosen: the story still follows the settings.
+    assert provider_settings(offline.model_copy(update={"a1111_url": "http://10.0.0.9:7860"})) == provider_settings(
+        offline
+    )
+    comfy = offline.model_copy(update={"image_provider": "comfyui", "comfyui_checkpoint": "sdxl.safetensors"})
+    assert provider_settings(comfy)["comfyui_checkpoint"] == "sdxl.safetensors"
+    assert "openai_api_key" not in provider_settings(comfy)  # never a secret
