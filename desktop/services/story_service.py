@@ -784,13 +784,15 @@ class StoryService(QObject):
             )
         finally:
             await providers.aclose()
-        painted = [outcome for outcome in outcomes if isinstance(outcome, SceneVersion)]
-        failures = [outcome for outcome in outcomes if isinstance(outcome, ProviderError | ImageFolderError)]
-        unexpected = [
-            o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, ProviderError | ImageFolderError)
-        ]
-        if unexpected:
-            raise unexpected[0]
+        painted: list[SceneVersion] = []
+        failures: list[ProviderError | ImageFolderError] = []
+        for outcome in outcomes:
+            if isinstance(outcome, ProviderError | ImageFolderError):
+                failures.append(outcome)  # said in one line; the other candidates are still offered
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                painted.append(outcome)
         if not painted:
             raise failures[0]
         missing = f" ({len(failures)} could not be painted: {failures[0]})" if failures else ""

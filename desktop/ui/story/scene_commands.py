@@ -89,7 +89,6 @@ MENU_GROUPS = (
     (SceneCommand.more_images, SceneCommand.repaint_same_seed),
     (SceneCommand.history, SceneCommand.delete),
 )
-PICTURE_COMMANDS = {SceneCommand.more_images, SceneCommand.repaint_same_seed, SceneCommand.repaint_new_seed}
 
 
 class SceneCommands(QObject):
