@@ -9,7 +9,7 @@ from collections.abc import Hashable
 from concurrent.futures import Executor
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 
 from desktop.ui.common.pictures import PICTURES, PictureCache
 
@@ -66,6 +66,16 @@ class ThumbnailLoader:
         if image is not None:
             self.cache.put(key, image)
         return image
+
+    async def pixmap(self, path: str, size: QSize, ratio: float) -> QPixmap | None:
+        """The thumbnail as a pixmap for a widget `size` points large on a screen of `ratio` device pixels a point
+        (GUI thread: the decoding still happens on the workers)."""
+        image = await self.thumbnail(path, size * ratio)
+        if image is None:
+            return None
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(ratio)
+        return pixmap
 
     async def full_image(self, path: str) -> QImage | None:
         return await asyncio.wrap_future(self.executor.submit(read_image, path))

@@ -110,14 +110,8 @@ class CandidatesDialog(QDialog):
     async def _load_pictures(self) -> None:
         shown = [(self.current, self.scene.image_path)]
         shown += [(self.choices[c.id], c.image_path) for c in self.candidates]
-        ratio = self.devicePixelRatioF()
         for choice, path in shown:
-            image = await self._thumbnails.thumbnail(path, PICTURE * ratio) if path else None
-            if image is None:
-                choice.show_pixmap(None)
-                continue
-            pixmap = QPixmap.fromImage(image)
-            pixmap.setDevicePixelRatio(ratio)
+            pixmap = await self._thumbnails.pixmap(path, PICTURE, self.devicePixelRatioF()) if path else None
             choice.show_pixmap(pixmap)
 
     def pick(self, candidate: SceneVersion) -> None:

@@ -299,17 +299,14 @@ class HistoryDialog(QDialog):
                 pane.show_note("No image")
                 continue
             pane.show_note("Loading…")
-            ratio = self.devicePixelRatioF()
-            image = await self._thumbnails.thumbnail(path, PICTURE * ratio)
+            pixmap = await self._thumbnails.pixmap(path, PICTURE, self.devicePixelRatioF())
             if self._pictures_for != version.id:
                 return  # another version was chosen meanwhile
-            if image is None:
+            if pixmap is None:
                 # Asked on the thumbnails' workers: a slow or unplugged disk never holds the loop.
                 gone = not await asyncio.wrap_future(self._thumbnails.executor.submit(os.path.exists, path))
                 pane.show_note("The image file is missing from this computer." if gone else "The image can't be read.")
                 continue
-            pixmap = QPixmap.fromImage(image)
-            pixmap.setDevicePixelRatio(ratio)
             pane.show_image(pixmap)
 
     # --- restoring ---
